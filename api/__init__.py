@@ -1,0 +1,1 @@
+"""HTTP layer: a FastAPI app made by a factory; thin handlers over the searcher."""

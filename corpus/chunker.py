@@ -1,0 +1,280 @@
+"""Split a cleaned document into clauses that keep their heading path.
+
+Policy documents nest 一、 → （一） → 1. → （1）; laws nest 第X编 → 第X章 → 第X节 → 第X条, and the items
+（一）（二） of an article stay inside it. A lead phrase opening a paragraph is a heading too:
+"（十二）加强人力资源保障。切实落实……" has the path […, "（十二）加强人力资源保障"].
+Text before the first heading is the 序言, closing paragraphs after the last one are the 结语, and
+附件 sections keep their own path. Clauses over ``max_chars`` split at sentence ends (。；！？), each
+part keeping the path; fragments under ``min_chars`` merge with a neighbour.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from corpus.headings import Heading, attachment_label, parse_heading
+from corpus.metadata import _DOC_NUMBER, _STANDALONE_DATE, is_title_like
+from corpus.models import Clause, DocumentMetadata
+from corpus.responsible import parse_responsibility
+
+_CLOSING_CUE = re.compile(
+    r"^(各地各部门|各地区、?各部门|各地、各有关部门|各(县|市|区|盟市|旗县)[^，。]{0,12}(要|应)|"
+    r"本(意见|方案|办法|通知|规定|细则|条例|实施意见|实施方案|工作方案)(自|由|所称|未尽|有效期|从)|"
+    r"以上|此前|国家.{0,10}另有规定)"
+)
+_TRAILER = re.compile(r"^(抄送|抄报|主送|（此件|\(此件|此件|公开方式|联系人|联系电话|附注)")
+_PRINTED_LINE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日印发$")
+_ADDRESSEE = re.compile(r"^各[^。]{2,80}[：:]$")
+_NOTE = re.compile(r"[（(][^（）()]{2,200}[）)]\s*$")
+_SENTENCE = re.compile(r"[^。；！？\n]*(?:[。；！？]+[”’」』）)]*|\n|$)")
+
+
+@dataclass
+class _Para:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class _Open:
+    path: list[str]
+    kind: str
+    paras: list[_Para] = field(default_factory=list)
+
+
+@dataclass
+class ChunkOptions:
+    max_chars: int = 300
+    min_chars: int = 20
+
+
+def _paragraphs(text: str, body_start: int) -> list[_Para]:
+    out = []
+    pos = 0
+    for line in text.split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        if start < body_start or not line.strip():
+            continue
+        out.append(_Para(line, start, end))
+    return out
+
+
+def _is_front_or_trailer(line: str, md: DocumentMetadata, seen_body: bool) -> bool:
+    s = line.strip()
+    if "\t" in s and re.search(r"[:：]", s):
+        return True
+    if s.startswith("#") and not parse_heading(s):
+        return True  # Markdown title line
+    if md.title and (
+        s == md.title or (not seen_body and len(s) >= 4 and s in md.title and not is_title_like(s))
+    ):
+        return True
+    if md.issuer and s == md.issuer and not seen_body:
+        return True
+    if _DOC_NUMBER.fullmatch(s) or _STANDALONE_DATE.match(s) or _TRAILER.match(s) or _PRINTED_LINE.search(s):
+        return True
+    if not seen_body and (_ADDRESSEE.match(s) or (s.endswith("文件") and len(s) <= 30)):
+        return True
+    if re.fullmatch(r"[（(](征求意见稿|草案|送审稿)[）)]", s):
+        return True
+    return False
+
+
+def _is_signature(paras: list[_Para], i: int) -> bool:
+    """An organisation name alone on a line right before a date line."""
+    s = paras[i].text.strip()
+    if len(s) > 30 or re.search(r"[。，；：]", s):
+        return False
+    nxt = paras[i + 1].text.strip() if i + 1 < len(paras) else ""
+    return bool(_STANDALONE_DATE.match(nxt) or _PRINTED_LINE.search(nxt)) or (
+        i + 1 < len(paras) and bool(re.match(r"^\d{4}年", nxt))
+    )
+
+
+class Chunker:
+    def __init__(self, options: ChunkOptions | None = None) -> None:
+        self.options = options or ChunkOptions()
+
+    def chunk(self, doc_id: str, text: str, md: DocumentMetadata, body_start: int = 0) -> list[Clause]:
+        paras = _paragraphs(text, body_start)
+        heads = [parse_heading(p.text) for p in paras]
+        last_heading = max((i for i, h in enumerate(heads) if h), default=-1)
+        law_mode = sum(1 for h in heads if h and h.kind == "条") >= 2
+        stack: list[tuple[int, str]] = []
+        attachment: str | None = None
+        opened: list[_Open] = []
+        cur: _Open | None = None
+        seen_body = False
+        in_article = False
+
+        def flush() -> None:
+            nonlocal cur
+            if cur and cur.paras:
+                opened.append(cur)
+            cur = None
+
+        def path_now() -> list[str]:
+            base = [attachment] if attachment else []
+            return base + [label for _, label in stack]
+
+        for i, para in enumerate(paras):
+            line = para.text.strip()
+            if _is_front_or_trailer(line, md, seen_body) or _is_signature(paras, i):
+                continue
+            label = attachment_label(line)
+            if label and (len(line) <= 40 or line[len(label) :].lstrip("：: ").startswith(("1", "一"))):
+                flush()
+                attachment, stack, in_article = label + _attachment_title(line, label), [], False
+                continue
+            h: Heading | None = heads[i]
+            if h and law_mode and in_article and h.kind in ("p2", "p3", "p4"):
+                h = None  # an item （一） of the article, not a heading
+            if h and attachment and h.kind in ("p3", "p4"):
+                h = None  # "1.某某医院" in an attachment is a list entry
+            if h:
+                seen_body = True
+                flush()
+                while stack and stack[-1][0] >= h.depth:
+                    stack.pop()
+                stack.append((h.depth, h.label))
+                in_article = h.kind == "条"
+                if h.body:
+                    cur = _Open(path_now(), "attachment" if attachment else "body", [para])
+                continue
+            if not stack and is_title_like(line) and len(line) <= 60:
+                # the title of the issued document after its cover notice (印发…的通知)
+                if cur and cur.kind == "preamble":
+                    cur.path = ["印发通知"]
+                flush()
+                continue
+            if i > last_heading >= 0 and not attachment and _CLOSING_CUE.match(line):
+                if not (cur and cur.kind == "closing"):
+                    flush()
+                    cur = _Open(["结语"], "closing")
+                cur.paras.append(para)
+                continue
+            if cur is None:
+                if stack or attachment:
+                    cur = _Open(path_now(), "attachment" if attachment else "body")
+                else:
+                    cur = _Open(["序言"], "preamble")
+            cur.paras.append(para)
+            seen_body = seen_body or bool(stack)
+        flush()
+        return self._emit(doc_id, text, opened)
+
+    def _emit(self, doc_id: str, text: str, opened: list[_Open]) -> list[Clause]:
+        clauses: list[Clause] = []
+        lead_rule = False
+        for block in _merge_small(opened, self.options.min_chars):
+            start, end = block.paras[0].start, block.paras[-1].end
+            resp = parse_responsibility(text[start:end])
+            lead_rule = lead_rule or bool(resp and resp.lead_rule)
+            units = resp.units if resp else []
+            lead = (resp.lead if resp else None) or (units[0] if units and lead_rule else None)
+            if resp and resp.lead_rule and not resp.carries_on:
+                lead_rule = False
+            pieces = self._split(text, start, end, resp is not None)
+            for k, (s, e) in enumerate(pieces, 1):
+                clauses.append(
+                    Clause(
+                        id=f"{doc_id}:{len(clauses):04d}",
+                        doc_id=doc_id,
+                        ordinal=len(clauses),
+                        heading_path=list(block.path),
+                        text=text[s:e],
+                        start=s,
+                        end=e,
+                        kind=block.kind,
+                        part=k,
+                        part_count=len(pieces),
+                        responsible_units=list(units),
+                        lead_unit=lead,
+                    )
+                )
+        return clauses
+
+    def _split(self, text: str, start: int, end: int, has_note: bool) -> list[tuple[int, int]]:
+        """Split a block; a trailing responsibility note stays with the sentence before it."""
+        limit, floor = self.options.max_chars, self.options.min_chars
+        note = _NOTE.search(text, start, end) if has_note else None
+        if note is None or end - start <= limit:
+            return split_span(text, start, end, limit, floor)
+        pieces = split_span(text, start, note.start(), limit, floor)
+        last_s, _ = pieces[-1]
+        if end - last_s <= limit:
+            pieces[-1] = (last_s, end)
+        else:
+            pieces.append((note.start(), end))
+        return pieces
+
+
+def _attachment_title(line: str, label: str) -> str:
+    rest = line[len(label) :].lstrip("：: ").strip()
+    return f"：{rest}" if rest and len(rest) <= 40 else ""
+
+
+def _merge_small(blocks: list[_Open], min_chars: int) -> list[_Open]:
+    """A fragment under the floor joins the previous block of the same path ("略", a lone phrase)."""
+    out: list[_Open] = []
+    for b in blocks:
+        size = b.paras[-1].end - b.paras[0].start
+        if out and size < min_chars and out[-1].path == b.path:
+            out[-1].paras.extend(b.paras)
+        else:
+            out.append(b)
+    return out
+
+
+def split_span(text: str, start: int, end: int, max_chars: int, min_chars: int) -> list[tuple[int, int]]:
+    """Split text[start:end] into spans of at most ``max_chars``, at sentence ends where possible."""
+    if end - start <= max_chars:
+        return [(start, end)]
+    sentences: list[tuple[int, int]] = []
+    for m in _SENTENCE.finditer(text, start, end):
+        if m.end() > m.start():
+            for s, e in _hard_split(text, m.start(), m.end(), max_chars):
+                sentences.append((s, e))
+    total = end - start
+    n_parts = math.ceil(total / max_chars)
+    target = total / n_parts
+    parts: list[tuple[int, int]] = []
+    cur_s, cur_e = sentences[0]
+    for s, e in sentences[1:]:
+        if (e - cur_s > max_chars) or (cur_e - cur_s >= target and e - cur_s > target * 1.1):
+            parts.append((cur_s, cur_e))
+            cur_s = s
+        cur_e = e
+    parts.append((cur_s, cur_e))
+    if (
+        len(parts) > 1
+        and parts[-1][1] - parts[-1][0] < min_chars
+        and parts[-1][1] - parts[-2][0] <= max_chars
+    ):
+        parts[-2:] = [(parts[-2][0], parts[-1][1])]
+    return [_trim(text, s, e) for s, e in parts]
+
+
+def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """A single sentence over the limit splits at commas, else at the limit."""
+    out = []
+    while end - start > max_chars:
+        window = text[start : start + max_chars]
+        cut = max(window.rfind("，"), window.rfind(","), window.rfind("、"))
+        stop = start + (cut + 1 if cut > max_chars // 3 else max_chars)
+        out.append((start, stop))
+        start = stop
+    out.append((start, end))
+    return out
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s] in " \n\t":
+        s += 1
+    while e > s and text[e - 1] in " \n\t":
+        e -= 1
+    return s, e

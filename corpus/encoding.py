@@ -1,0 +1,87 @@
+"""Turn file bytes into text, or say clearly why not.
+
+UTF-8 (with or without BOM), UTF-16 with BOM, GB18030/GBK and Big5 are recognised. A file that is
+empty, binary, or cannot be decoded with confidence raises :class:`UndecodableError` with the reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from charset_normalizer import from_bytes
+
+
+class UndecodableError(ValueError):
+    """The bytes are not text we can read with confidence."""
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# Characters of everyday official Chinese; a wrong decoding (Big5 read as GBK, say) produces rare ones.
+_COMMON = set(
+    "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可她里后"
+    "小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头面公同三已老从动两长"
+    "知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最"
+    "间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市"
+    "眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提感金何更反合放做系计"
+    "务社会服医疗机构办卫生健康保险管理制度规范支持鼓励发展建设推进落实加强完善政策条例办法省县区"
+)
+
+
+def _score(text: str) -> float:
+    """Share of CJK characters that are common ones: high for a right decoding."""
+    cjk = _CJK.findall(text)
+    if not cjk:
+        return 0.0
+    return sum(ch in _COMMON for ch in cjk) / len(cjk)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding name).
+
+    >>> decode_bytes("医疗服务".encode("gb18030"))[1]
+    'gb18030'
+    """
+    if not data.strip():
+        raise UndecodableError("empty file")
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return _check_text(data.decode(name)), name
+            except UnicodeDecodeError as exc:
+                raise UndecodableError(f"broken {name} text after its byte-order mark: {exc.reason}") from exc
+    if b"\x00" in data:
+        raise UndecodableError("binary file (NUL bytes, no UTF-16 byte-order mark)")
+    try:
+        return _check_text(data.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    candidates: list[tuple[float, str, str]] = []
+    for name in ("gb18030", "big5"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_score(text), name, text))
+    guess = from_bytes(data).best()
+    if guess is not None and guess.encoding not in ("gb18030", "big5", "utf_8"):
+        text = str(guess)
+        candidates.append((_score(text), guess.encoding, text))
+    candidates.sort(reverse=True)
+    if not candidates or candidates[0][0] < 0.15:
+        raise UndecodableError("cannot decode with confidence (not UTF-8, GB18030 or Big5 Chinese text)")
+    score, name, text = candidates[0]
+    return _check_text(text), name
+
+
+def _check_text(text: str) -> str:
+    if not text.strip():
+        raise UndecodableError("empty file")
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
+    if controls > max(3, len(text) // 100):
+        raise UndecodableError("binary file (control characters)")
+    return text

@@ -1,0 +1,105 @@
+"""Domain objects of the corpus pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class RawDocument:
+    """A document as loaded, before cleaning: text plus whatever metadata came with it."""
+
+    id: str
+    text: str
+    source: str
+    fields: dict[str, Any] = field(default_factory=dict)  # from JSONL records or a .meta.json sidecar
+    text_format: str = "plain"  # "plain" or "markdown" (LawRefBook)
+
+
+@dataclass
+class DocumentMetadata:
+    title: str | None = None
+    issuer: str | None = None
+    issuer_inferred: bool = False
+    doc_number: str | None = None
+    date: str | None = None  # the main date: 成文 if known, else 发布, else 施行 (ISO)
+    written_date: str | None = None  # 成文日期
+    published_date: str | None = None  # 发布 / 印发
+    effective_date: str | None = None  # 施行
+    jurisdiction: str | None = None  # "全国" | "吉林省" | "吉林省/吉林市"
+    province: str | None = None
+    city: str | None = None
+    level: str | None = None  # 国家 / 省级 / 地市级
+    jurisdiction_inferred: bool = False
+    doc_type: str | None = None  # 实施意见, 实施方案, 工作方案, 通知, 条例, 办法 …
+    issued_with: str | None = None  # 通知 when the document is issued by a cover notice (印发…的通知)
+    status: str = "final"  # "final" | "draft" (征求意见稿)
+    law_level: str | None = None  # LawRefBook: 法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规
+    citations: list[str] = field(default_factory=list)  # document numbers this document cites
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Clause:
+    """The smallest numbered unit that carries a statement, with its place in the document.
+
+    ``heading_path`` for 吉林市's (十二): ["五、加大政策支持", "（十二）加强人力资源保障"].
+    """
+
+    id: str
+    doc_id: str
+    ordinal: int
+    heading_path: list[str]
+    text: str
+    start: int  # span in the cleaned document text
+    end: int
+    kind: str = "body"  # body | preamble | closing | attachment
+    part: int = 1
+    part_count: int = 1
+    responsible_units: list[str] = field(default_factory=list)
+    lead_unit: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Document:
+    id: str
+    source: str
+    text: str  # cleaned text; clause spans point into it
+    metadata: DocumentMetadata
+    clauses: list[Clause] = field(default_factory=list)
+
+    def to_dict(self, with_text: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "source": self.source, **self.metadata.to_dict()}
+        if with_text:
+            out["text"] = self.text
+        out["clauses"] = [c.to_dict() for c in self.clauses]
+        return out
+
+
+@dataclass
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class LoadReport:
+    """What a load run saw: the documents it produced and the files it skipped, with reasons."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    @property
+    def clause_count(self) -> int:
+        return sum(len(d.clauses) for d in self.documents)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.documents)} documents, {self.clause_count} clauses, {len(self.skipped)} skipped files"
+        )

@@ -1,0 +1,76 @@
+"""The corpus pipeline: raw document → cleaned text + metadata + clauses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from corpus.chunker import Chunker, ChunkOptions
+from corpus.cleaner import clean
+from corpus.gazetteer import Gazetteer
+from corpus.loader import load
+from corpus.metadata import MetadataExtractor, iso_date
+from corpus.models import Document, LoadReport, RawDocument, SkippedFile
+
+_INFO_END = "<!-- INFO END -->"
+
+
+def builtin_corpus_dir() -> Path:
+    """The five seed documents shipped inside the package (the default corpus)."""
+    return Path(__file__).parent / "builtin"
+
+
+class CorpusPipeline:
+    def __init__(self, options: ChunkOptions | None = None, gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer or Gazetteer.bundled()
+        self.extractor = MetadataExtractor(self.gazetteer)
+        self.chunker = Chunker(options)
+
+    def process(self, raw: RawDocument) -> Document:
+        cleaned = clean(raw.text)
+        text = cleaned.text
+        body_start = 0
+        given = dict(raw.fields)
+        if raw.text_format == "markdown":
+            pos = text.find(_INFO_END)
+            if pos >= 0:
+                info = text[:pos]
+                body_start = pos + len(_INFO_END)
+                if not given.get("date"):
+                    given["date"] = iso_date(info)
+        md = self.extractor.extract(
+            text if raw.text_format != "markdown" else _md_head(text, body_start), given
+        )
+        clauses = self.chunker.chunk(raw.id, text, md, body_start)
+        return Document(id=raw.id, source=raw.source, text=text, metadata=md, clauses=clauses)
+
+    def iter_documents(self, paths: Iterable[Path]) -> Iterator[Document | SkippedFile]:
+        for item in load(paths):
+            if isinstance(item, SkippedFile):
+                yield item
+                continue
+            try:
+                yield self.process(item)
+            except Exception as exc:  # one bad document must not stop a corpus run
+                yield SkippedFile(item.source, f"processing failed: {type(exc).__name__}: {exc}")
+
+
+def _md_head(text: str, body_start: int) -> str:
+    """Title line and the first part of the body, for metadata of Markdown laws (no header fields)."""
+    title = re.sub(r"^#+\s*", "", text.split("\n", 1)[0])
+    return title + "\n" + text[body_start : body_start + 2000]
+
+
+def process_raw(raw: RawDocument, options: ChunkOptions | None = None) -> Document:
+    return CorpusPipeline(options).process(raw)
+
+
+def process_paths(paths: Iterable[Path], options: ChunkOptions | None = None) -> LoadReport:
+    report = LoadReport()
+    for item in CorpusPipeline(options).iter_documents(paths):
+        if isinstance(item, SkippedFile):
+            report.skipped.append(item)
+        else:
+            report.documents.append(item)
+    return report

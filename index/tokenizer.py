@@ -1,0 +1,49 @@
+"""Chinese tokenizer for the lexical index: jieba (search mode) over NFKC text, with a dictionary of
+policy terms (社会办医, 多点执业, 医联体, 双随机 …) so they stay whole, plus their parts for recall."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from corpus.normalize import match_text
+
+_STOP = set(
+    "的 了 和 与 及 或 等 在 对 为 是 将 把 被 按 按照 以 由 从 于 其 之 并 也 都 而 且 就 中 上 下 有 要 应 应当 可 可以 "
+    "各 有关 相关 进一步 加强 推进 实施 开展 工作 情况 我 你 他 她 吗 呢 吧 啊 什么 怎么 怎样 如何 哪些 是否 能 能不能 "
+    "会 不会 请问 一下 这个 那个 这 那".split()
+)
+_TOKEN_OK = re.compile(r"[\w\u3400-\u9fff+]")
+
+
+class ChineseTokenizer:
+    name = "jieba-search+policy-terms"
+
+    def __init__(self, extra_terms: list[str] | None = None) -> None:
+        import logging
+
+        import jieba
+
+        logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter is DEBUG noise
+        self._jieba = jieba.Tokenizer()
+        self._jieba.initialize()
+        terms = (Path(__file__).parent / "data" / "policy_terms.txt").read_text(encoding="utf-8")
+        words = [ln.split()[0] for ln in terms.splitlines() if ln.strip()] + list(extra_terms or [])
+        for w in words:
+            self._jieba.add_word(match_text(w), freq=100000)
+        self.fingerprint = (
+            f"{self.name}|{jieba.__version__}|" + hashlib.sha1("\n".join(words).encode()).hexdigest()[:12]
+        )
+
+    def tokenize(self, text: str) -> list[str]:
+        """ "民营医院能不能纳入医保定点" → ['民营', '医院', '民营医院', '纳入', '医保', '定点', '医保定点']"""
+        out = []
+        for tok in self._jieba.cut_for_search(match_text(text), HMM=True):
+            tok = tok.strip()
+            if tok and tok not in _STOP and _TOKEN_OK.search(tok):
+                out.append(tok)
+        return out
+
+    def tokenize_many(self, texts: list[str]) -> list[list[str]]:
+        return [self.tokenize(t) for t in texts]

@@ -1,0 +1,1 @@
+"""Glue for the policy search engine: settings and the command line."""

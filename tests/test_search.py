@@ -1,0 +1,127 @@
+"""The hybrid searcher over the built-in corpus with the default embedder."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from search.models import NotFound, QueryError, SearchRequest
+
+ISSUE_QUERIES = {
+    "医师多点执业政策": ["多点执业", "多个机构执业", "多机构执业"],
+    "民营医院能不能纳入医保定点": ["医保定点", "基本医疗保险定点", "医疗保险定点"],
+    "Can physicians practice at multiple hospitals?": ["多点执业", "多个机构执业", "多机构执业"],
+}
+
+
+@pytest.mark.parametrize("query", sorted(ISSUE_QUERIES))
+def test_issue_queries_find_relevant_clauses_across_jurisdictions(searcher, query: str) -> None:
+    resp = searcher.search(SearchRequest(q=query, top_k=10))
+    relevant = [h for h in resp.hits if any(p in h.text for p in ISSUE_QUERIES[query])]
+    assert len(relevant) >= 3, [h.text[:30] for h in resp.hits]
+    assert len({h.document.jurisdiction for h in relevant}) >= 3
+    assert all(h.heading_path for h in resp.hits)
+    top3 = resp.hits[:3]
+    assert sum(any(p in h.text for p in ISSUE_QUERIES[query]) for h in top3) >= 2
+
+
+def test_jurisdiction_prefix_filter_applied_before_cut(searcher) -> None:
+    resp = searcher.search(SearchRequest(q="医师多点执业", top_k=5, jurisdiction="辽宁省"))
+    assert len(resp.hits) == 5 and {h.document.province for h in resp.hits} == {"辽宁省"}
+    city = searcher.search(SearchRequest(q="医师多点执业", top_k=5, jurisdiction=["浙江省"]))
+    assert {h.document.jurisdiction for h in city.hits} == {"浙江省/舟山市"}
+    assert searcher.search(SearchRequest(q="医师", jurisdiction="广东省")).hits == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "check"),
+    [
+        (dict(include_drafts=False), lambda d: d.status != "draft"),
+        (dict(date_from=dt.date(2018, 1, 1)), lambda d: d.date and d.date >= "2018-01-01"),
+        (dict(date_to=dt.date(2018, 12, 31)), lambda d: d.date and d.date <= "2018-12-31"),
+        (dict(doc_type="实施方案"), lambda d: d.doc_type == "实施方案"),
+        (dict(level="地市级"), lambda d: d.level == "地市级"),
+        (dict(city="衡水市"), lambda d: d.city == "衡水市"),
+        (dict(issuer="舟山市"), lambda d: "舟山市" in d.issuer),
+    ],
+)
+def test_filters(searcher, kwargs, check) -> None:
+    resp = searcher.search(SearchRequest(q="社会办医疗机构", top_k=20, **kwargs))
+    assert resp.hits and all(check(h.document) for h in resp.hits)
+
+
+def test_group_by_jurisdiction(searcher) -> None:
+    resp = searcher.search(
+        SearchRequest(q="医师多点执业政策", top_k=10, group_by="jurisdiction", per_group=2)
+    )
+    assert resp.groups is not None and len(resp.groups) == 5
+    scores = [g.best_score for g in resp.groups]
+    assert scores == sorted(scores, reverse=True)
+    for g in resp.groups:
+        assert 1 <= len(g.hits) <= 2 and all(h.document.jurisdiction == g.jurisdiction for h in g.hits)
+        assert g.best_score == g.hits[0].score
+
+
+def test_no_clause_returned_twice(searcher) -> None:
+    resp = searcher.search(SearchRequest(q="社会办医疗机构纳入医保定点", top_k=30))
+    keys = [(h.document.id, tuple(h.heading_path)) for h in resp.hits if h.part_count > 1]
+    assert len(keys) == len(set(keys))
+    assert len({h.clause_id for h in resp.hits}) == len(resp.hits)
+
+
+def test_highlights_and_explanation(searcher) -> None:
+    resp = searcher.search(SearchRequest(q="民营医院纳入医保定点", top_k=5))
+    h = resp.hits[0]
+    assert h.highlights
+    for m in h.highlights:
+        assert h.text[m.start : m.end].lower() == m.term
+    e = h.explanation
+    assert e.fusion == "weighted" and e.fused_score == h.score
+    assert "社会办医" in e.expansions  # 民营医院 → 社会办医
+    assert e.lexical_rank or e.dense_rank
+    scores = [x.score for x in resp.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("fusion", ["lexical", "dense", "rrf", "weighted"])
+def test_every_fusion_runs(searcher, fusion: str) -> None:
+    assert searcher.search(SearchRequest(q="用地保障", top_k=3, fusion=fusion)).hits
+
+
+def test_query_limits(searcher) -> None:
+    with pytest.raises(ValueError):
+        SearchRequest(q="   ")
+    with pytest.raises(ValueError):
+        SearchRequest(q="x", top_k=101)
+    with pytest.raises(QueryError):
+        searcher.search(SearchRequest(q="医" * 501))
+
+
+def test_document_and_clause_views(searcher) -> None:
+    hit = searcher.search(SearchRequest(q="医养结合", top_k=1)).hits[0]
+    doc = searcher.document(hit.document.id)
+    ids = [c.clause_id for c in doc.clauses]
+    assert hit.clause_id in ids
+    c = next(c for c in doc.clauses if c.clause_id == hit.clause_id)
+    assert doc.text[c.start : c.end] == c.text
+    view = searcher.clause(hit.clause_id)
+    assert view.clause.text == hit.text and view.document.id == hit.document.id
+    i = ids.index(hit.clause_id)
+    assert (view.previous.clause_id if view.previous else None) == (ids[i - 1] if i > 0 else None)
+    with pytest.raises(NotFound):
+        searcher.document("nope")
+    with pytest.raises(NotFound):
+        searcher.clause("nope")
+
+
+def test_stats(searcher) -> None:
+    st = searcher.stats()
+    assert st["documents"] == 5 and st["clauses"] == sum(j["clauses"] for j in st["jurisdictions"])
+    assert {j["jurisdiction"] for j in st["jurisdictions"]} == {
+        "吉林省/吉林市",
+        "河北省/衡水市",
+        "辽宁省",
+        "浙江省/舟山市",
+        "内蒙古自治区",
+    }
