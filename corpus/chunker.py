@@ -47,7 +47,7 @@ class _Open:
 
 @dataclass
 class ChunkOptions:
-    max_chars: int = 300
+    max_chars: int = 250
     min_chars: int = 20
 
 

@@ -40,9 +40,9 @@ class EmptyCorpusError(ValueError):
 
 @dataclass
 class BuildOptions:
-    passage_template: str = "contextual"
+    passage_template: str = "auto"
     lexical_template: str = "contextual"
-    max_clause_chars: int = 300
+    max_clause_chars: int = 250
 
 
 def corpus_fingerprint(documents: Sequence[Document]) -> str:
@@ -70,8 +70,14 @@ def build_index(
     t0 = time.perf_counter()
     tokenizer = tokenizer or ChineseTokenizer()
     pairs = [(d, c) for d in documents for c in d.clauses]
-    dense_texts = [passage_text(d.metadata.title, c, options.passage_template) for d, c in pairs]
-    lexical_texts = [passage_text(d.metadata.title, c, options.lexical_template) for d, c in pairs]
+    dense_texts = [
+        passage_text(d.metadata.title, c, options.passage_template, law=bool(d.metadata.law_level))
+        for d, c in pairs
+    ]
+    lexical_texts = [
+        passage_text(d.metadata.title, c, options.lexical_template, law=bool(d.metadata.law_level))
+        for d, c in pairs
+    ]
 
     over_window = [
         t

