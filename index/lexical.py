@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import bm25s
@@ -15,6 +16,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, tokenized: list[list[str]], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every build at DEBUG
         bm25 = bm25s.BM25(k1=k1, b=b)
         # an empty token list would drop the row; a placeholder keeps row i ↔ clause i
         bm25.index([toks or ["\u0000"] for toks in tokenized], show_progress=False)
