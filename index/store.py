@@ -114,13 +114,12 @@ class ClauseStore:
         return _clause(r, self.doc_ids[r["doc_idx"]])
 
     def clauses(self, rows: list[int]) -> list[Clause]:
-        if not rows:
-            return []
-        marks = ",".join("?" * len(rows))
-        found = {
-            r["row"]: _clause(r, self.doc_ids[r["doc_idx"]])
-            for r in self._all(f"SELECT * FROM clauses WHERE row IN ({marks})", rows)
-        }
+        found: dict[int, Clause] = {}
+        for start in range(0, len(rows), 500):  # stay under SQLite's bound-parameter limit
+            chunk = rows[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._all(f"SELECT * FROM clauses WHERE row IN ({marks})", chunk):
+                found[r["row"]] = _clause(r, self.doc_ids[r["doc_idx"]])
         return [found[r] for r in rows]
 
     def row_of(self, clause_id: str) -> int | None:

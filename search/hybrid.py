@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from corpus.models import Clause
 from index.builder import LEXICAL_DIR, STORE_FILE, VECTORS_FILE
 from index.dense import DenseIndex
 from index.embedder import Embedder
@@ -171,56 +172,54 @@ class HybridSearcher:
         want = request.top_k if not request.group_by else len(order)
         picked = self._dedupe(cands, order, want)
         terms = [t for t in tokens if len(t) > 1 or len(tokens) <= 2] + [t for t in expansion.terms]
-        hits = []
-        for i in picked:
-            row = int(cands[i])
-            hits.append(
-                self._hit(
-                    row,
-                    float(fused[i]),
-                    method,
-                    terms,
-                    expansion.terms,
-                    lex_rank[i] if lex_c[i] > 0 else None,
-                    float(lex_c[i]),
-                    int(dense_rank[i]) if dense_rank is not None else None,
-                    float(dense_c[i]),
-                )
+        hits = [
+            self._hit(
+                int(cands[i]),
+                clause,
+                float(fused[i]),
+                method,
+                terms,
+                expansion.terms,
+                lex_rank[i] if lex_c[i] > 0 else None,
+                float(lex_c[i]),
+                int(dense_rank[i]) if dense_rank is not None else None,
+                float(dense_c[i]),
             )
+            for i, clause in picked
+        ]
         groups = None
         if request.group_by:
             groups = _group(hits, request.per_group)
             hits = hits[: request.top_k]
         return SearchResponse(query=q, took_ms=_ms(t0), total=len(cands), hits=hits, groups=groups)
 
-    def _dedupe(self, cands: np.ndarray, order: np.ndarray, want: int) -> list[int]:
+    def _dedupe(self, cands: np.ndarray, order: np.ndarray, want: int) -> list[tuple[int, Clause]]:
         """Best part of each clause only; a clause nearly identical to a kept one of the same document is dropped."""
-        picked: list[int] = []
+        picked: list[tuple[int, Clause]] = []
         seen_keys: set[tuple[int, str]] = set()
         kept_grams: dict[int, list[set[str]]] = {}
-        rows = [int(cands[i]) for i in order]
-        clauses = {
-            c_row: c for c_row, c in zip(rows[: want * 4 + 50], self.store.clauses(rows[: want * 4 + 50]))
-        }
-        for i, row in zip(order, rows):
-            if len(picked) >= want:
-                break
-            c = clauses.get(row) or self.store.clause(row)
-            doc = self._clause_doc[row]
-            key = (int(doc), "›".join(c.heading_path) + f"#{c.kind}" if c.part_count > 1 else c.id)
-            if key in seen_keys:
-                continue
-            grams = _bigrams(c.text)
-            if any(len(grams & g) / max(len(grams | g), 1) >= 0.9 for g in kept_grams.get(int(doc), [])):
-                continue
-            seen_keys.add(key)
-            kept_grams.setdefault(int(doc), []).append(grams)
-            picked.append(int(i))
+        batch = max(want * 3, 30)  # fetch clause rows in ranked batches, not the whole pool
+        for start in range(0, len(order), batch):
+            chunk = [int(i) for i in order[start : start + batch]]
+            for i, c in zip(chunk, self.store.clauses([int(cands[i]) for i in chunk])):
+                doc = int(self._clause_doc[int(cands[i])])
+                key = (doc, "›".join(c.heading_path) + f"#{c.kind}" if c.part_count > 1 else c.id)
+                if key in seen_keys:
+                    continue
+                grams = _bigrams(c.text)
+                if any(len(grams & g) / max(len(grams | g), 1) >= 0.9 for g in kept_grams.get(doc, [])):
+                    continue
+                seen_keys.add(key)
+                kept_grams.setdefault(doc, []).append(grams)
+                picked.append((i, c))
+                if len(picked) >= want:
+                    return picked
         return picked
 
     def _hit(
         self,
         row: int,
+        c: Clause,
         score: float,
         method: str,
         terms: list[str],
@@ -230,7 +229,6 @@ class HybridSearcher:
         dense_rank: int | None,
         dense_score: float,
     ) -> SearchHit:
-        c = self.store.clause(row)
         marks = highlight(c.text, terms)
         return SearchHit(
             clause_id=c.id,

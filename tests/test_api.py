@@ -8,17 +8,12 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from policy_search.settings import Settings
 
+from .conftest import Borrowed
+
 
 @pytest.fixture(scope="module")
 def client(searcher):
-    class Borrowed:  # the session searcher is shared; the app must not close it
-        def __getattr__(self, name):
-            return getattr(searcher, name)
-
-        def close(self):
-            pass
-
-    with TestClient(create_app(Settings(), searcher_factory=Borrowed)) as c:
+    with TestClient(create_app(Settings(), searcher_factory=lambda: Borrowed(searcher))) as c:
         yield c
 
 

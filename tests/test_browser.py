@@ -41,19 +41,14 @@ def server_url(searcher):
     from api.app import create_app
     from policy_search.settings import Settings
 
-    class Borrowed:
-        def __getattr__(self, name):
-            return getattr(searcher, name)
-
-        def close(self):
-            pass
+    from .conftest import Borrowed
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(Settings(), searcher_factory=Borrowed),
+            create_app(Settings(), searcher_factory=lambda: Borrowed(searcher)),
             host="127.0.0.1",
             port=port,
             log_level="warning",
