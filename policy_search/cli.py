@@ -61,7 +61,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from policy_search.factory import load_corpus, reindex
 
     settings = _settings(args)
-    report = load_corpus(args.paths, settings)
+    report = load_corpus(args.paths, settings, getattr(args, "jurisdiction", None))
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     total = report.clause_count
@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "reindex":
             p.add_argument("paths", nargs="*", type=Path, help="default: the built-in corpus")
             p.add_argument("--quiet", action="store_true")
+            p.add_argument(
+                "--jurisdiction", help="index only documents of this jurisdiction (prefix: 全国, 山东省)"
+            )
         else:
             p.add_argument("--host")
             p.add_argument("--port", type=int)

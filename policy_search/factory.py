@@ -37,9 +37,20 @@ def open_searcher(settings: Settings, embedder: Embedder | None = None) -> Hybri
     )
 
 
-def load_corpus(paths: Sequence[Path] | None, settings: Settings) -> LoadReport:
+def load_corpus(
+    paths: Sequence[Path] | None, settings: Settings, jurisdiction: str | None = None
+) -> LoadReport:
+    """Load and chunk; ``jurisdiction`` keeps documents whose jurisdiction starts with it ("全国", "山东省")."""
     options = ChunkOptions(max_chars=settings.max_clause_chars, min_chars=settings.min_clause_chars)
-    return process_paths(list(paths) if paths else [builtin_corpus_dir()], options)
+    report = process_paths(list(paths) if paths else [builtin_corpus_dir()], options)
+    if jurisdiction:
+        report.documents = [
+            d
+            for d in report.documents
+            if d.metadata.jurisdiction == jurisdiction
+            or (d.metadata.jurisdiction or "").startswith(jurisdiction + "/")
+        ]
+    return report
 
 
 def reindex(
