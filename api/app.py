@@ -33,7 +33,6 @@ from search.models import (
 )
 
 log = logging.getLogger(__name__)
-MAX_Q_CHARS = 500
 
 
 def get_searcher(request: Request) -> Searcher:
@@ -59,6 +58,7 @@ def create_app(
         return open_searcher(settings)
 
     factory = searcher_factory or default_factory
+    max_q = settings.max_query_chars
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,8 +89,8 @@ def create_app(
         return JSONResponse(status_code=500, content={"detail": f"internal error: {type(exc).__name__}"})
 
     def run_search(s: Searcher, req: SearchRequest) -> SearchResponse:
-        if len(req.q) > MAX_Q_CHARS:
-            raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {MAX_Q_CHARS}")
+        if len(req.q) > max_q:
+            raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
         try:
             return s.search(req)
         except QueryError as exc:
@@ -99,7 +99,7 @@ def create_app(
     @app.get("/api/search", response_model=SearchResponse)
     def search_get(
         s: SearcherDep,
-        q: Annotated[str, Query(description="the question", max_length=MAX_Q_CHARS)],
+        q: Annotated[str, Query(description="the question", max_length=max_q)],
         top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10,
         jurisdiction: Annotated[list[str] | None, Query()] = None,
         province: Annotated[list[str] | None, Query()] = None,

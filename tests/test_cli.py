@@ -15,8 +15,16 @@ def test_inspect_json_gives_the_metadata_table(capsys) -> None:
     assert main(["inspect", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     docs = {d["source"].rsplit("/", 1)[-1][:3]: d for d in out["documents"]}
-    assert (docs["000"]["doc_number"], docs["000"]["date"], docs["000"]["city"]) == ("吉市政办发〔2018〕19号", "2018-04-28", "吉林市")
-    assert (docs["004"]["province"], docs["004"]["jurisdiction_inferred"], docs["004"]["status"]) == ("内蒙古自治区", True, "draft")
+    assert (docs["000"]["doc_number"], docs["000"]["date"], docs["000"]["city"]) == (
+        "吉市政办发〔2018〕19号",
+        "2018-04-28",
+        "吉林市",
+    )
+    assert (docs["004"]["province"], docs["004"]["jurisdiction_inferred"], docs["004"]["status"]) == (
+        "内蒙古自治区",
+        True,
+        "draft",
+    )
     assert all(d["clauses"] and d["clauses"][0]["heading_path"] for d in out["documents"])
     assert out["summary"].startswith("5 documents")
 
