@@ -99,7 +99,9 @@ def create_app(
     @app.get("/api/search", response_model=SearchResponse)
     def search_get(
         s: SearcherDep,
-        q: Annotated[str, Query(description="the question", max_length=max_q)],
+        q: Annotated[
+            str, Query(description="the question; at most POLICY_SEARCH_MAX_QUERY_CHARS characters")
+        ],
         top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10,
         jurisdiction: Annotated[list[str] | None, Query()] = None,
         province: Annotated[list[str] | None, Query()] = None,
