@@ -136,12 +136,9 @@ def _should_join(prev: str, nxt: str) -> bool:
     last = prev[-1]
     if last in _SENTENCE_END or not (CJK.match(last) or last.isalnum()):
         return False
-    if _DOC_TYPE_END.search(prev) or starts_with_heading_marker(prev):
-        # a long heading line "二、推进“放管服”，简化准入审批服务" is not a broken sentence
-        if starts_with_heading_marker(prev) and len(prev) < 60:
-            return False
-        if _DOC_TYPE_END.search(prev):
-            return False
+    # a title, or a long heading line "二、推进“放管服”，简化准入审批服务", is not a broken sentence
+    if _DOC_TYPE_END.search(prev) or (starts_with_heading_marker(prev) and len(prev) < 60):
+        return False
     return not (starts_with_heading_marker(nxt) or _DATE_LINE.match(nxt) or nxt.startswith(("附件", "#")))
 
 

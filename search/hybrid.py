@@ -21,7 +21,7 @@ from index.store import ClauseStore
 from index.tokenizer import ChineseTokenizer
 from search.expansion import QueryExpander
 from search.filters import clause_mask
-from search.fusion import fuse
+from search.fusion import fuse, ranks
 from search.highlight import highlight
 from search.models import (
     ClauseOut,
@@ -166,8 +166,8 @@ class HybridSearcher:
         dense_c = self.dense.scores_for(qvec, cands) if qvec is not None else np.zeros(len(cands), np.float32)
         fused = fuse(lex_c, dense_c, method, opts.dense_weight)
         order = np.argsort(-fused, kind="stable")
-        lex_rank = _rank_of(lex_c)
-        dense_rank = _rank_of(dense_c) if qvec is not None else None
+        lex_rank = ranks(lex_c)
+        dense_rank = ranks(dense_c) if qvec is not None else None
 
         want = request.top_k if not request.group_by else len(order)
         picked = self._dedupe(cands, order, want)
@@ -306,13 +306,6 @@ class HybridSearcher:
             "doc_types": dict(types),
             "manifest": self.manifest.__dict__,
         }
-
-
-def _rank_of(scores: np.ndarray) -> np.ndarray:
-    order = np.argsort(-scores, kind="stable")
-    r = np.empty(len(scores), dtype=np.int64)
-    r[order] = np.arange(1, len(scores) + 1)
-    return r
 
 
 def _group(hits: list[SearchHit], per_group: int) -> list[Group]:
