@@ -33,11 +33,6 @@ class CleanText:
     text: str
     offsets: list[int]  # raw index of each cleaned character
 
-    def raw_span(self, start: int, end: int) -> tuple[int, int]:
-        if start >= end or not self.offsets:
-            return (0, 0)
-        return self.offsets[start], self.offsets[end - 1] + 1
-
 
 @dataclass
 class _Line:

@@ -171,7 +171,7 @@ class HybridSearcher:
 
         want = request.top_k if not request.group_by else len(order)
         picked = self._dedupe(cands, order, want)
-        terms = [t for t in tokens if len(t) > 1 or len(tokens) <= 2] + [t for t in expansion.terms]
+        terms = [t for t in tokens if len(t) > 1 or len(tokens) <= 2] + list(expansion.terms)
         hits = [
             self._hit(
                 int(cands[i]),
