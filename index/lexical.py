@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from pathlib import Path
 
 import bm25s
@@ -30,13 +31,29 @@ class LexicalIndex:
         return cls(bm25s.BM25.load(str(directory)), size)
 
     def scores(self, tokens: list[str], weights: dict[str, float] | None = None) -> np.ndarray:
-        """BM25 score of every clause; ``weights`` scales individual query terms (synonym expansion)."""
-        if not tokens:
+        """BM25 score of every clause; ``weights`` scales individual query terms (synonym expansion).
+
+        Sums the precomputed per-term columns of the index in one ``bincount`` (a repeated query term counts
+        as often as it occurs), instead of one pass over all clauses per term.
+        """
+        weights = weights or {}
+        bm25 = self._bm25
+        if bm25.nonoccurrence_array is not None:  # BM25 variants with a score for absent terms
+            total = np.zeros(self.size, dtype=np.float32)
+            for tok, n in Counter(tokens).items():
+                if tok in bm25.vocab_dict:
+                    total += weights.get(tok, 1.0) * n * np.asarray(bm25.get_scores([tok]), dtype=np.float32)
+            return total
+        data, indices, indptr = bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"]
+        rows, values = [], []
+        for tok, n in Counter(tokens).items():
+            i = bm25.vocab_dict.get(tok)
+            if i is None:
+                continue
+            lo, hi = int(indptr[i]), int(indptr[i + 1])
+            rows.append(indices[lo:hi])
+            values.append(data[lo:hi].astype(np.float64) * (n * weights.get(tok, 1.0)))
+        if not rows:
             return np.zeros(self.size, dtype=np.float32)
-        if not weights:
-            return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
-        total = np.zeros(self.size, dtype=np.float32)
-        for tok in dict.fromkeys(tokens):
-            w = weights.get(tok, 1.0)
-            total += w * np.asarray(self._bm25.get_scores([tok]) * tokens.count(tok), dtype=np.float32)
-        return total
+        summed = np.bincount(np.concatenate(rows), weights=np.concatenate(values), minlength=self.size)
+        return summed.astype(np.float32)

@@ -81,12 +81,14 @@ class Config:
     name: str
     fusion: str = "weighted"
     dense_weight: float = 0.5
+    law_dense_weight: float = 0.8
     expansion: bool = True
     template: str = "auto"  # dense side
     lexical_template: str = "contextual"
     chunking: str = "clause"  # or "window300" (the naive baseline)
     depth: int = 200
     term_model: bool = True
+    adapter: bool = True
 
 
 def window_documents(docs: Sequence[Document], size: int = 300) -> list[Document]:
@@ -167,7 +169,13 @@ def run_configs(
             embedder,
             tok,
             expanders[(cfg.expansion, cfg.term_model)],
-            RankingOptions(fusion=cfg.fusion, dense_weight=cfg.dense_weight, candidate_depth=cfg.depth),
+            RankingOptions(
+                fusion=cfg.fusion,
+                dense_weight=cfg.dense_weight,
+                law_dense_weight=cfg.law_dense_weight,
+                candidate_depth=cfg.depth,
+            ),
+            base.adapter if cfg.adapter else None,
         )
         rows, lengths, times = [], [], []
         for qid, q in queries:
@@ -207,6 +215,7 @@ SEED_CONFIGS = [
         template="clause",
         lexical_template="clause",
         expansion=False,
+        adapter=False,
     ),
     Config(
         "window300 · dense",
@@ -215,6 +224,7 @@ SEED_CONFIGS = [
         template="clause",
         lexical_template="clause",
         expansion=False,
+        adapter=False,
     ),
     Config(
         "window300 · RRF",
@@ -223,25 +233,27 @@ SEED_CONFIGS = [
         template="clause",
         lexical_template="clause",
         expansion=False,
+        adapter=False,
     ),
-    Config("BM25 (clause text)", fusion="lexical", lexical_template="clause", expansion=False),
-    Config("BM25 (title+path+clause)", fusion="lexical", expansion=False),
-    Config("BM25 + synonyms", fusion="lexical", term_model=False),
-    Config("BM25 + synonyms + term model", fusion="lexical"),
-    Config("dense: clause (= auto for policy documents)", fusion="dense"),
-    Config("dense: path + clause", fusion="dense", template="path"),
-    Config("dense: title + path + clause", fusion="dense", template="contextual"),
-    Config("RRF, no lexicons", fusion="rrf", expansion=False),
-    Config("RRF + lexicons", fusion="rrf"),
-    Config("weighted 0.5, no lexicons", expansion=False),
-    Config("weighted 0.5 + synonyms", term_model=False),
-    Config("weighted 0.5 + lexicons, dense on title+path+clause", template="contextual"),
-    Config("weighted 0.5 + lexicons, BM25 on clause text", lexical_template="clause"),
-    Config("weighted 0.3 + lexicons", dense_weight=0.3),
-    Config("weighted 0.4 + lexicons", dense_weight=0.4),
-    Config("weighted 0.5 + lexicons (default)"),
-    Config("weighted 0.6 + lexicons", dense_weight=0.6),
-    Config("weighted 0.7 + lexicons", dense_weight=0.7),
+    Config("BM25 (clause text)", fusion="lexical", lexical_template="clause", expansion=False, adapter=False),
+    Config("BM25 (title+path+clause)", fusion="lexical", expansion=False, adapter=False),
+    Config("BM25 + synonyms", fusion="lexical", term_model=False, adapter=False),
+    Config("BM25 + synonyms + term model", fusion="lexical", adapter=False),
+    Config("dense: clause (= auto for policy documents)", fusion="dense", adapter=False),
+    Config("dense: path + clause", fusion="dense", template="path", adapter=False),
+    Config("dense: title + path + clause", fusion="dense", template="contextual", adapter=False),
+    Config("RRF, no lexicons", fusion="rrf", expansion=False, adapter=False),
+    Config("RRF + lexicons", fusion="rrf", adapter=False),
+    Config("weighted 0.5, no lexicons", expansion=False, adapter=False),
+    Config("weighted 0.5 + synonyms", term_model=False, adapter=False),
+    Config("weighted 0.5 + lexicons, dense on title+path+clause", template="contextual", adapter=False),
+    Config("weighted 0.5 + lexicons, BM25 on clause text", lexical_template="clause", adapter=False),
+    Config("weighted 0.3 + lexicons", dense_weight=0.3, adapter=False),
+    Config("weighted 0.4 + lexicons", dense_weight=0.4, adapter=False),
+    Config("weighted 0.5 + lexicons", adapter=False),
+    Config("weighted 0.6 + lexicons", dense_weight=0.6, adapter=False),
+    Config("weighted 0.7 + lexicons", dense_weight=0.7, adapter=False),
+    Config("weighted 0.5 + lexicons (default; no law clauses, so no adapter)"),
 ]
 
 
@@ -309,11 +321,15 @@ STARD_CONFIGS = [
     Config("BM25", fusion="lexical", expansion=False),
     Config("BM25 + lexicon", fusion="lexical", term_model=False),
     Config("BM25 + lexicon + term model", fusion="lexical"),
-    Config("dense (e5-small, contextual)", fusion="dense"),
-    Config("RRF + lexicon", fusion="rrf"),
-    Config("weighted 0.3 + lexicon", dense_weight=0.3),
-    Config("weighted 0.5 + lexicon (default)", dense_weight=0.5),
-    Config("weighted 0.7 + lexicon", dense_weight=0.7),
+    Config("dense (e5-small, contextual)", fusion="dense", adapter=False),
+    Config("RRF + lexicon", fusion="rrf", adapter=False),
+    Config("weighted 0.5 + lexicon", adapter=False),
+    Config("weighted 0.7 + lexicon", dense_weight=0.7, adapter=False),
+    Config("dense + query adapter", fusion="dense"),
+    Config("RRF + lexicon + adapter", fusion="rrf"),
+    Config("weighted 0.5 + lexicon + adapter", law_dense_weight=0.5),
+    Config("weighted 0.7 + lexicon + adapter", law_dense_weight=0.7),
+    Config("weighted 0.8 + lexicon + adapter (default)", law_dense_weight=0.8),
 ]
 
 

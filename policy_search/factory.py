@@ -26,6 +26,8 @@ def ranking_from(settings: Settings) -> RankingOptions:
     return RankingOptions(
         fusion=settings.fusion,
         dense_weight=settings.dense_weight,
+        law_dense_weight=settings.law_dense_weight,
+        query_adapter=settings.query_adapter,
         candidate_depth=settings.candidate_depth,
         max_query_chars=settings.max_query_chars,
     )

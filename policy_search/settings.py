@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     lexical_template: str = Field(default="contextual", description="what BM25 indexes (same choices)")
     fusion: str = Field(default="weighted", description="'weighted', 'rrf', 'lexical' or 'dense'")
     dense_weight: float = 0.5
+    law_dense_weight: float = Field(
+        default=0.8, description="dense weight for clauses of laws, ranked with the query adapter"
+    )
+    query_adapter: bool = Field(default=True, description="use the bundled query adapter on law clauses")
     candidate_depth: int = 200
     host: str = "127.0.0.1"
     port: int = 8000

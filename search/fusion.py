@@ -27,8 +27,13 @@ def ranks(scores: np.ndarray) -> np.ndarray:
 
 
 def fuse(
-    lexical: np.ndarray, dense: np.ndarray, method: str, dense_weight: float = 0.5, rrf_k: int = 60
+    lexical: np.ndarray,
+    dense: np.ndarray,
+    method: str,
+    dense_weight: float | np.ndarray = 0.5,
+    rrf_k: int = 60,
 ) -> np.ndarray:
+    """``dense_weight`` may be one weight per candidate (laws and policy documents are weighted apart)."""
     if method == "lexical":
         return lexical.astype(np.float64)
     if method == "dense":

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from search.models import Highlight
 
 
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    n = unicodedata.normalize("NFKC", ch).lower()
+    return n if len(n) == 1 else ch
+
+
 def _fold(text: str) -> str:
     """Per-character NFKC + lower case, keeping one character per character so offsets line up."""
-    out = []
-    for ch in text:
-        n = unicodedata.normalize("NFKC", ch).lower()
-        out.append(n if len(n) == 1 else ch)
-    return "".join(out)
+    return "".join(map(_fold_char, text))
 
 
 def highlight(text: str, terms: list[str], limit: int = 40) -> list[Highlight]:

@@ -19,6 +19,7 @@ from index.lexical import LexicalIndex
 from index.manifest import IndexError_, Manifest
 from index.store import ClauseStore
 from index.tokenizer import ChineseTokenizer
+from search.adapter import QueryAdapter
 from search.expansion import QueryExpander
 from search.filters import clause_mask
 from search.fusion import fuse, ranks
@@ -42,9 +43,11 @@ from search.models import (
 class RankingOptions:
     fusion: str = "weighted"
     dense_weight: float = 0.5
+    law_dense_weight: float = 0.8  # for clauses of laws and regulations, where the query adapter applies
     candidate_depth: int = 200
     expansion_scale: float = 1.0  # multiplies each lexicon's own weight
     max_query_chars: int = 500
+    query_adapter: bool = True  # the bundled adapter, where it was trained for this embedder
 
 
 def _bigrams(text: str) -> set[str]:
@@ -78,6 +81,7 @@ class HybridSearcher:
         tokenizer: ChineseTokenizer,
         expander: QueryExpander,
         options: RankingOptions | None = None,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         self.manifest = manifest
         self.store = store
@@ -87,8 +91,12 @@ class HybridSearcher:
         self.tokenizer = tokenizer
         self.expander = expander
         self.options = options or RankingOptions()
+        self.adapter = adapter if self.options.query_adapter else None
         self._embed_lock = threading.Lock()  # the embedding engines are not safe for concurrent calls
         self._clause_doc = np.asarray(store.clause_doc, dtype=np.int64)
+        # the adapter was learned on questions answered by statutes: it ranks law clauses only
+        is_law = np.array([bool(m.get("law_level")) for m in store.doc_meta] + [False], dtype=bool)
+        self._law = is_law[self._clause_doc] if len(self._clause_doc) else np.zeros(0, dtype=bool)
         self._doc_info = [self._info(i) for i in range(len(store.doc_ids))]
 
     @classmethod
@@ -118,10 +126,17 @@ class HybridSearcher:
             raise IndexError_(
                 f"index at {index_dir} is inconsistent: {dense.size} vectors, {len(store)} clauses"
             )
-        return cls(manifest, store, dense, lexical, embedder, tokenizer, QueryExpander.bundled(), options)
+        adapter = QueryAdapter.for_embedder(embedder.fingerprint)
+        return cls(
+            manifest, store, dense, lexical, embedder, tokenizer, QueryExpander.bundled(), options, adapter
+        )
 
     def close(self) -> None:
         self.store.close()
+
+    def _embed_query(self, q: str) -> np.ndarray:
+        with self._embed_lock:
+            return self.embedder.encode_queries([q])[0]
 
     # -- search ---------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:
@@ -132,7 +147,6 @@ class HybridSearcher:
             raise QueryError(f"q is {len(q)} characters long; the limit is {opts.max_query_chars}")
         method = request.fusion or opts.fusion
         mask = clause_mask(request.filters(), self.store.doc_meta, self._clause_doc)
-
         tokens = self.tokenizer.tokenize(q)
         expansion = self.expander.expand(q)
         weights: dict[str, float] = {}
@@ -150,21 +164,28 @@ class HybridSearcher:
         pos = np.flatnonzero(lex > 0)
         if len(pos) > depth:
             pos = pos[np.argpartition(-lex[pos], depth - 1)[:depth]]
-        qvec = None
+        qvec = law_qvec = None
         if method != "lexical":
-            with self._embed_lock:
-                qvec = self.embedder.encode_queries([q])[0]
-        dense_rows = np.zeros(0, dtype=np.int64)
-        if qvec is not None:
-            _, dense_rows = self.dense.search(qvec, depth, mask)
-        cands = np.unique(np.concatenate([pos.astype(np.int64), dense_rows]))
+            qvec = self._embed_query(q)
+            if self.adapter is not None and self._law.any():
+                law_qvec = self.adapter.apply(qvec)
+        cands = np.unique(
+            np.concatenate([pos.astype(np.int64), *self._dense_rows(qvec, law_qvec, depth, mask)])
+        )
         if len(cands) == 0:
             return SearchResponse(
                 query=q, took_ms=_ms(t0), total=0, hits=[], groups=[] if request.group_by else None
             )
         lex_c = lex[cands]
-        dense_c = self.dense.scores_for(qvec, cands) if qvec is not None else np.zeros(len(cands), np.float32)
-        fused = fuse(lex_c, dense_c, method, opts.dense_weight)
+        dense_c = np.zeros(len(cands), np.float32)
+        weight: float | np.ndarray = opts.dense_weight
+        if qvec is not None:
+            dense_c = self.dense.scores_for(qvec, cands)
+        if law_qvec is not None:
+            law_c = self._law[cands]
+            dense_c[law_c] = self.dense.scores_for(law_qvec, cands[law_c])
+            weight = np.where(law_c, opts.law_dense_weight, opts.dense_weight)
+        fused = fuse(lex_c, dense_c, method, weight)
         order = np.argsort(-fused, kind="stable")
         lex_rank = ranks(lex_c)
         dense_rank = ranks(dense_c) if qvec is not None else None
@@ -193,12 +214,25 @@ class HybridSearcher:
             hits = hits[: request.top_k]
         return SearchResponse(query=q, took_ms=_ms(t0), total=len(cands), hits=hits, groups=groups)
 
+    def _dense_rows(
+        self, qvec: np.ndarray | None, law_qvec: np.ndarray | None, depth: int, mask: np.ndarray | None
+    ) -> list[np.ndarray]:
+        """Nearest clauses: laws by the adapted query, everything else by the plain one."""
+        if qvec is None:
+            return []
+        if law_qvec is None:
+            return [self.dense.search(qvec, depth, mask)[1]]
+        law = self._law if mask is None else self._law & mask
+        other = ~self._law if mask is None else ~self._law & mask
+        return [self.dense.search(vec, depth, m)[1] for vec, m in ((law_qvec, law), (qvec, other)) if m.any()]
+
     def _dedupe(self, cands: np.ndarray, order: np.ndarray, want: int) -> list[tuple[int, Clause]]:
         """Best part of each clause only; a clause nearly identical to a kept one of the same document is dropped."""
         picked: list[tuple[int, Clause]] = []
         seen_keys: set[tuple[int, str]] = set()
-        kept_grams: dict[int, list[set[str]]] = {}
-        batch = max(want * 3, 30)  # fetch clause rows in ranked batches, not the whole pool
+        kept: dict[int, list[str]] = {}
+        grams_of: dict[str, set[str]] = {}  # bigrams only for documents with two or more picked clauses
+        batch = want + 8  # fetch clause rows in ranked batches, not the whole pool
         for start in range(0, len(order), batch):
             chunk = [int(i) for i in order[start : start + batch]]
             for i, c in zip(chunk, self.store.clauses([int(cands[i]) for i in chunk])):
@@ -206,11 +240,16 @@ class HybridSearcher:
                 key = (doc, "›".join(c.heading_path) + f"#{c.kind}" if c.part_count > 1 else c.id)
                 if key in seen_keys:
                     continue
-                grams = _bigrams(c.text)
-                if any(len(grams & g) / max(len(grams | g), 1) >= 0.9 for g in kept_grams.get(doc, [])):
-                    continue
+                if doc in kept:
+                    grams = _bigrams(c.text)
+                    for t in kept[doc]:
+                        if t not in grams_of:
+                            grams_of[t] = _bigrams(t)
+                    others = [grams_of[t] for t in kept[doc]]
+                    if any(len(grams & g) / max(len(grams | g), 1) >= 0.9 for g in others):
+                        continue
                 seen_keys.add(key)
-                kept_grams.setdefault(doc, []).append(grams)
+                kept.setdefault(doc, []).append(c.text)
                 picked.append((i, c))
                 if len(picked) >= want:
                     return picked

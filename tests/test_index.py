@@ -236,3 +236,19 @@ def test_auto_template_titles_laws_only(law: bool, with_title: bool) -> None:
     )
     assert p.startswith("某某市") is with_title
     assert p.endswith(c.text)
+
+
+@pytest.mark.parametrize(
+    "query, weights",
+    [(["医师", "执业", "医师", "未知词"], {"执业": 0.5}), (["医保"], {}), (["未知词"], {}), ([], {})],
+)
+def test_weighted_bm25_equals_per_term_sum(query, weights) -> None:
+    """The one-pass scorer = Σ over query terms of weight × occurrences × bm25s's own score for that term."""
+    docs = [["医师", "执业", "医院"], ["医保", "定点", "医院"], ["医师", "医师", "培训"], ["社会", "办医"]]
+    index = LexicalIndex.build(docs)
+    bm25 = index._bm25
+    expected = np.zeros(len(docs), dtype=np.float32)
+    for tok in dict.fromkeys(query):
+        if tok in bm25.vocab_dict:
+            expected += weights.get(tok, 1.0) * query.count(tok) * np.asarray(bm25.get_scores([tok]))
+    np.testing.assert_allclose(index.scores(query, weights), expected, atol=1e-5)

@@ -1,0 +1,92 @@
+"""A learned linear map on query embeddings (``q' = normalize(q + qW)``), trained on STARD train questions.
+
+Passages stay as embedded, so an adapter needs no re-embedding: it moves how lay questions are embedded
+("老公欠钱不还怎么办") towards how the statutes that answer them are embedded (夫妻共同债务 …). It is tied to
+one embedder (by fingerprint) and ignored for any other. ``scripts/train_query_adapter.py`` builds it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BUNDLED = Path(__file__).parent / "data" / "query_adapter.npz"
+
+
+@dataclass(frozen=True)
+class QueryAdapter:
+    weight: np.ndarray  # (dim, dim) residual map
+    embedder_fingerprint: str
+    info: dict
+
+    def apply(self, query: np.ndarray) -> np.ndarray:
+        q = np.asarray(query, dtype=np.float32)
+        out = q + q @ self.weight
+        norm = np.linalg.norm(out, axis=-1, keepdims=True)
+        return (out / np.maximum(norm, 1e-12)).astype(np.float32)
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(
+            path,
+            weight=self.weight.astype(np.float32),
+            fingerprint=np.array(self.embedder_fingerprint),
+            info=np.array(json.dumps(self.info, ensure_ascii=False, sort_keys=True)),
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> QueryAdapter:
+        with np.load(path) as z:
+            return cls(z["weight"], str(z["fingerprint"]), json.loads(str(z["info"])))
+
+    @classmethod
+    def for_embedder(cls, fingerprint: str, path: Path = BUNDLED) -> QueryAdapter | None:
+        """The bundled adapter when it was trained for this embedder, else None."""
+        if not path.exists():
+            return None
+        adapter = cls.load(path)
+        return adapter if adapter.embedder_fingerprint == fingerprint else None
+
+
+def fit_adapter(
+    queries: np.ndarray,
+    passages: np.ndarray,
+    pairs: list[tuple[int, int]],
+    tau: float,
+    reg: float,
+    epochs: int,
+    lr: float = 1e-3,
+    batch: int = 128,
+    seed: int = 0,
+) -> np.ndarray:
+    """W minimising softmax cross-entropy of each (query row, passage row) pair against all passages."""
+    rng = np.random.default_rng(seed)
+    dim = queries.shape[1]
+    w = np.zeros((dim, dim), np.float32)
+    m, v = np.zeros_like(w), np.zeros_like(w)
+    qi = np.array([p[0] for p in pairs])
+    ri = np.array([p[1] for p in pairs])
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(pairs))
+        for b in range(0, len(order), batch):
+            sel = order[b : b + batch]
+            q = queries[qi[sel]]
+            u = q + q @ w
+            norm = np.linalg.norm(u, axis=1, keepdims=True)
+            z = u / norm
+            logits = z @ passages.T / tau
+            logits -= logits.max(axis=1, keepdims=True)
+            p = np.exp(logits)
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(len(sel)), ri[sel]] -= 1.0
+            gz = (p @ passages) / (tau * len(sel))  # d loss / d z
+            gu = (gz - z * (gz * z).sum(axis=1, keepdims=True)) / norm  # through the normalisation
+            grad = q.T @ gu + 2 * reg * w
+            step += 1
+            m = 0.9 * m + 0.1 * grad
+            v = 0.999 * v + 0.001 * grad**2
+            w -= lr * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+    return w
