@@ -205,6 +205,7 @@ class HybridSearcher:
                 float(lex_c[i]),
                 int(dense_rank[i]) if dense_rank is not None else None,
                 float(dense_c[i]),
+                law_qvec is not None and bool(self._law[cands[i]]),
             )
             for i, clause in picked
         ]
@@ -267,6 +268,7 @@ class HybridSearcher:
         lex_score: float,
         dense_rank: int | None,
         dense_score: float,
+        adapted: bool = False,
     ) -> SearchHit:
         marks = highlight(c.text, terms)
         return SearchHit(
@@ -288,6 +290,7 @@ class HybridSearcher:
                 fused_score=round(score, 6),
                 matched_terms=sorted({m.term for m in marks}),
                 expansions=expansions,
+                query_adapter=adapted,
             ),
             document=self._doc_info[self._clause_doc[row]],
         )

@@ -121,6 +121,7 @@ class Explanation(BaseModel):
     fused_score: float
     matched_terms: list[str]
     expansions: list[str] = Field(default_factory=list)
+    query_adapter: bool = False  # dense score from the query adapter (clauses of laws)
 
 
 class SearchHit(BaseModel):

@@ -84,6 +84,7 @@ def test_adapter_scores_law_clauses_and_leaves_policy_clauses(tmp_path, tokenize
         cos = float(base.dense.scores_for(plain, np.array([base.store.row_of(h.clause_id)]))[0])
         expected = -cos if h.document.id == "d0" else cos
         assert h.explanation.dense_score == pytest.approx(expected, abs=1e-3)
+        assert h.explanation.query_adapter == (h.document.id == "d0")
     off = with_adapter(RankingOptions(fusion=fusion, query_adapter=False))
     assert off.adapter is None
 

@@ -31,7 +31,8 @@ function hitHtml(h) {
     <details class="why"><summary>为何匹配 score ${h.score.toFixed(3)}</summary>
       ${esc(e.fusion)} · 词法 #${e.lexical_rank ?? "–"} (${e.lexical_score}) · 语义 #${e.dense_rank ?? "–"} (${e.dense_score})
       ${e.matched_terms.length ? " · 命中: " + esc(e.matched_terms.join("、")) : ""}
-      ${e.expansions.length ? " · 扩展: " + esc(e.expansions.join("、")) : ""}</details>
+      ${e.expansions.length ? " · 扩展: " + esc(e.expansions.join("、")) : ""}
+      ${e.query_adapter ? " · 语义查询经法规适配" : ""}</details>
   </article>`;
 }
 
