@@ -37,13 +37,7 @@ class LexicalIndex:
         as often as it occurs), instead of one pass over all clauses per term.
         """
         weights = weights or {}
-        bm25 = self._bm25
-        if bm25.nonoccurrence_array is not None:  # BM25 variants with a score for absent terms
-            total = np.zeros(self.size, dtype=np.float32)
-            for tok, n in Counter(tokens).items():
-                if tok in bm25.vocab_dict:
-                    total += weights.get(tok, 1.0) * n * np.asarray(bm25.get_scores([tok]), dtype=np.float32)
-            return total
+        bm25 = self._bm25  # built with the Lucene variant: absent terms score 0
         data, indices, indptr = bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"]
         rows, values = [], []
         for tok, n in Counter(tokens).items():

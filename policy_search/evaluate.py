@@ -207,52 +207,41 @@ def print_table(title: str, results: list[tuple[Config, dict[str, float]]]) -> N
 
 
 # --- seeds -------------------------------------------------------------------------------------------
+def window_config(name: str, fusion: str) -> Config:
+    """The naive baseline's settings: 300-character windows, clause text only, no lexicons."""
+    return Config(
+        f"window300 · {name}",
+        fusion=fusion,
+        chunking="window300",
+        template="clause",
+        lexical_template="clause",
+        expansion=False,
+    )
+
+
 SEED_CONFIGS = [
-    Config(
-        "window300 · BM25",
-        fusion="lexical",
-        chunking="window300",
-        template="clause",
-        lexical_template="clause",
-        expansion=False,
-        adapter=False,
+    *(
+        window_config(name, fusion)
+        for name, fusion in (("BM25", "lexical"), ("dense", "dense"), ("RRF", "rrf"))
     ),
-    Config(
-        "window300 · dense",
-        fusion="dense",
-        chunking="window300",
-        template="clause",
-        lexical_template="clause",
-        expansion=False,
-        adapter=False,
-    ),
-    Config(
-        "window300 · RRF",
-        fusion="rrf",
-        chunking="window300",
-        template="clause",
-        lexical_template="clause",
-        expansion=False,
-        adapter=False,
-    ),
-    Config("BM25 (clause text)", fusion="lexical", lexical_template="clause", expansion=False, adapter=False),
-    Config("BM25 (title+path+clause)", fusion="lexical", expansion=False, adapter=False),
-    Config("BM25 + synonyms", fusion="lexical", term_model=False, adapter=False),
-    Config("BM25 + synonyms + term model", fusion="lexical", adapter=False),
-    Config("dense: clause (= auto for policy documents)", fusion="dense", adapter=False),
-    Config("dense: path + clause", fusion="dense", template="path", adapter=False),
-    Config("dense: title + path + clause", fusion="dense", template="contextual", adapter=False),
-    Config("RRF, no lexicons", fusion="rrf", expansion=False, adapter=False),
-    Config("RRF + lexicons", fusion="rrf", adapter=False),
-    Config("weighted 0.5, no lexicons", expansion=False, adapter=False),
-    Config("weighted 0.5 + synonyms", term_model=False, adapter=False),
-    Config("weighted 0.5 + lexicons, dense on title+path+clause", template="contextual", adapter=False),
-    Config("weighted 0.5 + lexicons, BM25 on clause text", lexical_template="clause", adapter=False),
-    Config("weighted 0.3 + lexicons", dense_weight=0.3, adapter=False),
-    Config("weighted 0.4 + lexicons", dense_weight=0.4, adapter=False),
-    Config("weighted 0.5 + lexicons", adapter=False),
-    Config("weighted 0.6 + lexicons", dense_weight=0.6, adapter=False),
-    Config("weighted 0.7 + lexicons", dense_weight=0.7, adapter=False),
+    Config("BM25 (clause text)", fusion="lexical", lexical_template="clause", expansion=False),
+    Config("BM25 (title+path+clause)", fusion="lexical", expansion=False),
+    Config("BM25 + synonyms", fusion="lexical", term_model=False),
+    Config("BM25 + synonyms + term model", fusion="lexical"),
+    Config("dense: clause (= auto for policy documents)", fusion="dense"),
+    Config("dense: path + clause", fusion="dense", template="path"),
+    Config("dense: title + path + clause", fusion="dense", template="contextual"),
+    Config("RRF, no lexicons", fusion="rrf", expansion=False),
+    Config("RRF + lexicons", fusion="rrf"),
+    Config("weighted 0.5, no lexicons", expansion=False),
+    Config("weighted 0.5 + synonyms", term_model=False),
+    Config("weighted 0.5 + lexicons, dense on title+path+clause", template="contextual"),
+    Config("weighted 0.5 + lexicons, BM25 on clause text", lexical_template="clause"),
+    Config("weighted 0.3 + lexicons", dense_weight=0.3),
+    Config("weighted 0.4 + lexicons", dense_weight=0.4),
+    Config("weighted 0.5 + lexicons"),
+    Config("weighted 0.6 + lexicons", dense_weight=0.6),
+    Config("weighted 0.7 + lexicons", dense_weight=0.7),
     Config("weighted 0.5 + lexicons (default; no law clauses, so no adapter)"),
 ]
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from corpus.normalize import squash
 from index.embedder import make_embedder
 from policy_search.evaluate import SHARED, stard_split
 from search.adapter import BUNDLED, QueryAdapter, fit_adapter
@@ -33,8 +34,6 @@ def positives(items: list[dict], texts: list[str], per_gold: int) -> list[tuple[
             for gram in judge.grams(g["content"]):
                 owner.setdefault(gram, set()).add((qi, gi))
     rows: dict[tuple[int, int], list[int]] = {}
-    from corpus.normalize import squash
-
     for r, t in enumerate(texts):
         s = squash(t)
         hit: set[tuple[int, int]] = set()

@@ -97,6 +97,8 @@ class HybridSearcher:
         # the adapter was learned on questions answered by statutes: it ranks law clauses only
         is_law = np.array([bool(m.get("law_level")) for m in store.doc_meta] + [False], dtype=bool)
         self._law = is_law[self._clause_doc] if len(self._clause_doc) else np.zeros(0, dtype=bool)
+        if not self._law.any():
+            self.adapter = None
         self._doc_info = [self._info(i) for i in range(len(store.doc_ids))]
 
     @classmethod
@@ -167,7 +169,7 @@ class HybridSearcher:
         qvec = law_qvec = None
         if method != "lexical":
             qvec = self._embed_query(q)
-            if self.adapter is not None and self._law.any():
+            if self.adapter is not None:
                 law_qvec = self.adapter.apply(qvec)
         cands = np.unique(
             np.concatenate([pos.astype(np.int64), *self._dense_rows(qvec, law_qvec, depth, mask)])

@@ -203,15 +203,13 @@ def test_bm25_save_load_roundtrip(tmp_path) -> None:
     assert again.scores(["乙"]).shape == (3,)
 
 
+def _clause(path: list[str], text: str) -> Clause:
+    return Clause(id="x", doc_id="d", ordinal=0, heading_path=path, text=text, start=0, end=10)
+
+
 def test_contextual_passage_carries_title_and_path() -> None:
-    c = Clause(
-        id="x",
-        doc_id="d",
-        ordinal=0,
-        heading_path=["第二章 自然人", "第五十四条"],
-        text="第五十四条 自然人从事工商业经营，经依法登记，为个体工商户。",
-        start=0,
-        end=10,
+    c = _clause(
+        ["第二章 自然人", "第五十四条"], "第五十四条 自然人从事工商业经营，经依法登记，为个体工商户。"
     )
     p = passage_text("中华人民共和国民法典", c, "contextual")
     assert p.startswith("中华人民共和国民法典 › 第二章 自然人\n") and p.endswith(c.text)
@@ -222,14 +220,9 @@ def test_contextual_passage_carries_title_and_path() -> None:
 
 @pytest.mark.parametrize(("law", "with_title"), [(True, True), (False, False)])
 def test_auto_template_titles_laws_only(law: bool, with_title: bool) -> None:
-    c = Clause(
-        id="x",
-        doc_id="d",
-        ordinal=0,
-        heading_path=["五、加大政策支持", "（十二）加强人力资源保障"],
-        text="（十二）加强人力资源保障。全面实行医师执业区域注册。",
-        start=0,
-        end=10,
+    c = _clause(
+        ["五、加大政策支持", "（十二）加强人力资源保障"],
+        "（十二）加强人力资源保障。全面实行医师执业区域注册。",
     )
     p = passage_text(
         "某某市人民政府办公室关于支持社会力量提供多层次多样化医疗服务的实施意见", c, "auto", law=law
