@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 
@@ -88,13 +88,16 @@ def create_app(
         log.exception("unhandled error")
         return JSONResponse(status_code=500, content={"detail": f"internal error: {type(exc).__name__}"})
 
-    def run_search(s: Searcher, req: SearchRequest) -> SearchResponse:
+    def run_search(s: Searcher, req: SearchRequest) -> Response:
         if len(req.q) > max_q:
             raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
         try:
-            return s.search(req)
+            found = s.search(req)
         except QueryError as exc:
             raise HTTPException(422, str(exc)) from exc
+        # The searcher already built a valid SearchResponse; letting FastAPI validate and re-encode it
+        # again costs about 1 ms of a ~15 ms query, so it is serialised once, here.
+        return Response(found.model_dump_json(), media_type="application/json")
 
     @app.get("/api/search", response_model=SearchResponse)
     def search_get(
@@ -115,7 +118,7 @@ def create_app(
         include_drafts: bool = True,
         group_by: str | None = None,
         per_group: Annotated[int, Query(ge=1, le=20)] = 3,
-    ) -> SearchResponse:
+    ) -> Response:
         try:
             req = SearchRequest(
                 q=q,
@@ -138,7 +141,7 @@ def create_app(
         return run_search(s, req)
 
     @app.post("/api/search", response_model=SearchResponse)
-    def search_post(s: SearcherDep, req: SearchRequest) -> SearchResponse:
+    def search_post(s: SearcherDep, req: SearchRequest) -> Response:
         return run_search(s, req)
 
     @app.get("/api/documents/{doc_id}", response_model=DocumentView)

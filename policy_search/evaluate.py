@@ -134,6 +134,27 @@ def _open(
     return HybridSearcher.open(out, embedder, tokenizer=tok)
 
 
+def score_searcher(
+    searcher: HybridSearcher,
+    queries: Sequence[tuple[str, str]],
+    judge: Callable[[str, list], tuple[list[list[Judgment]], list[Judgment]]],
+    top_k: int = 100,
+) -> dict[str, float]:
+    """Mean metrics of one searcher over judged questions, with passage length and time per query."""
+    rows, lengths, times = [], [], []
+    for qid, q in queries:
+        t0 = time.perf_counter()
+        hits = searcher.search(SearchRequest(q=q, top_k=top_k)).hits
+        times.append((time.perf_counter() - t0) * 1000)
+        matches, judgments = judge(qid, hits)
+        rows.append(score_ranking(matches, judgments))
+        lengths.extend(len(h.text) for h in hits[:10])
+    m = mean_metrics(rows)
+    m["passage_chars"] = statistics.mean(lengths) if lengths else 0.0
+    m["ms/query"] = statistics.mean(times)
+    return m
+
+
 def run_configs(
     configs: Sequence[Config],
     docs: Sequence[Document],
@@ -177,17 +198,7 @@ def run_configs(
             ),
             base.adapter if cfg.adapter else None,
         )
-        rows, lengths, times = [], [], []
-        for qid, q in queries:
-            t0 = time.perf_counter()
-            hits = s.search(SearchRequest(q=q, top_k=top_k)).hits
-            times.append((time.perf_counter() - t0) * 1000)
-            matches, judgments = judge(qid, hits)
-            rows.append(score_ranking(matches, judgments))
-            lengths.extend(len(h.text) for h in hits[:10])
-        m = mean_metrics(rows)
-        m["passage_chars"] = statistics.mean(lengths) if lengths else 0.0
-        m["ms/query"] = statistics.mean(times)
+        m = score_searcher(s, queries, judge, top_k)
         results.append((cfg, m))
         print(f"  {cfg.name:<44} " + "  ".join(f"{k}={v:.3f}" for k, v in m.items()), flush=True)
     return results
@@ -256,6 +267,32 @@ def clause_texts(docs: Sequence[Document]) -> dict[tuple[str, tuple[str, ...]], 
     return out
 
 
+def complete_judgments(questions: dict[str, dict], docs: Sequence[Document]) -> dict[str, dict]:
+    """Copy each judged phrase to every other clause that contains it verbatim, with the same grade.
+
+    The five seed documents restate national policy in near-identical words, so a phrase judged in one
+    document (医疗美容等专科) often occurs in another; that clause says the same thing and is just as
+    relevant. Questions of style ``single`` (the answer lives in one jurisdiction) are left as judged,
+    and a clause that already carries a judgment is not judged twice.
+    """
+    from corpus.normalize import squash
+
+    prefix = {d.id: Path(d.source or "").name[:3] for d in docs}
+    clauses = [(prefix[doc_id], squash(text)) for (doc_id, _), text in clause_texts(docs).items()]
+    out: dict[str, dict] = {}
+    for qid, q in questions.items():
+        relevant = list(q["relevant"])
+        if q.get("style") != "single":
+            for r in q["relevant"]:
+                phrase = squash(r["phrase"])
+                for doc, text in clauses:
+                    judged = [squash(x["phrase"]) for x in relevant if x["doc"] == doc]
+                    if phrase in text and not any(j in text for j in judged):
+                        relevant.append({**r, "doc": doc, "completed": True})
+        out[qid] = {**q, "relevant": relevant}
+    return out
+
+
 def seed_judge(
     questions: dict[str, dict], whole: dict[tuple[str, tuple[str, ...]], str] | None = None
 ) -> Callable:
@@ -288,6 +325,7 @@ def evaluate_seeds(args: argparse.Namespace) -> list[tuple[Config, dict[str, flo
     }
     pipeline = CorpusPipeline(ChunkOptions(max_chars=args.max_chars))
     docs = [d for d in pipeline.iter_documents([builtin_corpus_dir()]) if isinstance(d, Document)]
+    questions = complete_judgments(questions, docs)
     embedder = QueryCache(make_embedder(args.embedder))
     cache = EmbeddingCache(Path(args.cache))
     configs = [c for c in SEED_CONFIGS if not args.only or args.only in c.name]
@@ -336,6 +374,21 @@ def load_national(path: Path, max_chars: int = ChunkOptions.max_chars) -> list[D
     ]
 
 
+def stard_judge(items: Sequence[dict]) -> Callable[[str, list], tuple[list[list[Judgment]], list[Judgment]]]:
+    """A hit is relevant to a gold article when they share a 20-character run (NFKC, no whitespace)."""
+    ngram = NgramJudge(20)
+    gold = {str(q["query_id"]): [(g["name"], ngram.grams(g["content"])) for g in q["gold"]] for q in items}
+
+    def judge(qid: str, hits: list) -> tuple[list[list[Judgment]], list[Judgment]]:
+        judgments = [Judgment(name, 1) for name, _ in gold[qid]]
+        matches = [
+            [Judgment(name, 1) for name, grams in gold[qid] if ngram.relevant(h.text, grams)] for h in hits
+        ]
+        return matches, judgments
+
+    return judge
+
+
 def evaluate_stard(args: argparse.Namespace) -> list[tuple[Config, dict[str, float]]]:
     with open(args.stard, encoding="utf-8") as fh:
         items = [json.loads(line) for line in fh if line.strip()]
@@ -349,16 +402,7 @@ def evaluate_stard(args: argparse.Namespace) -> list[tuple[Config, dict[str, flo
         f"{sum(len(d.clauses) for d in docs)} clauses, loaded in {time.perf_counter() - t0:.0f}s",
         flush=True,
     )
-    ngram = NgramJudge(20)
-    gold = {str(q["query_id"]): [(g["name"], ngram.grams(g["content"])) for g in q["gold"]] for q in items}
-
-    def judge(qid: str, hits: list) -> tuple[list[list[Judgment]], list[Judgment]]:
-        judgments = [Judgment(name, 1) for name, _ in gold[qid]]
-        matches = [
-            [Judgment(name, 1) for name, grams in gold[qid] if ngram.relevant(h.text, grams)] for h in hits
-        ]
-        return matches, judgments
-
+    judge = stard_judge(items)
     configs = [c for c in STARD_CONFIGS if not args.only or args.only in c.name]
     work = Path(args.work) / f"stard-{args.max_chars}"
     if args.lexical_only:

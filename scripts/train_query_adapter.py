@@ -44,6 +44,18 @@ def positives(items: list[dict], texts: list[str], per_gold: int) -> list[tuple[
     return [(qi, r) for (qi, _), rs in sorted(rows.items()) for r in rs[:per_gold]]
 
 
+def training_data(
+    index: Path, stard: Path, embedder
+) -> tuple[HybridSearcher, np.ndarray, list[str], list[dict]]:
+    """The national index opened, its clause vectors and texts, and the STARD train-split questions (never dev)."""
+    searcher = HybridSearcher.open(index, embedder)
+    n = len(searcher.store)
+    passages = searcher.dense._index.reconstruct_n(0, n)
+    texts = [c.text for c in searcher.store.clauses(list(range(n)))]
+    items = [json.loads(x) for x in open(stard, encoding="utf-8") if x.strip()]
+    return searcher, passages, texts, [q for q in items if stard_split(int(q["query_id"])) == "train"]
+
+
 def recall_at(queries: np.ndarray, passages: np.ndarray, gold_rows: list[set[int]], k: int = 100) -> float:
     hits = []
     for q, rows in zip(queries, gold_rows):
@@ -70,12 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     embedder = make_embedder(args.embedder)
-    searcher = HybridSearcher.open(Path(args.index), embedder)
-    n = len(searcher.store)
-    passages = searcher.dense._index.reconstruct_n(0, n)
-    texts = [c.text for c in searcher.store.clauses(list(range(n)))]
-    items = [json.loads(x) for x in open(args.stard, encoding="utf-8") if x.strip()]
-    items = [q for q in items if stard_split(int(q["query_id"])) == "train"]
+    _, passages, texts, items = training_data(Path(args.index), Path(args.stard), embedder)
+    n = len(texts)
     held = [args.holdout and int(q["query_id"]) % 5 == 1 for q in items]
     t0 = time.perf_counter()
     queries = embedder.encode_queries([q["query"] for q in items]).astype(np.float32)

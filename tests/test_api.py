@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from policy_search.settings import Settings
+from search.models import SearchResponse
 
 from .conftest import Borrowed
 
@@ -40,6 +41,9 @@ def test_search_get(client) -> None:
     ):
         assert key in hit["document"]
     assert len(body["groups"]) >= 3
+    # serialised by the route itself: still exactly the documented SearchResponse, sent as JSON
+    assert r.headers["content-type"].startswith("application/json")
+    assert SearchResponse.model_validate(body).model_dump(mode="json") == body
 
 
 def test_search_post_with_filters(client) -> None:
@@ -111,7 +115,9 @@ def test_page_and_docs(client) -> None:
     assert page.status_code == 200 and "政策条款检索" in page.text
     assert client.get("/static/app.js").status_code == 200
     assert client.get("/docs").status_code == 200
-    assert "/api/search" in client.get("/openapi.json").json()["paths"]
+    spec = client.get("/openapi.json").json()
+    ok = spec["paths"]["/api/search"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/SearchResponse"}
 
 
 def test_app_factory_does_nothing_at_import_or_creation(tmp_path) -> None:

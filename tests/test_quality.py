@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from policy_search.evaluate import SEED_QUESTIONS, clause_texts, seed_judge
+from policy_search.evaluate import SEED_QUESTIONS, clause_texts, complete_judgments, seed_judge
 from search.evaluation import mean_metrics, score_ranking
 from search.models import SearchRequest
 
@@ -37,7 +37,20 @@ def test_judgments_cover_all_kinds_of_questions(questions) -> None:
     assert {"official", "colloquial", "english", "single", "numbers"} <= styles
 
 
+def test_completion_copies_a_phrase_to_other_documents_only_where_it_occurs(
+    questions, builtin_report
+) -> None:
+    done = complete_judgments(questions, builtin_report.documents)
+    added = {(qid, r["doc"]) for qid, q in done.items() for r in q["relevant"] if r.get("completed")}
+    # 医疗美容等专科 is judged in documents 001 and 003 and also written in 000 and 002
+    assert {("s39", "000"), ("s39", "002")} <= added
+    # single-jurisdiction questions keep their judgments as written
+    assert all(done[qid] == questions[qid] for qid, q in questions.items() if q["style"] == "single")
+    assert all(len(done[qid]["relevant"]) >= len(q["relevant"]) for qid, q in questions.items())
+
+
 def test_default_ranking_beats_baselines_and_floor(searcher, questions, builtin_report) -> None:
+    questions = complete_judgments(questions, builtin_report.documents)
     whole = clause_texts(builtin_report.documents)
     default = _evaluate(searcher, questions, None, whole)
     bm25 = _evaluate(searcher, questions, "lexical", whole)
