@@ -34,6 +34,7 @@ class Vocabulary:
     bos: int
     eos: int
     unk: int
+    longest: int  # bytes in the longest piece: the Viterbi never looks further ahead
 
     @property
     def unk_score(self) -> float:
@@ -51,7 +52,7 @@ class Vocabulary:
         chars = [] if kept and kept[0] == 0x20 else [META]
         chars += [META if c == 0x20 else chr(c) for c in kept]
         raw = [c.encode("utf-8") for c in chars]
-        n, longest = len(raw), max(map(len, self.pieces))
+        n, longest = len(raw), self.longest
         best = [-1e30] * (n + 1)
         back: list[tuple[int, int]] = [(0, 0)] * (n + 1)
         best[0] = 0.0
@@ -125,9 +126,9 @@ def read_model(path: str) -> tuple[dict, Vocabulary, dict[str, np.ndarray | tupl
         pos += name_len + 1  # name, dtype byte
         _count, off, nbytes = take("I"), take("Q"), take("Q")
         raw = buf[off : off + nbytes]
-        is_matrix = name.endswith(".w") and not name.endswith("ln.w") or name == "emb.word"
+        is_matrix = name == "emb.word" or (name.endswith(".w") and not name.endswith("ln.w"))
         tensors[name] = (raw, "q4") if is_matrix else np.frombuffer(raw, np.float32).copy()
-    return cfg, Vocabulary(pieces, scores, norm, bos, eos, unk), tensors
+    return cfg, Vocabulary(pieces, scores, norm, bos, eos, unk, max(map(len, pieces))), tensors
 
 
 class E5Torch(torch.nn.Module):
