@@ -1,15 +1,17 @@
-"""The FastAPI application. ``create_app`` builds it; the lifespan opens the searcher once (nothing at import).
+"""The FastAPI application. ``create_app`` builds it; the lifespan opens the searcher once (nothing at
+import). By default the searcher is a :class:`search.live.LiveSearcher`, which follows the index
+directory's current generation while serving.
 
-Bad requests get a 4xx with a message that says what is wrong; unexpected errors are logged and answered
-with a JSON 500 body rather than a traceback.
+Bad requests get a 4xx with a message that says what is wrong; an index that cannot be read gets a 503
+with the reason; unexpected errors are logged and answered with a JSON 500 body rather than a traceback.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,20 +19,12 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import ValidationError
 
 from index.manifest import IndexError_
+from index.store import StoreError
 from policy_search.settings import Settings
 from search.base import Searcher
-from search.models import (
-    MAX_TOP_K,
-    ClauseView,
-    DocumentView,
-    NotFound,
-    QueryError,
-    SearchRequest,
-    SearchResponse,
-)
+from search.models import ClauseView, DocumentView, NotFound, QueryError, SearchRequest, SearchResponse
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +43,13 @@ def _static_dir() -> Path:
 def create_app(
     settings: Settings | None = None, searcher_factory: Callable[[], Searcher] | None = None
 ) -> FastAPI:
-    """``searcher_factory`` lets tests hand in a searcher; by default it is opened from ``settings``."""
+    """``searcher_factory`` lets tests hand in a searcher; by default a live one is opened from ``settings``."""
     settings = settings or Settings()
 
     def default_factory() -> Searcher:
-        from policy_search.factory import open_searcher
+        from policy_search.factory import open_live
 
-        return open_searcher(settings)
+        return open_live(settings)
 
     factory = searcher_factory or default_factory
     max_q = settings.max_query_chars
@@ -70,7 +64,7 @@ def create_app(
 
     app = FastAPI(
         title="Policy Search",
-        version="0.1.0",
+        version="0.2.0",
         lifespan=lifespan,
         description="Clause-level semantic search over Chinese government policy documents.",
     )
@@ -82,6 +76,12 @@ def create_app(
             where = ".".join(str(x) for x in e.get("loc", []) if x not in ("query", "body"))
             problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems)})
+
+    @app.exception_handler(IndexError_)
+    @app.exception_handler(StoreError)
+    async def _index_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.error("index unavailable: %s", exc)
+        return JSONResponse(status_code=503, content={"detail": f"the index cannot be read: {exc}"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -99,59 +99,24 @@ def create_app(
         # again costs about 1 ms of a ~15 ms query, so it is serialised once, here.
         return Response(found.model_dump_json(), media_type="application/json")
 
+    # The GET parameters are SearchRequest's fields, filters included: defined once, in search.models.
     @app.get("/api/search", response_model=SearchResponse)
-    def search_get(
-        s: SearcherDep,
-        q: Annotated[
-            str, Query(description="the question; at most POLICY_SEARCH_MAX_QUERY_CHARS characters")
-        ],
-        top_k: Annotated[int, Query(ge=1, le=MAX_TOP_K)] = 10,
-        jurisdiction: Annotated[list[str] | None, Query()] = None,
-        province: Annotated[list[str] | None, Query()] = None,
-        city: Annotated[list[str] | None, Query()] = None,
-        level: Annotated[list[str] | None, Query()] = None,
-        issuer: str | None = None,
-        doc_type: Annotated[list[str] | None, Query()] = None,
-        law_level: Annotated[list[str] | None, Query()] = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        include_drafts: bool = True,
-        group_by: str | None = None,
-        per_group: Annotated[int, Query(ge=1, le=20)] = 3,
-    ) -> Response:
-        try:
-            req = SearchRequest(
-                q=q,
-                top_k=top_k,
-                jurisdiction=jurisdiction,
-                province=province,
-                city=city,
-                level=level,
-                issuer=issuer or None,
-                doc_type=doc_type,
-                law_level=law_level,
-                date_from=date_from,
-                date_to=date_to,
-                include_drafts=include_drafts,
-                group_by=group_by or None,
-                per_group=per_group,
-            )
-        except ValidationError as exc:
-            raise HTTPException(422, _explain(exc)) from exc
+    def search_get(s: SearcherDep, req: Annotated[SearchRequest, Query()]) -> Response:
         return run_search(s, req)
 
     @app.post("/api/search", response_model=SearchResponse)
     def search_post(s: SearcherDep, req: SearchRequest) -> Response:
         return run_search(s, req)
 
-    @app.get("/api/documents/{doc_id}", response_model=DocumentView)
+    # ids hold a path ("政策/吉林.txt:五/(十二)"): the :path converter takes the slashes
+    @app.get("/api/documents/{doc_id:path}", response_model=DocumentView)
     def get_document(s: SearcherDep, doc_id: str) -> DocumentView:
         try:
             return s.document(doc_id)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
 
-    @app.get("/api/clauses/{clause_id}", response_model=ClauseView)
+    @app.get("/api/clauses/{clause_id:path}", response_model=ClauseView)
     def get_clause(s: SearcherDep, clause_id: str) -> ClauseView:
         try:
             return s.clause(clause_id)
@@ -163,9 +128,31 @@ def create_app(
         return s.stats()
 
     @app.get("/api/health")
-    def health(s: SearcherDep) -> dict[str, Any]:
-        st = s.stats()
-        return {"status": "ok", "documents": st["documents"], "clauses": st["clauses"]}
+    def health(s: SearcherDep) -> JSONResponse:
+        """200 only when the newest generation is served; 503 with the reason otherwise."""
+        state = s.health() if hasattr(s, "health") else {"status": "ok", "problem": None}
+        try:
+            st = s.stats()
+            state.update(documents=st["documents"], clauses=st["clauses"], generation=st.get("generation"))
+        except (IndexError_, StoreError) as exc:
+            state.update(status="unavailable", problem=str(exc))
+        return JSONResponse(status_code=200 if state["status"] == "ok" else 503, content=state)
+
+    if settings.admin_token is not None:
+        token = settings.admin_token.get_secret_value()
+
+        @app.post("/api/admin/reload")
+        def reload(request: Request, s: SearcherDep) -> dict[str, Any]:
+            """Check the index pointer now (the service also does so every POLICY_SEARCH_RELOAD_POLL_SECONDS)."""
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                raise HTTPException(
+                    401, "a valid bearer token is needed", headers={"WWW-Authenticate": "Bearer"}
+                )
+            if not hasattr(s, "check"):
+                raise HTTPException(409, "this service does not follow an index directory")
+            switched = s.check()
+            return {"switched": switched, **s.health()}
 
     app.mount("/static", StaticFiles(directory=_static_dir()), name="static")
 
@@ -174,13 +161,6 @@ def create_app(
         return FileResponse(_static_dir() / "index.html")
 
     return app
-
-
-def _explain(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" if e.get("loc") else e["msg"]
-        for e in exc.errors()
-    )
 
 
 __all__ = ["create_app", "IndexError_"]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from corpus.headings import Heading, attachment_label, parse_heading
 from corpus.metadata import _DOC_NUMBER, _STANDALONE_DATE, is_title_like
 from corpus.models import Clause, DocumentMetadata
+from corpus.places import clause_places
 from corpus.responsible import parse_responsibility
 
 _CLOSING_CUE = re.compile(
@@ -110,6 +111,15 @@ class Chunker:
         cur: _Open | None = None
         seen_body = False
         in_article = False
+        # a heading line with nothing under it before the next heading of its depth: a one-sentence item
+        # "（一）支持社会办医疗机构开展无人机配送药品试点，探索……。" is a clause, not a bare heading
+        leaf: tuple[list[str], _Para, int] | None = None
+
+        def emit_leaf(depth: int | None) -> None:
+            nonlocal leaf
+            if leaf and (depth is None or depth <= leaf[2]) and _is_statement(leaf[1].text):
+                opened.append(_Open(leaf[0], "attachment" if attachment else "body", [leaf[1]]))
+            leaf = None
 
         def flush() -> None:
             nonlocal cur
@@ -138,13 +148,17 @@ class Chunker:
             if h:
                 seen_body = True
                 flush()
+                emit_leaf(h.depth)
                 while stack and stack[-1][0] >= h.depth:
                     stack.pop()
                 stack.append((h.depth, h.label))
                 in_article = h.kind == "条"
                 if h.body:
                     cur = _Open(path_now(), "attachment" if attachment else "body", [para])
+                else:
+                    leaf = (path_now(), para, h.depth)
                 continue
+            leaf = None
             if not stack and is_title_like(line) and len(line) <= 60:
                 # the title of the issued document after its cover notice (印发…的通知)
                 if cur and cur.kind == "preamble":
@@ -165,6 +179,7 @@ class Chunker:
             cur.paras.append(para)
             seen_body = seen_body or bool(stack)
         flush()
+        emit_leaf(None)
         return self._emit(doc_id, text, opened)
 
     def _emit(self, doc_id: str, text: str, opened: list[_Open]) -> list[Clause]:
@@ -182,7 +197,7 @@ class Chunker:
             for k, (s, e) in enumerate(pieces, 1):
                 clauses.append(
                     Clause(
-                        id=f"{doc_id}:{len(clauses):04d}",
+                        id="",  # set below from the clause's place
                         doc_id=doc_id,
                         ordinal=len(clauses),
                         heading_path=list(block.path),
@@ -196,6 +211,10 @@ class Chunker:
                         lead_unit=lead,
                     )
                 )
+        for c, place in zip(
+            clauses, clause_places([c.heading_path for c in clauses], [c.part for c in clauses])
+        ):
+            c.id = f"{doc_id}:{place}"
         return clauses
 
     def _split(self, text: str, start: int, end: int, has_note: bool) -> list[tuple[int, int]]:
@@ -211,6 +230,12 @@ class Chunker:
         else:
             pieces.append((note.start(), end))
         return pieces
+
+
+def _is_statement(line: str) -> bool:
+    """A heading line that says something: it ends a sentence, or runs long (not "一、总则")."""
+    s = line.strip()
+    return s.endswith(("。", "；", "！", "？", ".", ";")) or len(s) >= 30
 
 
 def _attachment_title(line: str, label: str) -> str:

@@ -3,6 +3,12 @@
 Text files are decoded whatever their Chinese encoding (see :mod:`corpus.encoding`); a sidecar
 ``NAME.meta.json`` (or ``NAME.txt.meta.json``) beside ``NAME.txt`` overrides extracted fields. A file that
 cannot be read is reported as a :class:`SkippedFile` with the reason, and loading goes on.
+
+Every document gets a *key* from its identity, not its content, so that editing a paragraph keeps its
+clause ids: a JSONL record's ``id``; for a file, its path relative to the corpus root it was given
+(``政策/吉林/000.txt`` under ``corpus/``; the file name when the file itself was given); a sidecar's
+``id`` wins. Beside the key each document carries a hash of its raw content, which is what an incremental
+reindex compares.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -20,9 +27,41 @@ TEXT_SUFFIXES = {".txt", ".md", ".text"}
 MAX_FILE_BYTES = 50_000_000
 
 
-def content_id(text: str, prefix: str = "doc") -> str:
-    """Stable id from content: the same file loaded twice gets the same id."""
-    return f"{prefix}-" + hashlib.sha1(text.strip().encode("utf-8")).hexdigest()[:16]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class BadKeyError(ValueError):
+    """A document key that cannot serve as an id (empty, not a string or number, control characters)."""
+
+
+def content_hash(text: str, fields: dict, text_format: str) -> str:
+    """Hash of everything the pipeline reads from a raw document: text, given metadata and format."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(text.encode("utf-8", "surrogatepass"))
+    h.update(
+        json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
+    )
+    h.update(text_format.encode())
+    return h.hexdigest()
+
+
+def document_key(value: object) -> str:
+    """A key as given (a record's ``id``, a sidecar's ``id``, a relative path), checked.
+
+    ``"lawrefbook-123"`` and ``123`` are keys; ``{"a": 1}`` is not (it would be stored as its ``str()``).
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BadKeyError(f"id must be a string or a number, not {type(value).__name__}")
+    key = str(value).strip()
+    if not key:
+        raise BadKeyError("id is empty")
+    if _CONTROL.search(key):
+        raise BadKeyError(f"id {key!r} contains control characters")
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadKeyError(f"id {key!r} is not valid Unicode") from exc
+    return key
 
 
 def _is_record_file(path: Path) -> bool:
@@ -32,12 +71,16 @@ def _is_record_file(path: Path) -> bool:
 
 def _sidecar(path: Path) -> Path | None:
     for cand in (path.with_suffix(".meta.json"), path.with_name(path.name + ".meta.json")):
-        if cand.exists():
-            return cand
+        try:
+            if cand.exists():
+                return cand
+        except OSError:  # a name at the length limit has no room for ".meta.json"
+            continue
     return None
 
 
-def iter_files(paths: Iterable[Path]) -> Iterator[Path | SkippedFile]:
+def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile]:
+    """Each file with its key: the path relative to the root it was found under (the name for a file)."""
     for p in paths:
         p = Path(p)
         if p.is_dir():
@@ -47,9 +90,9 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path | SkippedFile]:
                     and not child.name.endswith(".meta.json")
                     and not child.name.startswith(".")
                 ):
-                    yield child
+                    yield child, child.relative_to(p).as_posix()
         elif p.is_file():
-            yield p
+            yield p, p.name
         else:
             yield SkippedFile(str(p), "no such file or directory")
 
@@ -58,13 +101,13 @@ def load(paths: Iterable[Path]) -> Iterator[RawDocument | SkippedFile]:
     for item in iter_files(paths):
         if isinstance(item, SkippedFile):
             yield item
-        elif _is_record_file(item):
-            yield from load_records(item)
+        elif _is_record_file(item[0]):
+            yield from load_records(*item)
         else:
-            yield load_text_file(item)
+            yield load_text_file(*item)
 
 
-def load_text_file(path: Path) -> RawDocument | SkippedFile:
+def load_text_file(path: Path, key: str | None = None) -> RawDocument | SkippedFile:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return SkippedFile(str(path), f"file larger than {MAX_FILE_BYTES} bytes")
@@ -85,12 +128,24 @@ def load_text_file(path: Path) -> RawDocument | SkippedFile:
         if not isinstance(extra, dict):
             return SkippedFile(str(side), "bad metadata sidecar: not a JSON object")
         fields.update(extra)
-    doc_id = str(fields.pop("id", None) or content_id(text))
+    try:
+        doc_id = document_key(fields.pop("id", None) or key or path.name)
+    except BadKeyError as exc:
+        return SkippedFile(str(path), f"bad document key: {exc}")
     fmt = "markdown" if path.suffix.lower() == ".md" else "plain"
-    return RawDocument(id=doc_id, text=text, source=str(path), fields=fields, text_format=fmt)
+    return RawDocument(
+        id=doc_id,
+        text=text,
+        source=str(path),
+        fields=fields,
+        text_format=fmt,
+        content_hash=content_hash(text, fields, fmt),
+    )
 
 
-def load_records(path: Path) -> Iterator[RawDocument | SkippedFile]:
+def load_records(path: Path, key: str | None = None) -> Iterator[RawDocument | SkippedFile]:
+    """One document per JSON line; its key is the record's ``id``, else ``FILE#LINE``."""
+    key = key or path.name
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8") as fh:
@@ -111,13 +166,25 @@ def load_records(path: Path) -> Iterator[RawDocument | SkippedFile]:
                     yield SkippedFile(where, "record has no 'text'")
                     continue
                 text = rec.pop("text")
-                doc_id = str(rec.pop("id", None) or content_id(text))
+                given = rec.pop("id", None)
+                try:
+                    doc_id = document_key(given if given not in (None, "") else f"{key}#{n}")
+                except BadKeyError as exc:
+                    yield SkippedFile(where, f"bad document key: {exc}")
+                    continue
                 fmt = (
                     "markdown"
                     if "<!-- INFO END -->" in text or str(rec.get("source", "")).endswith(".md")
                     else "plain"
                 )
                 source = str(rec.get("source") or where)
-                yield RawDocument(id=doc_id, text=text, source=source, fields=rec, text_format=fmt)
+                yield RawDocument(
+                    id=doc_id,
+                    text=text,
+                    source=source,
+                    fields=rec,
+                    text_format=fmt,
+                    content_hash=content_hash(text, rec, fmt),
+                )
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         yield SkippedFile(str(path), f"cannot read record file: {exc}")

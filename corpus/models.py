@@ -15,6 +15,7 @@ class RawDocument:
     source: str
     fields: dict[str, Any] = field(default_factory=dict)  # from JSONL records or a .meta.json sidecar
     text_format: str = "plain"  # "plain" or "markdown" (LawRefBook)
+    content_hash: str = ""  # of text + fields + format: an unchanged hash means nothing to re-process
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Document:
     text: str  # cleaned text; clause spans point into it
     metadata: DocumentMetadata
     clauses: list[Clause] = field(default_factory=list)
+    content_hash: str = ""  # of the raw document (see corpus.loader.content_hash)
 
     def to_dict(self, with_text: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "source": self.source, **self.metadata.to_dict()}

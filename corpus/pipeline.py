@@ -43,7 +43,14 @@ class CorpusPipeline:
             text if raw.text_format != "markdown" else _md_head(text, body_start), given
         )
         clauses = self.chunker.chunk(raw.id, text, md, body_start)
-        return Document(id=raw.id, source=raw.source, text=text, metadata=md, clauses=clauses)
+        return Document(
+            id=raw.id,
+            source=raw.source,
+            text=text,
+            metadata=md,
+            clauses=clauses,
+            content_hash=raw.content_hash,
+        )
 
     def iter_documents(self, paths: Iterable[Path]) -> Iterator[Document | SkippedFile]:
         for item in load(paths):

@@ -1,37 +1,49 @@
-"""Build an index directory from processed documents, atomically.
+"""Build the next generation of an index directory: incrementally by default, in full when asked or needed.
 
-Everything is written into a temporary sibling directory; only when every file is complete is it renamed
-into place (the previous index is moved aside first and removed after). A failure leaves the previous
-index serving and no debris.
+``reindex_into`` compares each document's key and content hash with the current generation:
+
+- added and changed documents are cleaned, chunked, embedded (through the cache) and tokenised;
+- removed ones are deleted by clause id from the store, the vector and the lexical index;
+- unchanged ones are carried over as they are: no processing, no embedding, no tokenising.
+
+With nothing changed, no generation is written. The generation is written under ``.build-…`` and made
+current by :meth:`IndexLayout.commit` only when complete; see ``index.generations``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import os
 import shutil
 import time
-import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.models import Document
+from corpus.models import Document, RawDocument, SkippedFile
+from index.backends import (
+    DEFAULT_LEXICAL_BACKEND,
+    DEFAULT_VECTOR_BACKEND,
+    LEXICAL_DIR,
+    VECTOR_DIR,
+    new_lexical_index,
+    new_vector_index,
+    open_lexical_index,
+    open_vector_index,
+)
 from index.cache import EmbeddingCache, embed_with_cache
-from index.dense import DenseIndex
 from index.embedder import Embedder
-from index.lexical import LexicalIndex
-from index.manifest import Manifest
+from index.generations import IndexLayout, fault_point
+from index.integrity import IntegrityError, checksums, verify_files
+from index.manifest import MANIFEST, IndexError_, Manifest
 from index.passages import passage_text
-from index.store import write_store
+from index.store import STORE_FILE, document_hashes, write_store
 from index.tokenizer import ChineseTokenizer
+from policy_search.settings import default_of
 
 log = logging.getLogger(__name__)
-
-STORE_FILE = "clauses.sqlite"
-VECTORS_FILE = "vectors.faiss"
-LEXICAL_DIR = "bm25"
+PIPELINE_VERSION = 2  # bump when cleaning/chunking changes what a document's clauses are
 
 
 class EmptyCorpusError(ValueError):
@@ -40,21 +52,310 @@ class EmptyCorpusError(ValueError):
 
 @dataclass
 class BuildOptions:
-    passage_template: str = "auto"
-    lexical_template: str = "contextual"
-    max_clause_chars: int = 250
+    passage_template: str = field(default_factory=lambda: default_of("passage_template"))
+    lexical_template: str = field(default_factory=lambda: default_of("lexical_template"))
+    max_clause_chars: int = field(default_factory=lambda: default_of("max_clause_chars"))
+    vector_backend: str = DEFAULT_VECTOR_BACKEND
+    lexical_backend: str = DEFAULT_LEXICAL_BACKEND
+
+    def pipeline(self) -> dict:
+        return {
+            "version": PIPELINE_VERSION,
+            "passage_template": self.passage_template,
+            "lexical_template": self.lexical_template,
+            "max_clause_chars": self.max_clause_chars,
+        }
 
 
-def corpus_fingerprint(documents: Sequence[Document]) -> str:
-    h = hashlib.sha1()
-    for d in documents:
-        h.update(d.id.encode())
-        h.update(hashlib.sha1(d.text.encode("utf-8")).digest())
-    return h.hexdigest()[:16]
+@dataclass
+class Duplicate:
+    key: str
+    kept: str  # source of the document indexed under the key
+    skipped: str  # source of the later one, not indexed
+
+
+@dataclass
+class BuildResult:
+    """What one reindex did. ``manifest`` is the current generation's after it (new or unchanged)."""
+
+    manifest: Manifest
+    wrote_generation: bool
+    mode: str  # "full" | "incremental"
+    reason: str  # why full, when it was
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates: list[Duplicate] = field(default_factory=list)
+    failed: list[SkippedFile] = field(default_factory=list)  # documents that could not be processed
+    empty: list[str] = field(default_factory=list)  # documents that yielded no clause
+    embedded_now: int = 0
+    from_cache: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        head = (
+            f"{self.mode} build → {self.manifest.generation}"
+            if self.wrote_generation
+            else f"no change; still serving {self.manifest.generation}"
+        )
+        return (
+            f"{head}: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged documents; {self.manifest.documents} documents, "
+            f"{self.manifest.clauses} clauses; {self.embedded_now} passages embedded, {self.from_cache} from "
+            f"cache; {len(self.duplicates)} duplicate keys, {len(self.failed)} failed, "
+            f"{len(self.empty)} without clauses; {self.seconds:.2f}s"
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "generation": self.manifest.generation,
+            "wrote_generation": self.wrote_generation,
+            "mode": self.mode,
+            "full_reason": self.reason,
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "documents": self.manifest.documents,
+            "clauses": self.manifest.clauses,
+            "duplicates": [d.__dict__ for d in self.duplicates],
+            "failed": [s.__dict__ for s in self.failed],
+            "empty": self.empty,
+            "embedded_now": self.embedded_now,
+            "from_cache": self.from_cache,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def document_hash(doc: Document) -> str:
+    """For documents made without a loader (tests, evaluation): hash of what was made."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(doc.text.encode("utf-8", "surrogatepass"))
+    h.update(json.dumps(doc.metadata.to_dict(), ensure_ascii=False, sort_keys=True).encode())
+    for c in doc.clauses:
+        h.update(json.dumps([c.id, c.heading_path, c.text, c.kind], ensure_ascii=False).encode())
+    return h.hexdigest()
+
+
+Source = RawDocument | Document
+Processor = Callable[[RawDocument], Document]
+
+
+def _key_hash(s: Source) -> str:
+    if isinstance(s, Document):
+        return s.content_hash or document_hash(s)
+    return s.content_hash
+
+
+def _incremental_base(
+    layout: IndexLayout, embedder: Embedder, tokenizer: ChineseTokenizer, options: BuildOptions
+) -> tuple[Path | None, Manifest | None, str]:
+    """The current generation to build on, or None with the reason for a full build."""
+    if not layout.exists():
+        return None, None, "no index yet"
+    try:
+        base = layout.current()
+        m = Manifest.load(base)
+    except IndexError_ as exc:
+        return None, None, f"current index unusable ({exc})"
+    for what, old, new in (
+        ("embedder", m.embedder_fingerprint, embedder.fingerprint),
+        ("tokenizer", m.tokenizer, tokenizer.fingerprint),
+        ("pipeline", m.pipeline, options.pipeline()),
+        ("vector backend", m.vector_backend, options.vector_backend),
+        ("lexical backend", m.lexical_backend, options.lexical_backend),
+    ):
+        if old != new:
+            return None, None, f"{what} changed"
+    try:
+        verify_files(base, m.files)
+    except IntegrityError as exc:
+        return None, None, f"current generation damaged ({exc})"
+    return base, m, ""
+
+
+def reindex_into(
+    index_dir: Path,
+    sources: Iterable[Source],
+    embedder: Embedder,
+    *,
+    process: Processor | None = None,
+    cache: EmbeddingCache | None = None,
+    options: BuildOptions | None = None,
+    tokenizer: ChineseTokenizer | None = None,
+    full: bool = False,
+    progress: Callable[[int], None] | None = None,
+    extra: dict | None = None,
+) -> BuildResult:
+    """Bring the index at ``index_dir`` up to date with ``sources`` (raw documents are processed with
+    ``process`` only when added or changed). Two sources with one key: the first is kept, both are named."""
+    t0 = time.perf_counter()
+    options = options or BuildOptions()
+    tokenizer = tokenizer or ChineseTokenizer()
+    layout = IndexLayout(index_dir)
+    with layout.lock():
+        layout.root.mkdir(parents=True, exist_ok=True)
+        layout.remove_debris()
+        base, base_manifest, reason = (
+            (None, None, "--full") if full else _incremental_base(layout, embedder, tokenizer, options)
+        )
+        # -- plan ---------------------------------------------------------------------------------
+        wanted: dict[str, Source] = {}
+        result_dups: list[Duplicate] = []
+        for s in sources:
+            if s.id in wanted:
+                result_dups.append(Duplicate(s.id, wanted[s.id].source, s.source))
+                continue
+            wanted[s.id] = s
+        old = document_hashes(base / STORE_FILE) if base else {}
+        added = [k for k in wanted if k not in old]
+        changed = [k for k in wanted if k in old and old[k] != _key_hash(wanted[k])]
+        removed = [k for k in old if k not in wanted]
+        failed: list[SkippedFile] = []
+        new_docs: list[Document] = []
+        for key in added + changed:
+            s = wanted[key]
+            if isinstance(s, Document):
+                doc = s
+            else:
+                if process is None:
+                    raise ValueError("raw documents need a processor")
+                try:
+                    doc = process(s)
+                except Exception as exc:  # one bad document must not stop a build
+                    failed.append(SkippedFile(s.source, f"processing failed: {type(exc).__name__}: {exc}"))
+                    continue
+            if not doc.content_hash:
+                doc.content_hash = _key_hash(s)
+            new_docs.append(doc)
+        failed_keys = {wanted_key for wanted_key in added + changed} - {d.id for d in new_docs}
+        added = [k for k in added if k not in failed_keys]
+        changed = [k for k in changed if k not in failed_keys]  # the previous version stays
+        drop = removed + changed
+        empty = [d.id for d in new_docs if not d.clauses]
+        mode = "incremental" if base else "full"
+        if base_manifest is not None and not (added or changed or removed):
+            return BuildResult(
+                base_manifest,
+                False,
+                mode,
+                reason,
+                unchanged=len(wanted) - len(failed_keys),
+                duplicates=result_dups,
+                failed=failed,
+                seconds=time.perf_counter() - t0,
+            )
+
+        # -- embed and tokenise only what is new ----------------------------------------------------
+        pairs = [(d, c) for d in new_docs for c in d.clauses]
+        law = {d.id: bool(d.metadata.law_level) for d in new_docs}
+        dense_texts = [
+            passage_text(d.metadata.title, c, options.passage_template, law=law[d.id]) for d, c in pairs
+        ]
+        lexical_texts = [
+            passage_text(d.metadata.title, c, options.lexical_template, law=law[d.id]) for d, c in pairs
+        ]
+        _warn_over_window(embedder, dense_texts)
+        t_embed = time.perf_counter()
+        vectors, fresh = embed_with_cache(embedder, dense_texts, cache, progress=progress)
+        t_embed = time.perf_counter() - t_embed
+        tokens = tokenizer.tokenize_many(lexical_texts)
+        ids = [c.id for _, c in pairs]
+        docs = [d.id for d, _ in pairs]
+
+        # -- write the generation -----------------------------------------------------------------
+        build = layout.new_build_dir()
+        try:
+            gone = write_store(build / STORE_FILE, new_docs, base / STORE_FILE if base else None, drop)
+            fault_point("after-store")
+            if base and base_manifest:
+                vec = open_vector_index(base, base_manifest)
+                lex = open_lexical_index(base, base_manifest)
+                vec.remove(gone)
+                lex.remove(gone)
+            else:
+                vec = new_vector_index(options.vector_backend, embedder.dim, len(ids))
+                lex = new_lexical_index(options.lexical_backend)
+            vec.add(ids, docs, vectors)
+            lex.add(ids, docs, tokens)
+            if vec.size == 0:
+                raise EmptyCorpusError("no clauses to index: every document was empty or skipped")
+            vec.save(build / VECTOR_DIR)
+            lex.save(build / LEXICAL_DIR)
+            fault_point("after-indexes")
+            name = layout.next_name()
+            documents_total = len(old) - len(removed) - len(changed) + len(new_docs)
+            manifest = Manifest(
+                embedder_name=embedder.name,
+                embedder_fingerprint=embedder.fingerprint,
+                dimension=embedder.dim,
+                tokenizer=tokenizer.fingerprint,
+                documents=documents_total,
+                clauses=vec.size,
+                vector_backend=options.vector_backend,
+                lexical_backend=options.lexical_backend,
+                pipeline=options.pipeline(),
+                generation=name,
+                parent=base_manifest.generation if base_manifest else None,
+                build={
+                    "mode": mode,
+                    "full_reason": reason,
+                    "vector_structure": getattr(vec, "structure", vec.kind),
+                    "added": len(added),
+                    "changed": len(changed),
+                    "removed": len(removed),
+                    "unchanged": len(wanted) - len(added) - len(changed) - len(failed_keys),
+                    "duplicates": len(result_dups),
+                    "failed": len(failed),
+                    "empty": len(empty),
+                    "embedded_now": fresh,
+                    "from_cache": len(pairs) - fresh,
+                    "embed_seconds": round(t_embed, 2),
+                    "seconds": round(time.perf_counter() - t0, 2),
+                    **(extra or {}),
+                },
+                files=checksums(build, skip=(MANIFEST,)),
+            )
+            manifest.save(build)
+            layout.commit(build, name)
+        except BaseException:
+            shutil.rmtree(build, ignore_errors=True)
+            raise
+    return BuildResult(
+        manifest,
+        True,
+        mode,
+        reason,
+        added,
+        changed,
+        removed,
+        unchanged=manifest.build["unchanged"],
+        duplicates=result_dups,
+        failed=failed,
+        empty=empty,
+        embedded_now=fresh,
+        from_cache=len(pairs) - fresh,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _warn_over_window(embedder: Embedder, texts: list[str]) -> None:
+    over = [
+        t
+        for t in texts
+        if len(t) > embedder.max_tokens // 2 and embedder.count_tokens(t) > embedder.max_tokens
+    ]
+    if over:
+        log.warning(
+            "%d passages exceed the embedder's %d-token window and are truncated by it",
+            len(over),
+            embedder.max_tokens,
+        )
 
 
 def build_index(
-    documents: Sequence[Document],
+    documents: Iterable[Document],
     out_dir: Path,
     embedder: Embedder,
     cache: EmbeddingCache | None = None,
@@ -63,92 +364,18 @@ def build_index(
     progress: Callable[[int], None] | None = None,
     extra: dict | None = None,
 ) -> Manifest:
-    options = options or BuildOptions()
-    documents = [d for d in documents if d.clauses]
-    if not documents:
+    """A full build of processed documents into ``out_dir`` (a new generation); the evaluation uses it."""
+    documents = list(documents)
+    if not any(d.clauses for d in documents):
         raise EmptyCorpusError("no clauses to index: every document was empty or skipped")
-    t0 = time.perf_counter()
-    tokenizer = tokenizer or ChineseTokenizer()
-    pairs = [(d, c) for d in documents for c in d.clauses]
-    dense_texts = [
-        passage_text(d.metadata.title, c, options.passage_template, law=bool(d.metadata.law_level))
-        for d, c in pairs
-    ]
-    lexical_texts = [
-        passage_text(d.metadata.title, c, options.lexical_template, law=bool(d.metadata.law_level))
-        for d, c in pairs
-    ]
-
-    over_window = [
-        t
-        for t in dense_texts
-        if len(t) > embedder.max_tokens // 2 and embedder.count_tokens(t) > embedder.max_tokens
-    ]
-    if over_window:
-        log.warning(
-            "%d passages exceed the embedder's %d-token window and are truncated by it",
-            len(over_window),
-            embedder.max_tokens,
-        )
-
-    t_embed = time.perf_counter()
-    vectors, fresh = embed_with_cache(embedder, dense_texts, cache, progress=progress)
-    t_embed = time.perf_counter() - t_embed
-    tokenized = tokenizer.tokenize_many(lexical_texts)
-
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.parent / f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        n_rows = write_store(tmp / STORE_FILE, documents)
-        assert n_rows == len(pairs) == len(vectors)
-        dense = DenseIndex.build(vectors)
-        dense.save(tmp / VECTORS_FILE)
-        LexicalIndex.build(tokenized).save(tmp / LEXICAL_DIR)
-        manifest = Manifest(
-            embedder_name=embedder.name,
-            embedder_fingerprint=embedder.fingerprint,
-            dimension=embedder.dim,
-            tokenizer=tokenizer.fingerprint,
-            corpus_fingerprint=corpus_fingerprint(documents),
-            documents=len(documents),
-            clauses=len(pairs),
-            vector_index=dense.kind,
-            passage_template=options.passage_template,
-            max_clause_chars=options.max_clause_chars,
-            build={
-                "lexical_template": options.lexical_template,
-                "seconds": round(time.perf_counter() - t0, 2),
-                "embed_seconds": round(t_embed, 2),
-                "embedded_now": fresh,
-                "from_cache": len(pairs) - fresh,
-                "passages_over_window": len(over_window),
-                **(extra or {}),
-            },
-        )
-        manifest.save(tmp)
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return manifest
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    for f in tmp.rglob("*"):
-        if f.is_file():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-    old = None
-    if out_dir.exists():
-        old = out_dir.parent / f".{out_dir.name}.old-{uuid.uuid4().hex[:8]}"
-        os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        if old is not None:
-            os.replace(old, out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    return reindex_into(
+        out_dir,
+        documents,
+        embedder,
+        cache=cache,
+        options=options,
+        tokenizer=tokenizer,
+        full=True,
+        progress=progress,
+        extra=extra,
+    ).manifest

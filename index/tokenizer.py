@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from pathlib import Path
 
 from corpus.normalize import match_text
@@ -21,20 +22,38 @@ class ChineseTokenizer:
     name = "jieba-search+policy-terms"
 
     def __init__(self, extra_terms: list[str] | None = None) -> None:
-        import logging
-
         import jieba
 
-        logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter is DEBUG noise
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
         terms = (Path(__file__).parent / "data" / "policy_terms.txt").read_text(encoding="utf-8")
-        words = [ln.split()[0] for ln in terms.splitlines() if ln.strip()] + list(extra_terms or [])
-        for w in words:
-            self._jieba.add_word(match_text(w), freq=100000)
+        self._words = [ln.split()[0] for ln in terms.splitlines() if ln.strip()] + list(extra_terms or [])
+        self._jieba_instance = None
+        self._init_lock = threading.Lock()
         self.fingerprint = (
-            f"{self.name}|{jieba.__version__}|" + hashlib.sha1("\n".join(words).encode()).hexdigest()[:12]
+            f"{self.name}|{jieba.__version__}|"
+            + hashlib.sha1("\n".join(self._words).encode()).hexdigest()[:12]
         )
+
+    @property
+    def _jieba(self):  # noqa: ANN202 - jieba.Tokenizer
+        """Loaded on first use (~1 s): a reindex with nothing new to tokenise never pays for it."""
+        with self._init_lock:
+            return self._load()
+
+    def _load(self):  # noqa: ANN202
+        if self._jieba_instance is None:
+            import logging
+
+            import jieba
+
+            logging.getLogger("jieba").setLevel(
+                logging.WARNING
+            )  # its dictionary-loading chatter is DEBUG noise
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            for w in self._words:
+                tok.add_word(match_text(w), freq=100000)
+            self._jieba_instance = tok
+        return self._jieba_instance
 
     def tokenize(self, text: str) -> list[str]:
         """ "民营医院能不能纳入医保定点" → ['民营', '医院', '民营医院', '纳入', '医保', '定点', '医保定点']"""

@@ -58,21 +58,43 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from policy_search.factory import load_corpus, reindex
+    from policy_search.factory import reindex
 
     settings = _settings(args)
-    report = load_corpus(args.paths, settings, getattr(args, "jurisdiction", None))
+    with tqdm(unit="clause", desc="embedding", disable=args.quiet or args.json) as bar:
+        result, report = reindex(
+            settings,
+            args.paths,
+            progress=bar.update,
+            jurisdiction=getattr(args, "jurisdiction", None),
+            full=args.full,
+        )
+    if args.json:
+        out = {**result.to_dict(), "index_dir": str(settings.resolved_index_dir())}
+        out["skipped_files"] = [s.__dict__ for s in report.skipped]
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+        return 0
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
-    total = report.clause_count
-    with tqdm(total=total, unit="clause", desc="embedding", disable=args.quiet) as bar:
-        manifest, _ = reindex(settings, args.paths, progress=bar.update, report=report)
-    b = manifest.build
-    print(
-        f"indexed {manifest.documents} documents, {manifest.clauses} clauses into {settings.resolved_index_dir()} "
-        f"in {b['seconds']}s ({b['embedded_now']} embedded, {b['from_cache']} from cache, "
-        f"{len(report.skipped)} files skipped)"
-    )
+    for f in result.failed:
+        print(f"failed {f.path}: {f.reason}", file=sys.stderr)
+    for d in result.duplicates:
+        print(f"duplicate key {d.key!r}: kept {d.kept}, skipped {d.skipped}", file=sys.stderr)
+    for key in result.empty:
+        print(f"no clauses in {key}", file=sys.stderr)
+    if result.mode == "full" and result.reason and result.reason != "no index yet":
+        print(f"full rebuild: {result.reason}", file=sys.stderr)
+    print(f"{settings.resolved_index_dir()}: {result.summary()}; {len(report.skipped)} files skipped")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from index.generations import IndexLayout
+
+    settings = _settings(args)
+    p = IndexLayout(settings.resolved_index_dir()).rollback()
+    print(f"{settings.resolved_index_dir()}: now serving {p.current} (rolled back from {p.previous})")
     return 0
 
 
@@ -109,14 +131,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from index.manifest import MANIFEST
+    from index.generations import IndexLayout
 
     settings = _settings(args)
-    if not (settings.resolved_index_dir() / MANIFEST).exists():
-        print(
-            f"no index at {settings.resolved_index_dir()}: building it from the built-in corpus …", flush=True
+    layout = IndexLayout(settings.resolved_index_dir())
+    if not layout.exists():
+        named = (
+            settings.index_dir is not None
+            or settings.data_dir != Settings.model_fields["data_dir"].default_factory()
         )
-        args.paths, args.quiet = [], False
+        if named:
+            # never build into a directory the user named: it may hold something else, or a moved index
+            layout.current()  # raises "no index at …; build one with `policy-search reindex …`"
+        print(f"no index at {layout.root}: building it from the built-in corpus …", flush=True)
+        args.paths, args.quiet, args.full, args.json = [], False, False, False
         cmd_reindex(args)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
@@ -145,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "reindex":
             p.add_argument("paths", nargs="*", type=Path, help="default: the built-in corpus")
             p.add_argument("--quiet", action="store_true")
+            p.add_argument("--full", action="store_true", help="rebuild everything instead of what changed")
+            p.add_argument("--json", action="store_true", help="print what was done as JSON")
             p.add_argument(
                 "--jurisdiction", help="index only documents of this jurisdiction (prefix: 全国, 山东省)"
             )
@@ -156,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cache", type=Path, help="embedding cache file")
         p.add_argument("--max-chars", type=int)
         p.set_defaults(func=func)
+
+    p = sub.add_parser("rollback", help="serve the previous index generation again")
+    p.add_argument("--index-dir", type=Path)
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("search", help="search from the command line")
     p.add_argument("query")

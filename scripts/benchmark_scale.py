@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{stand_in.stand_ins} stand-ins"
         )
     searcher = HybridSearcher.open(out, embedder)
-    print(f"index: {searcher.manifest.clauses} clauses, {searcher.dense.kind}")
+    print(f"index: {searcher.manifest.clauses} clauses, {searcher.manifest.build.get('vector_structure')}")
     stard = [json.loads(x)["query"] for x in open(args.stard, encoding="utf-8") if x.strip()]
     print("\n| queries | one query embedding p50 ms | whole search p50 ms | p95 ms | p99 ms | p50 ratio |")
     print("|---|---:|---:|---:|---:|---:|")

