@@ -19,6 +19,7 @@ from corpus.metadata import _DOC_NUMBER, _STANDALONE_DATE, is_title_like
 from corpus.models import Clause, DocumentMetadata
 from corpus.places import clause_places
 from corpus.responsible import parse_responsibility
+from policy_search.settings import default_of
 
 _CLOSING_CUE = re.compile(
     r"^(各地各部门|各地区、?各部门|各地、各有关部门|各(县|市|区|盟市|旗县)[^，。]{0,12}(要|应)|"
@@ -48,8 +49,8 @@ class _Open:
 
 @dataclass
 class ChunkOptions:
-    max_chars: int = 250
-    min_chars: int = 20
+    max_chars: int = field(default_factory=lambda: default_of("max_clause_chars"))
+    min_chars: int = field(default_factory=lambda: default_of("min_clause_chars"))
 
 
 def _paragraphs(text: str, body_start: int) -> list[_Para]:

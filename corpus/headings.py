@@ -102,6 +102,24 @@ def _preview(text: str, n: int = 16) -> str:
     return cut if len(cut) <= n else cut[:n] + "…"
 
 
+def heading_number(label: str) -> str | None:
+    """The numbering of a heading label, the stable part of a clause's place:
+    "第一章 总则" → "第一章", "第三条之一" → "第三条之一", "五、加大政策支持" → "五", "（十二）加强…" → "(十二)",
+    "1．完善…" → "1", "（1）床位" → "(1)", "附件1：名单" → "附件1"; None for an unnumbered label."""
+    s = label.strip()
+    m = _LAW.match(s)
+    if m:
+        return f"第{m.group(1)}{m.group(2)}"
+    m = _ARTICLE.match(s)
+    if m:
+        return m.group(0).strip()
+    for pattern, fmt in ((_P1, "{}"), (_P2, "({})"), (_P3, "{}"), (_P4, "({})")):
+        m = pattern.match(s)
+        if m:
+            return fmt.format(m.group(1))
+    return attachment_label(s)
+
+
 def attachment_label(line: str) -> str | None:
     """ "附件1：医疗机构名单" → "附件1"; other lines → None."""
     m = _ATTACHMENT.match(line.strip())

