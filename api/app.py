@@ -17,16 +17,40 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api.limits import RequestLimits
 from index.manifest import IndexError_
 from index.store import StoreError
 from policy_search.settings import Settings
 from search.base import Searcher
-from search.models import ClauseView, DocumentView, NotFound, QueryError, SearchRequest, SearchResponse
+from search.models import (
+    ClauseView,
+    DocumentView,
+    ErrorBody,
+    NotFound,
+    QueryError,
+    SearchRequest,
+    SearchResponse,
+)
 
 log = logging.getLogger(__name__)
+
+# Every error is {"detail": "what is wrong"}; documented on each route so the schema matches the answers.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (413, "body over POLICY_SEARCH_MAX_BODY_BYTES"),
+        (414, "request target over POLICY_SEARCH_MAX_URL_BYTES"),
+        (422, "a parameter or field is invalid; the message names it"),
+        (503, "the index cannot be read"),
+    )
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such id"}}
 
 
 def get_searcher(request: Request) -> Searcher:
@@ -57,22 +81,46 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.searcher = factory()
+        st = app.state.searcher.stats()
+        log.info(
+            "serving %s generation %s: %d documents, %d clauses (listening on %s:%d)",
+            settings.resolved_index_dir(),
+            st.get("generation"),
+            st["documents"],
+            st["clauses"],
+            settings.host,
+            settings.port,
+        )
         try:
             yield
         finally:
             app.state.searcher.close()
 
-    app = FastAPI(
+    # FastAPIOffline serves /docs with Swagger UI's assets from its own package: no CDN, works offline
+    app = FastAPIOffline(
         title="Policy Search",
         version="0.2.0",
         lifespan=lifespan,
         description="Clause-level semantic search over Chinese government policy documents.",
+        responses=ERRORS,
     )
+    app.add_middleware(
+        RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes
+    )
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
+    # outermost: a request with a Host header we do not serve (DNS rebinding) is refused before anything else
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for e in exc.errors():
+            if e.get("type") == "json_invalid":
+                pos = next((x for x in e.get("loc", []) if isinstance(x, int)), "?")
+                reason = (e.get("ctx") or {}).get("error", "invalid JSON")
+                problems.append(f"body: the request body is not valid JSON ({reason} at character {pos})")
+                continue
             where = ".".join(str(x) for x in e.get("loc", []) if x not in ("query", "body"))
             problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
         return JSONResponse(status_code=422, content={"detail": "; ".join(problems)})
@@ -109,14 +157,14 @@ def create_app(
         return run_search(s, req)
 
     # ids hold a path ("政策/吉林.txt:五/(十二)"): the :path converter takes the slashes
-    @app.get("/api/documents/{doc_id:path}", response_model=DocumentView)
+    @app.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=NOT_FOUND)
     def get_document(s: SearcherDep, doc_id: str) -> DocumentView:
         try:
             return s.document(doc_id)
         except NotFound as exc:
             raise HTTPException(404, str(exc)) from exc
 
-    @app.get("/api/clauses/{clause_id:path}", response_model=ClauseView)
+    @app.get("/api/clauses/{clause_id:path}", response_model=ClauseView, responses=NOT_FOUND)
     def get_clause(s: SearcherDep, clause_id: str) -> ClauseView:
         try:
             return s.clause(clause_id)

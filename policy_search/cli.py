@@ -146,8 +146,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"no index at {layout.root}: building it from the built-in corpus …", flush=True)
         args.paths, args.quiet, args.full, args.json = [], False, False, False
         cmd_reindex(args)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    from policy_search.factory import check_index_embedder
+
+    check_index_embedder(settings)  # a wrong --embedder is one line here, not a failed start-up
+    logging.getLogger().setLevel(logging.INFO)  # the start-up line: index, generation, documents, clauses
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        # let request lines up to 1 MB reach the app, which answers 414 past POLICY_SEARCH_MAX_URL_BYTES
+        # (h11's own limit would reset the connection with no answer)
+        h11_max_incomplete_event_size=1 << 20,
+    )
     return 0
+
+
+def one_line(exc: Exception) -> str:
+    """A pydantic error as one line: "q: Value error, q must not be empty; top_k: …"."""
+    errors = getattr(exc, "errors", None)
+    if not callable(errors):
+        return str(exc).splitlines()[0]
+    return "; ".join(
+        f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" if e.get("loc") else str(e.get("msg"))
+        for e in errors()
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,7 +250,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (IndexError_, QueryError, ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except (IndexError_, QueryError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

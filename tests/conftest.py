@@ -11,6 +11,7 @@ from corpus.models import LoadReport
 from corpus.pipeline import builtin_corpus_dir, process_paths
 
 SEEDS = sorted(builtin_corpus_dir().glob("*.txt"))
+LOCAL = "http://127.0.0.1"  # a Host the service trusts by default (TestClient's "testserver" is refused)
 
 
 def seed_doc(report: LoadReport, prefix: str):

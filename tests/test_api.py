@@ -9,12 +9,12 @@ from api.app import create_app
 from policy_search.settings import Settings
 from search.models import SearchResponse
 
-from .conftest import Borrowed
+from .conftest import LOCAL, Borrowed
 
 
 @pytest.fixture(scope="module")
 def client(searcher):
-    with TestClient(create_app(Settings(), searcher_factory=lambda: Borrowed(searcher))) as c:
+    with TestClient(create_app(Settings(), searcher_factory=lambda: Borrowed(searcher)), base_url=LOCAL) as c:
         yield c
 
 
@@ -77,6 +77,9 @@ def test_repeated_filter_params(client) -> None:
         ({"q": "医保", "date_from": "2021-01-01", "date_to": "2020-01-01"}, "date_from"),
         ({"q": "医保", "group_by": "issuer"}, "group_by"),
         ({"q": "医保", "include_drafts": "maybe"}, "include_drafts"),
+        ({"q": "医保", "topk": "3"}, "topk"),  # unknown parameter: a typo is not silently ignored
+        ({"q": "医保", "fusion": "magic"}, "fusion"),
+        ({"q": "医保", "per_group": "0"}, "per_group"),
     ],
 )
 def test_bad_search_requests_are_4xx_with_a_message(client, params, needle: str) -> None:
@@ -86,11 +89,123 @@ def test_bad_search_requests_are_4xx_with_a_message(client, params, needle: str)
 
 
 @pytest.mark.parametrize(
-    "body", ['{"q": ', "[]", '{"q": "医保", "top_k": -1}', '{"q": 5}', '{"q": "医保", "fusion": "magic"}']
+    ("body", "needle"),
+    [
+        ('{"q": ', "not valid JSON"),
+        ("[]", "dict"),
+        ('{"q": "医保", "top_k": -1}', "top_k"),
+        ('{"q": 5}', "q"),
+        ('{"q": "医保", "fusion": "magic"}', "fusion"),
+        ('{"q": "\\ud800"}', "unicode"),
+        ('{"q": "医保", "jurisdiction": ["\\udfff"]}', "unicode"),
+        ('{"q": "医保", "topk": 3}', "topk"),
+        ('{"q": "医保", "jurisdiction": [1, 2]}', "jurisdiction"),
+        ('{"q": "医保", "jurisdiction": {"a": 1}}', "jurisdiction"),
+        ('{"q": "医保", "issuer": ["x"]}', "issuer"),
+        ('{"q": ["医保"]}', "q"),
+        ("not json at all", "not valid JSON"),
+    ],
 )
-def test_bad_post_bodies_are_4xx(client, body: str) -> None:
+def test_bad_post_bodies_are_4xx(client, body: str, needle: str) -> None:
     r = client.post("/api/search", content=body, headers={"content-type": "application/json"})
-    assert r.status_code == 422 and r.json()["detail"]
+    assert r.status_code == 422 and needle in r.json()["detail"], r.text
+
+
+def test_lone_surrogates_are_refused_by_the_model_too() -> None:
+    from pydantic import ValidationError
+
+    from search.models import SearchRequest
+
+    with pytest.raises(ValidationError, match="unicode"):
+        SearchRequest(q="医保\ud800")
+
+
+def test_long_request_target_gets_414(searcher) -> None:
+    """Sent as raw ASGI (HTTP clients refuse to build such URLs): answered before any handler runs."""
+    import asyncio
+
+    app = create_app(Settings(), searcher_factory=lambda: Borrowed(searcher))
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/search",
+        "raw_path": b"/api/search",
+        "query_string": b"q=" + b"%E5%8C%BB" * 20_000,
+        "headers": [(b"host", b"127.0.0.1")],
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 1),
+        "root_path": "",
+        "http_version": "1.1",
+        "asgi": {"version": "3.0"},
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 414 and b"limit" in sent[1]["body"]
+
+
+def test_size_limits_answer_413(client) -> None:
+    r = client.post(
+        "/api/search",
+        content=b'{"q": "' + b"a" * 100_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+
+    def chunks():  # no content-length: counted as it arrives
+        yield b'{"q": "'
+        for _ in range(50):
+            yield b"a" * 4096
+        yield b'"}'
+
+    r = client.post("/api/search", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize(
+    ("host", "status"), [("127.0.0.1:8000", 200), ("localhost", 200), ("evil.example", 400)]
+)
+def test_only_trusted_hosts_are_answered(client, host: str, status: int) -> None:
+    assert client.get("/api/health", headers={"host": host}).status_code == status
+
+
+def test_cors_is_off_by_default_and_configurable(client, searcher) -> None:
+    origin = {"origin": "https://example.org"}
+    assert "access-control-allow-origin" not in client.get("/api/health", headers=origin).headers
+    app = create_app(
+        Settings(cors_origins=["https://example.org"]), searcher_factory=lambda: Borrowed(searcher)
+    )
+    with TestClient(app, base_url=LOCAL) as c:
+        assert (
+            c.get("/api/health", headers=origin).headers["access-control-allow-origin"]
+            == "https://example.org"
+        )
+
+
+def test_docs_work_offline_and_errors_are_documented(client) -> None:
+    page = client.get("/docs").text
+    assert "cdn" not in page.lower() and "swagger-ui-bundle.js" in page
+    spec = client.get("/openapi.json").json()
+    asset = next(x for x in page.split('"') if x.endswith("swagger-ui-bundle.js"))
+    assert client.get(asset).status_code == 200
+    doc_get = spec["paths"]["/api/documents/{doc_id}"]["get"]["responses"]
+    assert doc_get["404"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    search = spec["paths"]["/api/search"]["get"]
+    for code in ("413", "414", "422", "503"):
+        assert search["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith(
+            "ErrorBody"
+        )
+    names = {p["name"] for p in search["parameters"]}  # the GET parameters come from the request model
+    assert {"q", "top_k", "jurisdiction", "date_from", "include_drafts", "group_by"} <= names
 
 
 def test_document_clause_stats_health(client) -> None:

@@ -59,3 +59,42 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys, monkeypatch) -> No
     assert "no clauses to index" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["search"])
+
+
+def test_reindex_json_incremental_and_rollback(tmp_path, capsys, monkeypatch, builtin_cache) -> None:
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POLICY_SEARCH_CACHE_PATH", str(builtin_cache))  # the seeds' vectors: nothing to embed
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(SAMPLE, encoding="utf-8")
+    assert main(["reindex", str(tmp_path / "docs"), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (first["mode"], first["added"], first["wrote_generation"]) == ("full", ["a.txt"], True)
+    (tmp_path / "docs" / "b.txt").write_text(SAMPLE.replace("辽宁省", "舟山市"), encoding="utf-8")
+    assert main(["reindex", str(tmp_path / "docs"), "--json"]) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert (second["mode"], second["added"], second["unchanged"]) == ("incremental", ["b.txt"], 1)
+    assert main(["rollback"]) == 0
+    assert first["generation"] in capsys.readouterr().out
+    assert main(["search", "社会办医", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert {h["document"]["id"] for h in hits} == {"a.txt"}
+    assert main(["rollback"]) == 0 and main(["rollback"]) == 0  # back and forth between the two kept
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["search", ""], "q"),
+        (["search", "   "], "empty"),
+        (["search", "医保", "--top-k", "0"], "top_k"),
+        (["search", "医保", "--embedder", "some-org/some-model"], "was built with embedder"),
+        (["serve", "--embedder", "some-org/some-model"], "was built with embedder"),
+        (["search", "医保", "--date-from", "yesterday"], "date_from"),
+    ],
+)
+def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch, builtin_index, argv, needle) -> None:
+    """Against a real index: one line on stderr, exit 2, no traceback, no model download attempted."""
+    monkeypatch.setenv("POLICY_SEARCH_INDEX_DIR", str(builtin_index))
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err

@@ -23,6 +23,7 @@ from search.hybrid import HybridSearcher
 from search.live import LiveSearcher
 from search.models import SearchRequest
 
+from .conftest import LOCAL
 from .test_index import HashEmbedder
 
 QUERIES = ["医师多点执业", "社会办医疗机构纳入医保定点", "床位", "审批时限", "土地供应", "人才培养"]
@@ -272,12 +273,14 @@ def test_damaged_generation_is_refused_with_file_and_fix(tmp_path, corpus, kind)
     assert needle in str(err.value) and "reindex --full" in str(err.value)
 
 
-def _live(settings: Settings) -> LiveSearcher:
+def _live(settings: Settings, poll_seconds: float = 0.1) -> LiveSearcher:
     root = settings.resolved_index_dir()
     lock = threading.Lock()
     emb = HashEmbedder()
     return LiveSearcher(
-        root, lambda g: HybridSearcher.open(root, emb, generation_dir=g, embed_lock=lock), poll_seconds=0.1
+        root,
+        lambda g: HybridSearcher.open(root, emb, generation_dir=g, embed_lock=lock),
+        poll_seconds=poll_seconds,
     ).start()
 
 
@@ -289,7 +292,7 @@ def test_live_service_switches_generation_under_load(tmp_path, corpus) -> None:
     failures: list[str] = []
     done = threading.Event()
     count = [0]
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         first = client.get("/api/stats").json()["generation"]
 
         def hammer() -> None:
@@ -340,14 +343,14 @@ def test_live_service_switches_generation_under_load(tmp_path, corpus) -> None:
 def test_damaged_new_generation_keeps_the_old_one_serving(tmp_path, corpus) -> None:
     settings = _settings(tmp_path)
     good = _build(settings, corpus).manifest.generation
-    live = _live(settings)
+    live = _live(settings, poll_seconds=0.5)
     app = create_app(settings, searcher_factory=lambda: live)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL) as client:
         _edit(corpus)
-        bad = _build(settings, corpus).manifest.generation
-        live.close  # noqa: B018 - the watcher runs; damage the new generation before it is opened
-        _damage(settings.resolved_index_dir() / bad, "flip-vectors")
-        live.check()
+        with live._check_lock:  # hold the watcher off until the new generation is damaged
+            bad = _build(settings, corpus).manifest.generation
+            _damage(settings.resolved_index_dir() / bad, "flip-vectors")
+        time.sleep(1.0)  # the watcher's next look refuses it
         health = client.get("/api/health")
         assert health.status_code == 503 and "vectors.faiss" in health.json()["problem"]
         assert health.json()["generation"] == good
@@ -379,7 +382,7 @@ def test_admin_reload_needs_a_configured_token(tmp_path, corpus, token, header, 
     settings = _settings(tmp_path, admin_token=token)
     _build(settings, corpus)
     live = _live(settings)
-    with TestClient(create_app(settings, searcher_factory=lambda: live)) as client:
+    with TestClient(create_app(settings, searcher_factory=lambda: live), base_url=LOCAL) as client:
         r = client.post("/api/admin/reload", headers={"Authorization": header} if header else {})
         assert r.status_code == status
         if status == 200:
