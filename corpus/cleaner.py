@@ -48,10 +48,13 @@ def _split_lines(raw: str) -> list[_Line]:
     lines: list[_Line] = []
     cur = _Line([], [])
     for i, ch in enumerate(raw):
-        if ch == "\n":
+        # LF, CRLF and a lone CR (old Mac exports) all end a line; offsets stay those of the raw text
+        if ch == "\n" and i > 0 and raw[i - 1] == "\r":
+            continue
+        if ch in "\n\r":
             lines.append(cur)
             cur = _Line([], [])
-        elif ch != "\r":
+        else:
             cur.chars.append(display_char(ch))
             cur.offs.append(i)
     lines.append(cur)

@@ -60,6 +60,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return _check_text(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
+    # UTF-8 with a few broken bytes (a cut-off last character, a damaged byte) is still UTF-8 text: read it
+    # with the bad bytes replaced, and say so, rather than guessing another encoding or refusing the file
+    lenient = data.decode("utf-8", errors="replace")
+    bad = lenient.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    if 0 < bad <= max(3, len(lenient) // 1000) and _score(lenient) >= 0.15:
+        return _check_text(
+            lenient
+        ), f"utf-8 ({bad} undecodable byte sequence{'s' if bad > 1 else ''} replaced)"
     candidates: list[tuple[float, str, str]] = []
     for name in ("gb18030", "big5"):
         try:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -25,6 +27,21 @@ from corpus.models import RawDocument, SkippedFile
 
 TEXT_SUFFIXES = {".txt", ".md", ".text"}
 MAX_FILE_BYTES = 50_000_000
+# metadata fields a record may give, each text or null ("title": ["a"] is refused with the field's name)
+TEXT_FIELDS = (
+    "title",
+    "issuer",
+    "date",
+    "jurisdiction",
+    "province",
+    "city",
+    "level",
+    "law_level",
+    "doc_type",
+    "doc_number",
+    "source",
+    "status",
+)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -79,22 +96,82 @@ def _sidecar(path: Path) -> Path | None:
     return None
 
 
+def display_path(path: Path | str) -> str:
+    """A path as it can be printed and stored: bytes that are not UTF-8 shown as \\x escapes."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+def _kind(st: os.stat_result) -> str:
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(st.st_mode):
+            return name
+    return "not a regular file"
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
+    """Files under ``root`` (symbolic links followed, each directory once), sorted; what cannot be read
+    is reported, never passed over in silence: unreadable directories, link loops, broken links, FIFOs."""
+    seen: set[tuple[int, int]] = set()
+    problems: list[SkippedFile] = []
+    found: list[Path] = []
+
+    def onerror(exc: OSError) -> None:
+        problems.append(
+            SkippedFile(display_path(exc.filename or root), f"cannot read directory: {exc.strerror or exc}")
+        )
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=True):
+        here = Path(dirpath)
+        st = os.stat(here)
+        if (st.st_dev, st.st_ino) in seen:
+            problems.append(
+                SkippedFile(display_path(here), "symbolic link loop: directory already read, not read again")
+            )
+            dirnames[:] = []
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith(".") or name.endswith(".meta.json"):
+                continue
+            found.append(here / name)
+    yield from problems
+    for child in sorted(found):
+        rel = child.relative_to(root).as_posix()
+        try:
+            st = child.stat()
+        except OSError as exc:
+            reason = "broken symbolic link" if child.is_symlink() else f"cannot read: {exc.strerror or exc}"
+            yield SkippedFile(display_path(child), reason)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            yield SkippedFile(display_path(child), f"{_kind(st)}, not a text file")
+        elif display_path(rel) != rel:
+            yield SkippedFile(display_path(child), "file name is not valid UTF-8; rename the file")
+        else:
+            yield child, rel
+
+
 def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile]:
     """Each file with its key: the path relative to the root it was found under (the name for a file)."""
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            for child in sorted(p.rglob("*")):
-                if (
-                    child.is_file()
-                    and not child.name.endswith(".meta.json")
-                    and not child.name.startswith(".")
-                ):
-                    yield child, child.relative_to(p).as_posix()
+            yield from _walk(p)
         elif p.is_file():
-            yield p, p.name
+            if display_path(p.name) != p.name:
+                yield SkippedFile(display_path(p), "file name is not valid UTF-8; rename the file")
+            else:
+                yield p, p.name
+        elif p.exists():
+            yield SkippedFile(display_path(p), f"{_kind(p.stat())}, not a text file")
         else:
-            yield SkippedFile(str(p), "no such file or directory")
+            yield SkippedFile(display_path(p), "no such file or directory")
 
 
 def load(paths: Iterable[Path]) -> Iterator[RawDocument | SkippedFile]:
@@ -133,6 +210,7 @@ def load_text_file(path: Path, key: str | None = None) -> RawDocument | SkippedF
     except BadKeyError as exc:
         return SkippedFile(str(path), f"bad document key: {exc}")
     fmt = "markdown" if path.suffix.lower() == ".md" else "plain"
+    warnings = [f"read as {encoding}"] if "replaced" in encoding else []
     return RawDocument(
         id=doc_id,
         text=text,
@@ -140,6 +218,7 @@ def load_text_file(path: Path, key: str | None = None) -> RawDocument | SkippedF
         fields=fields,
         text_format=fmt,
         content_hash=content_hash(text, fields, fmt),
+        warnings=warnings,
     )
 
 
@@ -164,6 +243,14 @@ def load_records(path: Path, key: str | None = None) -> Iterator[RawDocument | S
                     or not rec["text"].strip()
                 ):
                     yield SkippedFile(where, "record has no 'text'")
+                    continue
+                wrong = next(
+                    (k for k in TEXT_FIELDS if rec.get(k) is not None and not isinstance(rec[k], str)), None
+                )
+                if wrong:
+                    yield SkippedFile(
+                        where, f"field {wrong!r} must be text or null, not {type(rec[wrong]).__name__}"
+                    )
                     continue
                 text = rec.pop("text")
                 given = rec.pop("id", None)

@@ -16,6 +16,7 @@ class RawDocument:
     fields: dict[str, Any] = field(default_factory=dict)  # from JSONL records or a .meta.json sidecar
     text_format: str = "plain"  # "plain" or "markdown" (LawRefBook)
     content_hash: str = ""  # of text + fields + format: an unchanged hash means nothing to re-process
+    warnings: list[str] = field(default_factory=list)  # indexed, but with something to say (bytes replaced)
 
 
 @dataclass
@@ -96,6 +97,7 @@ class LoadReport:
 
     documents: list[Document] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    warnings: list[SkippedFile] = field(default_factory=list)  # indexed anyway: path and what to know
 
     @property
     def clause_count(self) -> int:

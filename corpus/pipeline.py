@@ -75,7 +75,16 @@ def process_raw(raw: RawDocument, options: ChunkOptions | None = None) -> Docume
 
 def process_paths(paths: Iterable[Path], options: ChunkOptions | None = None) -> LoadReport:
     report = LoadReport()
-    for item in CorpusPipeline(options).iter_documents(paths):
+    pipeline = CorpusPipeline(options)
+    for raw in load(paths):
+        if isinstance(raw, SkippedFile):
+            report.skipped.append(raw)
+            continue
+        report.warnings += [SkippedFile(raw.source, w) for w in raw.warnings]
+        try:
+            item: Document | SkippedFile = pipeline.process(raw)
+        except Exception as exc:  # one bad document must not stop a corpus run
+            item = SkippedFile(raw.source, f"processing failed: {type(exc).__name__}: {exc}")
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
         else:

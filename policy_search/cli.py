@@ -29,10 +29,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     report = load_corpus(args.paths, _settings(args))
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    for w in report.warnings:
+        print(f"warning {w.path}: {w.reason}", file=sys.stderr)
+    for d in report.documents:
+        if not d.clauses:
+            print(f"no clauses in {d.source}: nothing in it reads as a clause", file=sys.stderr)
     if args.json:
         out = {
             "documents": [d.to_dict(with_text=args.with_text) for d in report.documents],
             "skipped": [s.__dict__ for s in report.skipped],
+            "warnings": [w.__dict__ for w in report.warnings],
             "summary": report.summary(),
         }
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
@@ -72,11 +78,14 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     if args.json:
         out = {**result.to_dict(), "index_dir": str(settings.resolved_index_dir())}
         out["skipped_files"] = [s.__dict__ for s in report.skipped]
+        out["warnings"] = [w.__dict__ for w in report.warnings]
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+    for w in report.warnings:
+        print(f"warning {w.path}: {w.reason}", file=sys.stderr)
     for f in result.failed:
         print(f"failed {f.path}: {f.reason}", file=sys.stderr)
     for d in result.duplicates:

@@ -120,6 +120,7 @@ class SourceReport:
 
     sources: list[RawDocument | Document] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    warnings: list[SkippedFile] = field(default_factory=list)
 
 
 def load_sources(
@@ -133,6 +134,7 @@ def load_sources(
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
             continue
+        report.warnings += [SkippedFile(item.source, w) for w in item.warnings]
         if jurisdiction:
             given = item.fields.get("jurisdiction")
             if isinstance(given, str) and given:

@@ -1,0 +1,273 @@
+"""Bad documents: each of 36 kinds is reported with its path and a reason (or indexed, with a warning where
+something was repaired), and the rest of the corpus is indexed. One file never fails a build."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from corpus.pipeline import builtin_corpus_dir
+from policy_search.factory import reindex
+from policy_search.settings import Settings
+
+from .test_index import HashEmbedder
+
+GOOD = "辽宁省人民政府办公厅关于支持社会力量提供多层次多样化医疗服务的实施意见\n一、总体要求\n（一）指导思想。全面贯彻医疗服务领域改革，支持社会办医，鼓励社会力量举办医疗机构。\n（二）基本原则。坚持政府主导，放宽准入，加强监管。\n"
+NOTICE = (
+    "某市卫生健康委员会关于开展无人机配送药品试点工作的通知\n一、试点内容\n"
+    "（一）支持社会办医疗机构开展无人机配送药品试点，探索偏远地区药品配送新模式。\n"
+)
+SEED = (builtin_corpus_dir() / "000_38217c7f430a4a4f.txt").read_bytes()
+
+
+def _write(name: str, data: bytes | str) -> Callable[[Path], None]:
+    def make(d: Path) -> None:
+        (d / name).write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+    return make
+
+
+def _records(name: str, rows: list, raw: bool = False) -> Callable[[Path], None]:
+    body = "\n".join(r if raw else json.dumps(r, ensure_ascii=False) for r in rows)
+    return _write(name, body)
+
+
+def _symlink_loop(d: Path) -> None:
+    (d / "loop").mkdir()
+    (d / "loop" / "inner").symlink_to(d / "loop", target_is_directory=True)
+
+
+def _long_name(d: Path) -> None:
+    (d / ("医" * 82 + ".txt")).write_text(GOOD, encoding="utf-8")  # 250 bytes: no room for ".meta.json"
+
+
+def _bad_name(d: Path) -> None:
+    with open(os.path.join(os.fsencode(d), b"\xff\xfebad.txt"), "wb") as fh:
+        fh.write(GOOD.encode())
+
+
+def _corrupt_gz(d: Path) -> None:
+    data = gzip.compress(json.dumps({"id": "x", "text": GOOD}, ensure_ascii=False).encode())
+    (d / "broken.jsonl.gz").write_bytes(data[: len(data) // 2])
+
+
+def _sidecar(name: str, meta: str) -> Callable[[Path], None]:
+    def make(d: Path) -> None:
+        (d / f"{name}.txt").write_text(GOOD, encoding="utf-8")
+        (d / f"{name}.meta.json").write_text(meta, encoding="utf-8")
+
+    return make
+
+
+# (kind, how to make it, outcome, text the report must contain, the file the report names)
+CASES = [
+    ("empty file", _write("empty.txt", b""), "skipped", "empty", "empty.txt"),
+    ("whitespace only", _write("blank.txt", " \n\t\n"), "skipped", "empty", "blank.txt"),
+    (
+        "binary with NUL bytes",
+        _write("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20),
+        "skipped",
+        "binary",
+        "image.txt",
+    ),
+    ("random bytes", _write("noise.txt", bytes(range(128, 256)) * 8), "skipped", "decode", "noise.txt"),
+    (
+        "control characters",
+        _write("ctrl.txt", "\x01\x02\x03\x04\x05正文" * 40),
+        "skipped",
+        "control",
+        "ctrl.txt",
+    ),
+    (
+        "broken UTF-16 after its BOM",
+        _write("u16.txt", codecs.BOM_UTF16_LE + b"\x00\xd8a\x00"),
+        "skipped",
+        "utf-16",
+        "u16.txt",
+    ),
+    (
+        "last multibyte character cut off",
+        _write("cut.txt", SEED[:-1] if SEED[-1] >= 0x80 else SEED.rstrip()[:-1]),
+        "warning",
+        "replaced",
+        "cut.txt",
+    ),
+    (
+        "a few undecodable bytes inside",
+        _write("bytes.txt", GOOD.encode()[:60] + b"\xff\xfe" + GOOD.encode()[60:]),
+        "warning",
+        "replaced",
+        "bytes.txt",
+    ),
+    ("GB18030", _write("gb.txt", GOOD.encode("gb18030")), "indexed", "", "gb.txt"),
+    ("UTF-16 with BOM", _write("u16ok.txt", GOOD.encode("utf-16")), "indexed", "", "u16ok.txt"),
+    ("UTF-8 with BOM", _write("bom.txt", codecs.BOM_UTF8 + GOOD.encode()), "indexed", "", "bom.txt"),
+    (
+        "CR-only line endings",
+        _write("cr.txt", SEED.replace(b"\r\n", b"\n").replace(b"\n", b"\r")),
+        "indexed",
+        "",
+        "cr.txt",
+    ),
+    (
+        "mixed line endings",
+        _write("mixed.txt", GOOD.replace("\n", "\r\n", 2).replace("\n", "\r", 1)),
+        "indexed",
+        "",
+        "mixed.txt",
+    ),
+    ("one-line items of a short notice", _write("notice.txt", NOTICE), "indexed", "", "notice.txt"),
+    (
+        "headings only",
+        _write("heads.txt", "一、总体要求\n二、主要任务\n三、保障措施\n"),
+        "empty",
+        "",
+        "heads.txt",
+    ),
+    ("title only", _write("title.txt", "某市人民政府关于印发某某方案的通知\n"), "empty", "", "title.txt"),
+    ("file name of 250 bytes", _long_name, "indexed", "", "医医医"),
+    ("file name not valid UTF-8", _bad_name, "skipped", "not valid UTF-8", "bad.txt"),
+    ("symbolic link loop", _symlink_loop, "skipped", "loop", "inner"),
+    (
+        "broken symbolic link",
+        lambda d: (d / "gone.txt").symlink_to(d / "nowhere.txt"),
+        "skipped",
+        "broken symbolic link",
+        "gone.txt",
+    ),
+    ("FIFO", lambda d: os.mkfifo(d / "pipe.txt"), "skipped", "FIFO", "pipe.txt"),
+    (
+        "sidecar that is not JSON",
+        _sidecar("side1", "{not json"),
+        "skipped",
+        "bad metadata sidecar",
+        "side1.meta.json",
+    ),
+    (
+        "sidecar that is a list",
+        _sidecar("side2", "[1, 2]"),
+        "skipped",
+        "not a JSON object",
+        "side2.meta.json",
+    ),
+    (
+        "sidecar id that is an object",
+        _sidecar("side3", '{"id": {"a": 1}}'),
+        "skipped",
+        "bad document key",
+        "side3.txt",
+    ),
+    (
+        "sidecar id of another document",
+        _sidecar("side4", '{"id": "good.txt"}'),
+        "duplicate",
+        "good.txt",
+        "side4.txt",
+    ),
+    (
+        "JSONL line that is not JSON",
+        _records("a.jsonl", ['{"id": "r1", "text": "第一条 本法所称医疗机构。"}', "{broken"], raw=True),
+        "skipped",
+        "invalid JSON",
+        "a.jsonl:2",
+    ),
+    ("JSONL record that is a list", _records("b.jsonl", [[1, 2]]), "skipped", "no 'text'", "b.jsonl:1"),
+    ("JSONL record without text", _records("c.jsonl", [{"id": "r"}]), "skipped", "no 'text'", "c.jsonl:1"),
+    (
+        "JSONL text that is a number",
+        _records("d.jsonl", [{"id": "r", "text": 5}]),
+        "skipped",
+        "no 'text'",
+        "d.jsonl:1",
+    ),
+    (
+        "JSONL blank text",
+        _records("e.jsonl", [{"id": "r", "text": "   "}]),
+        "skipped",
+        "no 'text'",
+        "e.jsonl:1",
+    ),
+    (
+        "JSONL title that is a list",
+        _records("f.jsonl", [{"id": "r", "text": GOOD, "title": ["a"]}]),
+        "skipped",
+        "'title' must be text",
+        "f.jsonl:1",
+    ),
+    (
+        "JSONL id that is an object",
+        _records("g.jsonl", [{"id": {"k": 1}, "text": GOOD}]),
+        "skipped",
+        "not dict",
+        "g.jsonl:1",
+    ),
+    (
+        "JSONL id with a newline",
+        _records("h.jsonl", [{"id": "a\nb", "text": GOOD}]),
+        "skipped",
+        "control characters",
+        "h.jsonl:1",
+    ),
+    (
+        "JSONL duplicate ids",
+        _records("i.jsonl", [{"id": "same", "text": GOOD}, {"id": "same", "text": NOTICE}]),
+        "duplicate",
+        "same",
+        "i.jsonl",
+    ),
+    ("truncated JSONL.gz", _corrupt_gz, "skipped", "cannot read record file", "broken.jsonl.gz"),
+    ("file over the size limit", _write("huge.txt", GOOD * 300), "skipped", "larger than", "huge.txt"),
+]
+
+
+@pytest.mark.parametrize(("kind", "make", "outcome", "needle", "where"), CASES, ids=[c[0] for c in CASES])
+def test_bad_document_is_reported_and_the_rest_indexed(
+    tmp_path, monkeypatch, kind, make, outcome, needle, where
+) -> None:
+    monkeypatch.setattr("corpus.loader.MAX_FILE_BYTES", 40_000)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(GOOD, encoding="utf-8")
+    make(corpus)
+    result, report = reindex(Settings(data_dir=tmp_path / "data"), [corpus], embedder=HashEmbedder())
+    found = {
+        "skipped": [(s.path, s.reason) for s in report.skipped] + [(f.path, f.reason) for f in result.failed],
+        "warning": [(w.path, w.reason) for w in report.warnings],
+        "empty": [(k, "") for k in result.empty],
+        "duplicate": [(f"{d.skipped} {d.key}", d.key) for d in result.duplicates],
+    }
+    indexed = set(result.added)
+    assert "good.txt" in indexed  # the rest of the corpus is indexed
+    if outcome == "indexed":
+        assert any(where in k for k in indexed) and not any(found.values()), (kind, found)
+    else:
+        hits = [(p, r) for p, r in found[outcome] if where in p and needle in r]
+        assert hits, (kind, found)
+        others = {k: v for k, v in found.items() if k != outcome and v}
+        assert not others or outcome == "warning", (kind, others)
+    if outcome == "warning":
+        assert any(where in k for k in indexed)
+
+
+def test_bad_documents_reach_the_cli_summary_and_json(tmp_path, monkeypatch, capsys) -> None:
+    from policy_search.cli import main
+
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(GOOD, encoding="utf-8")
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "heads.txt").write_text("一、总体要求\n二、主要任务\n", encoding="utf-8")
+    (corpus / "cut.txt").write_bytes(GOOD.encode()[:-2])
+    monkeypatch.setattr("policy_search.factory.embedder_from", lambda s: HashEmbedder())
+    assert main(["reindex", str(corpus), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [s["path"].rsplit("/", 1)[-1] for s in out["skipped_files"]] == ["empty.txt"]
+    assert out["empty"] == ["heads.txt"] and "replaced" in out["warnings"][0]["reason"]
+    assert sorted(out["added"]) == ["cut.txt", "good.txt", "heads.txt"]
