@@ -21,9 +21,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from api.limits import RequestLimits
+from api.limits import RateLimit, RequestLimits
 from index.manifest import IndexError_
 from index.store import StoreError
 from policy_search.settings import Settings
@@ -36,7 +39,9 @@ from search.models import (
     QueryError,
     SearchRequest,
     SearchResponse,
+    describe_errors,
 )
+from search.query_encoder import Overloaded
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +50,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
         (413, "body over POLICY_SEARCH_MAX_BODY_BYTES"),
+        (429, "over POLICY_SEARCH_RATE_LIMIT_PER_MINUTE (only when set); see Retry-After"),
         (414, "request target over POLICY_SEARCH_MAX_URL_BYTES"),
         (422, "a parameter or field is invalid; the message names it"),
-        (503, "the index cannot be read"),
+        (503, "the index cannot be read, or too many queries wait for the encoder (see Retry-After)"),
     )
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such id"}}
@@ -107,6 +113,8 @@ def create_app(
     app.add_middleware(
         RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes
     )
+    if settings.rate_limit_per_minute:
+        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
     # outermost: a request with a Host header we do not serve (DNS rebinding) is refused before anything else
@@ -114,22 +122,38 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for e in exc.errors():
-            if e.get("type") == "json_invalid":
-                pos = next((x for x in e.get("loc", []) if isinstance(x, int)), "?")
-                reason = (e.get("ctx") or {}).get("error", "invalid JSON")
-                problems.append(f"body: the request body is not valid JSON ({reason} at character {pos})")
-                continue
-            where = ".".join(str(x) for x in e.get("loc", []) if x not in ("query", "body"))
-            problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-        return JSONResponse(status_code=422, content={"detail": "; ".join(problems)})
+        return JSONResponse(status_code=422, content={"detail": describe_errors(exc.errors())})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # FastAPI's own 400 for a body it cannot decode (not UTF-8): a 422 like every other bad body
+            return JSONResponse(
+                status_code=422, content={"detail": "body: the request body is not UTF-8 JSON"}
+            )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # list every method the path takes (GET and POST /api/search are two routes)
+            allowed = sorted(
+                {
+                    m
+                    for r in app.routes
+                    if getattr(r, "methods", None) and r.matches(request.scope)[0].value
+                    for m in r.methods
+                }  # type: ignore[attr-defined]
+            )
+            headers["Allow"] = ", ".join(allowed)
+        return JSONResponse(status_code=exc.status_code, content={"detail": str(exc.detail)}, headers=headers)
 
     @app.exception_handler(IndexError_)
     @app.exception_handler(StoreError)
     async def _index_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.error("index unavailable: %s", exc)
         return JSONResponse(status_code=503, content={"detail": f"the index cannot be read: {exc}"})
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)}, headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -153,8 +177,14 @@ def create_app(
         return run_search(s, req)
 
     @app.post("/api/search", response_model=SearchResponse)
-    def search_post(s: SearcherDep, req: SearchRequest) -> Response:
-        return run_search(s, req)
+    async def search_post(request: Request, s: SearcherDep, req: SearchRequest) -> Response:
+        # JSON has types: a body gets strict validation ("include_drafts": 0 or "top_k": "5" is an error),
+        # which the GET form, whose values are all text, cannot have
+        try:
+            req = SearchRequest.model_validate_json(await request.body(), strict=True)
+        except ValidationError as exc:
+            raise HTTPException(422, describe_errors(exc.errors())) from exc
+        return await run_in_threadpool(run_search, s, req)
 
     # ids hold a path ("政策/吉林.txt:五/(十二)"): the :path converter takes the slashes
     @app.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=NOT_FOUND)

@@ -1,9 +1,12 @@
-"""Request-size limits as ASGI middleware: a request target over ``max_url_bytes`` gets 414, a body over
-``max_body_bytes`` 413, each with a JSON message, before any handler runs or any body is buffered."""
+"""Request limits as ASGI middleware, each answered with a JSON message before any handler runs: a request
+target over ``max_url_bytes`` gets 414, a body over ``max_body_bytes`` 413 (before it is buffered), and
+with a rate limit set, a client over its requests per minute 429 with Retry-After."""
 
 from __future__ import annotations
 
 import json
+import math
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,3 +62,41 @@ class RequestLimits:
                 await send(message)
 
         await self.app(scope, counted_receive, guarded_send)
+
+
+class RateLimit:
+    """An optional per-client limit (token bucket per client IP) on /api/ requests: 429 with Retry-After."""
+
+    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+        self.app = app
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self._buckets: dict[str, tuple[float, float]] = {}  # client → (tokens, last refill)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        client = (scope.get("client") or ("?", 0))[0]
+        now = time.monotonic()
+        tokens, last = self._buckets.get(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        if tokens < 1.0:
+            self._buckets[client] = (tokens, now)
+            wait = max(1, math.ceil((1.0 - tokens) / self.rate))
+            body = json.dumps(
+                {"detail": f"rate limit: {int(self.capacity)} requests a minute; retry in {wait}s"}
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 429,
+                    "headers": [(b"content-type", b"application/json"), (b"retry-after", str(wait).encode())],
+                }
+            )
+            await send({"type": "http.response.body", "body": body.encode()})
+            return
+        self._buckets[client] = (tokens - 1.0, now)
+        if len(self._buckets) > 100_000:  # forget idle clients rather than grow without bound
+            self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < 60}
+        await self.app(scope, receive, send)

@@ -173,13 +173,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def one_line(exc: Exception) -> str:
     """A pydantic error as one line: "q: Value error, q must not be empty; top_k: …"."""
+    from search.models import describe_errors
+
     errors = getattr(exc, "errors", None)
-    if not callable(errors):
-        return str(exc).splitlines()[0]
-    return "; ".join(
-        f"{'.'.join(str(x) for x in e.get('loc', ()))}: {e.get('msg')}" if e.get("loc") else str(e.get("msg"))
-        for e in errors()
-    )
+    return describe_errors(errors()) if callable(errors) else str(exc).splitlines()[0]
 
 
 def build_parser() -> argparse.ArgumentParser:

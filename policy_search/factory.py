@@ -3,7 +3,6 @@ once, on demand."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from index.embedder import Embedder, make_embedder
 from policy_search.settings import Settings
 from search.hybrid import HybridSearcher, RankingOptions
 from search.live import LiveSearcher
+from search.query_encoder import QueryEncoder
 
 
 def embedder_from(settings: Settings) -> Embedder:
@@ -66,14 +66,22 @@ def check_index_embedder(settings: Settings) -> None:
         )
 
 
+def encoder_from(settings: Settings, embedder: Embedder) -> QueryEncoder:
+    return QueryEncoder(
+        embedder, settings.max_query_tokens, settings.query_cache_size, settings.max_waiting_queries
+    )
+
+
 def open_searcher(settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:
     if embedder is None:
         check_index_embedder(settings)
+    embedder = embedder or embedder_from(settings)
     return HybridSearcher.open(
         settings.resolved_index_dir(),
-        embedder or embedder_from(settings),
+        embedder,
         ranking_from(settings),
         verify=settings.verify_on_open,
+        encoder=encoder_from(settings, embedder),
     )
 
 
@@ -82,7 +90,7 @@ def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearc
     if embedder is None:
         check_index_embedder(settings)
     embedder = embedder or embedder_from(settings)
-    lock = threading.Lock()
+    encoder = encoder_from(settings, embedder)  # one queue and cache across generations
     index_dir = settings.resolved_index_dir()
 
     def open_generation(gen_dir: Path) -> HybridSearcher:
@@ -92,7 +100,7 @@ def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearc
             ranking_from(settings),
             verify=settings.verify_on_open,
             generation_dir=gen_dir,
-            embed_lock=lock,
+            encoder=encoder,
         )
 
     return LiveSearcher(index_dir, open_generation, settings.reload_poll_seconds).start()

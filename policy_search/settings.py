@@ -73,6 +73,16 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="origins allowed by CORS; empty = CORS off"
     )
+    max_query_tokens: int = Field(
+        default=128, ge=8, le=512, description="the encoder reads at most this many tokens of a query"
+    )
+    query_cache_size: int = Field(default=1024, ge=0, le=1_000_000, description="query embeddings kept (LRU)")
+    max_waiting_queries: int = Field(
+        default=32, ge=1, le=10_000, description="queries waiting for the encoder before new ones get 503"
+    )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, le=1_000_000, description="requests per client IP and minute; 0 = no limit"
+    )
     max_url_bytes: int = Field(
         default=8192, ge=256, le=1_000_000, description="longer request targets get 414"
     )

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,7 @@ from search.models import (
     SearchRequest,
     SearchResponse,
 )
+from search.query_encoder import QueryEncoder
 from search.retrieval import Candidates, Retriever
 from search.views import Views
 
@@ -67,7 +67,7 @@ class HybridSearcher:
         expander: QueryExpander,
         options: RankingOptions | None = None,
         adapter: QueryAdapter | None = None,
-        embed_lock: threading.Lock | None = None,
+        encoder: QueryEncoder | None = None,
     ) -> None:
         self.generation = generation
         self.manifest = generation.manifest
@@ -77,9 +77,11 @@ class HybridSearcher:
         self.expander = expander
         self.options = options or RankingOptions()
         self.views = Views(self.store, self.manifest)
-        # the embedding engines are not safe for concurrent calls: one lock per embedder, shared by the
-        # searchers of successive generations
-        self._embed_lock = embed_lock or threading.Lock()
+        # one encoder per embedder (its lock, cache and queue), shared by the searchers of successive
+        # generations; a variant with another embedder gets its own
+        self.encoder = (
+            encoder if encoder is not None and encoder.embedder is embedder else QueryEncoder(embedder)
+        )
         # the adapter was learned on questions answered by statutes: it ranks law clauses only
         law_docs = [bool(m.get("law_level")) for m in self.store.doc_meta]
         self.adapter = adapter if self.options.query_adapter and any(law_docs) else None
@@ -99,7 +101,7 @@ class HybridSearcher:
         tokenizer: ChineseTokenizer | None = None,
         verify: bool = True,
         generation_dir: Path | None = None,
-        embed_lock: threading.Lock | None = None,
+        encoder: QueryEncoder | None = None,
     ) -> HybridSearcher:
         """Open the current generation of ``index_dir`` (or ``generation_dir``), checked unless ``verify``
         is false."""
@@ -117,7 +119,7 @@ class HybridSearcher:
             generation.close()
             raise
         adapter = QueryAdapter.for_embedder(embedder.fingerprint)
-        return cls(generation, embedder, tokenizer, QueryExpander.bundled(), options, adapter, embed_lock)
+        return cls(generation, embedder, tokenizer, QueryExpander.bundled(), options, adapter, encoder)
 
     def variant(self, **changes: Any) -> HybridSearcher:
         """The same opened generation with other ranking parts (evaluation sweeps, experiments):
@@ -129,7 +131,7 @@ class HybridSearcher:
             "adapter": self.adapter,
         }
         parts.update(changes)
-        return HybridSearcher(self.generation, tokenizer=self.tokenizer, embed_lock=self._embed_lock, **parts)
+        return HybridSearcher(self.generation, tokenizer=self.tokenizer, encoder=self.encoder, **parts)
 
     def close(self) -> None:
         self.generation.close()
@@ -138,8 +140,7 @@ class HybridSearcher:
         return self._law_docs[self.store.clause_doc[clause_id]]
 
     def _embed_query(self, q: str) -> np.ndarray:
-        with self._embed_lock:
-            return self.embedder.encode_queries([q])[0]
+        return self.encoder.encode(q)
 
     # -- search ---------------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchResponse:
@@ -149,6 +150,16 @@ class HybridSearcher:
         if len(q) > opts.max_query_chars:
             raise QueryError(f"q is {len(q)} characters long; the limit is {opts.max_query_chars}")
         method = request.fusion or opts.fusion
+        empty = request.empty_range()
+        if empty:
+            return SearchResponse(
+                query=q,
+                took_ms=_ms(t0),
+                total=0,
+                hits=[],
+                groups=[] if request.group_by else None,
+                notices=[empty],
+            )
         where = doc_filter(request.filters(), self.store.doc_ids, self.store.doc_meta)
         tokens = self.tokenizer.tokenize(q)
         expansion = self.expander.expand(q)

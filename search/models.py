@@ -5,9 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 MAX_TOP_K = 100
+
+
+def describe_errors(errors: list[Any]) -> str:
+    """Validation errors as one line, each with where it is: "top_k: Input should be greater than 0; …"."""
+    problems = []
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            pos = next((x for x in e.get("loc", []) if isinstance(x, int)), "?")
+            reason = (e.get("ctx") or {}).get("error", "invalid JSON")
+            problems.append(f"body: the request body is not valid JSON ({reason} at character {pos})")
+            continue
+        where = ".".join(str(x) for x in e.get("loc", []) if x not in ("query", "body"))
+        problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
+    return "; ".join(problems)
 
 
 class ErrorBody(BaseModel):
@@ -56,8 +70,11 @@ class Filters(BaseModel):
 
     @field_validator("jurisdiction", "province", "city", "level", "doc_type", "law_level", mode="before")
     @classmethod
-    def _split(cls, v: Any) -> Any:
-        if v is None:
+    def _split(cls, v: Any, info: ValidationInfo) -> Any:
+        if info.mode == "json":
+            if isinstance(v, str):
+                return v  # a JSON body says what it means: a string where a list belongs is an error
+        elif v is None:
             return []
         if isinstance(v, str):
             v = [v]
@@ -75,11 +92,11 @@ class Filters(BaseModel):
     def _blank(cls, v: Any) -> Any:
         return None if v == "" else v
 
-    @model_validator(mode="after")
-    def _range(self) -> Filters:
+    def empty_range(self) -> str | None:
+        """Why no document can match the dates asked for, if so (a reversed range is a valid request)."""
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
-        return self
+            return f"date_from {self.date_from} is after date_to {self.date_to}: no document can match"
+        return None
 
     def active(self) -> bool:
         return any(
@@ -89,16 +106,11 @@ class Filters(BaseModel):
 
 
 class SearchRequest(Filters):
-    q: str = Field(min_length=1, description="the question, in Chinese or English")
+    q: str = Field(min_length=1, pattern=r"\S", description="the question, in Chinese or English")
     top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
     group_by: Literal["jurisdiction"] | None = None
     per_group: int = Field(default=3, ge=1, le=20)
     fusion: Literal["weighted", "rrf", "lexical", "dense"] | None = None
-
-    @field_validator("group_by", "fusion", mode="before")
-    @classmethod
-    def _unset(cls, v: Any) -> Any:
-        return None if v == "" else v
 
     @field_validator("q")
     @classmethod
@@ -173,6 +185,9 @@ class SearchResponse(BaseModel):
     total: int
     hits: list[SearchHit]
     groups: list[Group] | None = None
+    notices: list[str] = Field(
+        default_factory=list, description="what the caller should know about this answer"
+    )
 
 
 class ClauseOut(BaseModel):

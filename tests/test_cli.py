@@ -85,7 +85,7 @@ def test_reindex_json_incremental_and_rollback(tmp_path, capsys, monkeypatch, bu
     ("argv", "needle"),
     [
         (["search", ""], "q"),
-        (["search", "   "], "empty"),
+        (["search", "   "], "q"),
         (["search", "医保", "--top-k", "0"], "top_k"),
         (["search", "医保", "--embedder", "some-org/some-model"], "was built with embedder"),
         (["serve", "--embedder", "some-org/some-model"], "was built with embedder"),

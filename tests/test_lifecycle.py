@@ -22,6 +22,7 @@ from policy_search.settings import Settings
 from search.hybrid import HybridSearcher
 from search.live import LiveSearcher
 from search.models import SearchRequest
+from search.query_encoder import QueryEncoder
 
 from .conftest import LOCAL
 from .test_index import HashEmbedder
@@ -275,11 +276,11 @@ def test_damaged_generation_is_refused_with_file_and_fix(tmp_path, corpus, kind)
 
 def _live(settings: Settings, poll_seconds: float = 0.1) -> LiveSearcher:
     root = settings.resolved_index_dir()
-    lock = threading.Lock()
     emb = HashEmbedder()
+    encoder = QueryEncoder(emb)
     return LiveSearcher(
         root,
-        lambda g: HybridSearcher.open(root, emb, generation_dir=g, embed_lock=lock),
+        lambda g: HybridSearcher.open(root, emb, generation_dir=g, encoder=encoder),
         poll_seconds=poll_seconds,
     ).start()
 
