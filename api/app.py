@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -64,6 +65,23 @@ def get_searcher(request: Request) -> Searcher:
 
 
 SearcherDep = Annotated[Any, Depends(get_searcher)]
+
+
+class Admission:
+    """At most ``limit`` searches run at once; another waits up to ``wait_ms`` for a slot, then gets
+    :class:`Overloaded` (503 + Retry-After). Measured on 2 cores (BENCHMARKS.md): 1 slot and a 20 ms wait keep an
+    ordinary query's p99 under load near its unloaded p99, at the same throughput."""
+
+    def __init__(self, limit: int, wait_ms: int) -> None:
+        self._slots = threading.BoundedSemaphore(limit)
+        self.wait = wait_ms / 1000
+
+    def __enter__(self) -> None:
+        if not self._slots.acquire(timeout=self.wait):
+            raise Overloaded("the service is busy with other searches; retry shortly")
+
+    def __exit__(self, *exc: object) -> None:
+        self._slots.release()
 
 
 def _static_dir() -> Path:
@@ -160,13 +178,18 @@ def create_app(
         log.exception("unhandled error")
         return JSONResponse(status_code=500, content={"detail": f"internal error: {type(exc).__name__}"})
 
+    admission = Admission(settings.max_searches_in_flight, settings.admission_wait_ms)
+
     def run_search(s: Searcher, req: SearchRequest) -> Response:
         if len(req.q) > max_q:
             raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
-        try:
-            found = s.search(req)
-        except QueryError as exc:
-            raise HTTPException(422, str(exc)) from exc
+        # a search is CPU work on a small machine: past a few in flight, answering 503 at once keeps every
+        # admitted query fast instead of making everyone wait in one long queue
+        with admission:
+            try:
+                found = s.search(req)
+            except QueryError as exc:
+                raise HTTPException(422, str(exc)) from exc
         # The searcher already built a valid SearchResponse; letting FastAPI validate and re-encode it
         # again costs about 1 ms of a ~15 ms query, so it is serialised once, here.
         return Response(found.model_dump_json(), media_type="application/json")

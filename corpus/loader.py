@@ -214,7 +214,8 @@ def load_text_file(path: Path, key: str | None = None) -> RawDocument | SkippedF
     return RawDocument(
         id=doc_id,
         text=text,
-        source=str(path),
+        source=key or path.name,  # shown to users: relative to the corpus root, never a server path
+        origin=display_path(path),
         fields=fields,
         text_format=fmt,
         content_hash=content_hash(text, fields, fmt),
@@ -264,11 +265,12 @@ def load_records(path: Path, key: str | None = None) -> Iterator[RawDocument | S
                     if "<!-- INFO END -->" in text or str(rec.get("source", "")).endswith(".md")
                     else "plain"
                 )
-                source = str(rec.get("source") or where)
+                source = str(rec.get("source") or f"{key}:{n}")
                 yield RawDocument(
                     id=doc_id,
                     text=text,
                     source=source,
+                    origin=where,
                     fields=rec,
                     text_format=fmt,
                     content_hash=content_hash(text, rec, fmt),

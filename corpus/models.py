@@ -15,6 +15,7 @@ class RawDocument:
     source: str
     fields: dict[str, Any] = field(default_factory=dict)  # from JSONL records or a .meta.json sidecar
     text_format: str = "plain"  # "plain" or "markdown" (LawRefBook)
+    origin: str = ""  # where it was read on this machine (reports to the operator only; never stored)
     content_hash: str = ""  # of text + fields + format: an unchanged hash means nothing to re-process
     warnings: list[str] = field(default_factory=list)  # indexed, but with something to say (bytes replaced)
 

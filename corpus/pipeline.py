@@ -80,11 +80,11 @@ def process_paths(paths: Iterable[Path], options: ChunkOptions | None = None) ->
         if isinstance(raw, SkippedFile):
             report.skipped.append(raw)
             continue
-        report.warnings += [SkippedFile(raw.source, w) for w in raw.warnings]
+        report.warnings += [SkippedFile(raw.origin or raw.source, w) for w in raw.warnings]
         try:
             item: Document | SkippedFile = pipeline.process(raw)
         except Exception as exc:  # one bad document must not stop a corpus run
-            item = SkippedFile(raw.source, f"processing failed: {type(exc).__name__}: {exc}")
+            item = SkippedFile(raw.origin or raw.source, f"processing failed: {type(exc).__name__}: {exc}")
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
         else:

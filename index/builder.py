@@ -205,7 +205,14 @@ def reindex_into(
         result_dups: list[Duplicate] = []
         for s in sources:
             if s.id in wanted:
-                result_dups.append(Duplicate(s.id, wanted[s.id].source, s.source))
+                first = wanted[s.id]
+                result_dups.append(
+                    Duplicate(
+                        s.id,
+                        getattr(first, "origin", "") or first.source,
+                        getattr(s, "origin", "") or s.source,
+                    )
+                )
                 continue
             wanted[s.id] = s
         old = document_hashes(base / STORE_FILE) if base else {}
@@ -224,7 +231,9 @@ def reindex_into(
                 try:
                     doc = process(s)
                 except Exception as exc:  # one bad document must not stop a build
-                    failed.append(SkippedFile(s.source, f"processing failed: {type(exc).__name__}: {exc}"))
+                    failed.append(
+                        SkippedFile(s.origin or s.source, f"processing failed: {type(exc).__name__}: {exc}")
+                    )
                     continue
             if not doc.content_hash:
                 doc.content_hash = _key_hash(s)

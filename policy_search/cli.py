@@ -109,10 +109,14 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from policy_search.factory import open_searcher
-    from search.models import SearchRequest
+    from search.models import QueryError, SearchRequest
 
     settings = _settings(args)
     searcher = open_searcher(settings)
+    known = sorted({m.get("jurisdiction") or "未知" for m in searcher.store.doc_meta})
+    for j in args.jurisdiction or []:
+        if not any(k == j or k.startswith(j + "/") for k in known):
+            raise QueryError(f"no document has jurisdiction {j!r}; the index has: {', '.join(known)}")
     req = SearchRequest(
         q=args.query,
         top_k=args.top_k,

@@ -142,7 +142,7 @@ def load_sources(
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
             continue
-        report.warnings += [SkippedFile(item.source, w) for w in item.warnings]
+        report.warnings += [SkippedFile(item.origin or item.source, w) for w in item.warnings]
         if jurisdiction:
             given = item.fields.get("jurisdiction")
             if isinstance(given, str) and given:
@@ -152,7 +152,9 @@ def load_sources(
                 try:
                     doc = pipeline.process(item)
                 except Exception as exc:  # one bad document must not stop a corpus run
-                    report.skipped.append(SkippedFile(item.source, f"processing failed: {exc}"))
+                    report.skipped.append(
+                        SkippedFile(item.origin or item.source, f"processing failed: {exc}")
+                    )
                     continue
                 if not in_jurisdiction(doc.metadata.jurisdiction, jurisdiction):
                     continue

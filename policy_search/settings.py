@@ -80,6 +80,18 @@ class Settings(BaseSettings):
     max_waiting_queries: int = Field(
         default=32, ge=1, le=10_000, description="queries waiting for the encoder before new ones get 503"
     )
+    max_searches_in_flight: int = Field(
+        default=1,
+        ge=1,
+        le=10_000,
+        description="searches run at once (the encoder uses every core: 1 on 2 cores)",
+    )
+    admission_wait_ms: int = Field(
+        default=20,
+        ge=0,
+        le=60_000,
+        description="how long a search waits for a slot before it gets 503 + Retry-After",
+    )
     rate_limit_per_minute: int = Field(
         default=0, ge=0, le=1_000_000, description="requests per client IP and minute; 0 = no limit"
     )

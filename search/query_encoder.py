@@ -16,6 +16,7 @@ from collections import OrderedDict
 import numpy as np
 
 from index.embedder import Embedder
+from policy_search.settings import default_of
 
 
 class Overloaded(RuntimeError):
@@ -24,12 +25,17 @@ class Overloaded(RuntimeError):
 
 class QueryEncoder:
     def __init__(
-        self, embedder: Embedder, max_tokens: int = 128, cache_size: int = 1024, max_waiting: int = 32
+        self,
+        embedder: Embedder,
+        max_tokens: int | None = None,
+        cache_size: int | None = None,
+        max_waiting: int | None = None,
     ) -> None:
+        """Unset limits take the settings' defaults (POLICY_SEARCH_MAX_QUERY_TOKENS …)."""
         self.embedder = embedder
-        self.max_tokens = max_tokens
-        self.cache_size = cache_size
-        self.max_waiting = max_waiting
+        self.max_tokens = max_tokens if max_tokens is not None else default_of("max_query_tokens")
+        self.cache_size = cache_size if cache_size is not None else default_of("query_cache_size")
+        self.max_waiting = max_waiting if max_waiting is not None else default_of("max_waiting_queries")
         self._engine = threading.Lock()
         self._state = threading.Lock()
         self._waiting = 0

@@ -41,6 +41,9 @@ def test_search_get(client) -> None:
     ):
         assert key in hit["document"]
     assert len(body["groups"]) >= 3
+    # the source is relative to the corpus root it was indexed from, never a server path
+    assert all(not h["document"]["source"].startswith("/") for h in body["hits"])
+    assert hit["document"]["source"] == hit["document"]["id"]  # the built-in files: key = relative path
     # serialised by the route itself: still exactly the documented SearchResponse, sent as JSON
     assert r.headers["content-type"].startswith("application/json")
     assert SearchResponse.model_validate(body).model_dump(mode="json") == body
@@ -79,6 +82,15 @@ def test_repeated_filter_params(client) -> None:
         ({"q": "医保", "topk": "3"}, "topk"),  # unknown parameter: a typo is not silently ignored
         ({"q": "医保", "fusion": "magic"}, "fusion"),
         ({"q": "医保", "per_group": "0"}, "per_group"),
+        ({"q": "医保", "per_group": "21"}, "per_group"),
+        ({"q": "医保", "top_k": "1.5"}, "top_k"),
+        ({"q": "医保", "top_k": ""}, "top_k"),
+        ({"q": "医保", "date_to": "2020-02-30"}, "date_to"),
+        ({"q": "医保", "date_to": "20200101x"}, "date_to"),
+        ({"q": "医保", "include_drafts": ""}, "include_drafts"),
+        ({"q": "医保", "group_by": ""}, "group_by"),
+        ({"q": "医保", "fusion": ""}, "fusion"),
+        ({"q": "医保", "q2": "x", "limit": "5"}, "q2"),
     ],
 )
 def test_bad_search_requests_are_4xx_with_a_message(client, params, needle: str) -> None:
@@ -103,6 +115,14 @@ def test_bad_search_requests_are_4xx_with_a_message(client, params, needle: str)
         ('{"q": "医保", "issuer": ["x"]}', "issuer"),
         ('{"q": ["医保"]}', "q"),
         ("not json at all", "not valid JSON"),
+        ('{"q": "医保", "top_k": "5"}', "top_k"),
+        ('{"q": "医保", "top_k": 5.5}', "top_k"),
+        ('{"q": "医保", "include_drafts": 0}', "include_drafts"),
+        ('{"q": "医保", "law_level": "法律"}', "law_level"),
+        ('{"q": "医保", "date_from": 20200101}', "date_from"),
+        ('{"q": null}', "q"),
+        ('{"q": "医保", "group_by": "city"}', "group_by"),
+        ('{"q": "' + "长" * 501 + '"}', "limit"),
     ],
 )
 def test_bad_post_bodies_are_4xx(client, body: str, needle: str) -> None:

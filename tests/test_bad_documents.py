@@ -7,6 +7,9 @@ import codecs
 import gzip
 import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -271,3 +274,37 @@ def test_bad_documents_reach_the_cli_summary_and_json(tmp_path, monkeypatch, cap
     assert [s["path"].rsplit("/", 1)[-1] for s in out["skipped_files"]] == ["empty.txt"]
     assert out["empty"] == ["heads.txt"] and "replaced" in out["warnings"][0]["reason"]
     assert sorted(out["added"]) == ["cut.txt", "good.txt", "heads.txt"]
+
+
+SETPRIV = shutil.which("setpriv")
+CAPS = "-dac_override,-dac_read_search"  # root reads chmod-000 files; without these it cannot
+
+
+@pytest.mark.skipif(SETPRIV is None, reason="needs setpriv (util-linux) to drop root's file capabilities")
+def test_unreadable_directory_is_reported(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "locked").mkdir(parents=True)
+    (corpus / "good.txt").write_text(GOOD, encoding="utf-8")
+    (corpus / "locked" / "a.txt").write_text(GOOD, encoding="utf-8")
+    (corpus / "locked").chmod(0)
+    try:
+        cmd = [
+            SETPRIV,
+            f"--inh-caps={CAPS}",
+            f"--bounding-set={CAPS}",
+            sys.executable,
+            "-m",
+            "policy_search.cli",
+            "inspect",
+            str(corpus),
+            "--json",
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    finally:
+        (corpus / "locked").chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert [(s["path"].rsplit("/", 1)[-1], s["reason"]) for s in out["skipped"]] == [
+        ("locked", "cannot read directory: Permission denied")
+    ]
+    assert [d["id"] for d in out["documents"]] == ["good.txt"]

@@ -119,11 +119,26 @@ def test_date_filter_and_drafts_from_page(page, server_url) -> None:
     assert page.locator(".group").first.get_attribute("data-jurisdiction") == "浙江省/舟山市"
 
 
-def test_error_message_shown_for_bad_request(page, server_url) -> None:
+def test_api_docs_render_offline(page, server_url) -> None:
+    """Swagger UI from the fastapi-offline package: Chromium here reaches nothing but 127.0.0.1."""
+    page.goto(server_url + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+    assert "/api/search" in page.inner_text(".swagger-ui")
+
+
+def test_notice_shown_for_a_reversed_date_range(page, server_url) -> None:
     page.goto(server_url + "/")
     page.fill("#q", "医保")
     page.fill("#f-date-from", "2021-01-01")
     page.fill("#f-date-to", "2020-01-01")
     page.press("#q", "Enter")
+    page.wait_for_selector("#status.notice")
+    assert "after date_to" in page.locator("#status").inner_text()
+
+
+def test_error_message_shown_for_bad_request(page, server_url) -> None:
+    page.goto(server_url + "/")  # a query over the length limit: the API's 422 message is shown
+    page.evaluate("document.querySelector('#q').value = '长'.repeat(600)")
+    page.press("#q", "Enter")
     page.wait_for_selector("#status.error")
-    assert "date_from" in page.locator("#status").inner_text()
+    assert "limit" in page.locator("#status").inner_text()

@@ -60,7 +60,12 @@ async function runSearch() {
   status.className = ""; status.textContent = "检索中…";
   let data;
   try {
-    const r = await fetch("/api/search?" + p.toString());
+    let r = await fetch("/api/search?" + p.toString());
+    if (r.status === 503) {  // busy: wait as the server asks, then try once more
+      await new Promise((ok) => setTimeout(ok, 1000 * Number(r.headers.get("Retry-After") || 1)));
+      if (mine !== latest) return;
+      r = await fetch("/api/search?" + p.toString());
+    }
     data = await r.json();
     if (mine !== latest) return;
     if (!r.ok) throw new Error(data.detail || r.statusText);
@@ -70,6 +75,7 @@ async function runSearch() {
   }
   const groups = data.groups || [{ jurisdiction: null, hits: data.hits }];
   status.textContent = `${data.hits.length} 条结果 · ${data.groups ? data.groups.length + " 个地区 · " : ""}${data.took_ms} ms`;
+  if ((data.notices || []).length) { status.className = "notice"; status.textContent += " · " + data.notices.join("；"); }
   $("#results").innerHTML = groups.map((g) => `<section class="group" data-jurisdiction="${esc(g.jurisdiction || "")}">
       ${g.jurisdiction ? `<h2>${esc(g.jurisdiction)}</h2>` : ""}${g.hits.map(hitHtml).join("")}</section>`).join("")
     || '<p>没有找到匹配的条款。</p>';
