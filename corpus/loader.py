@@ -24,9 +24,9 @@ from pathlib import Path
 
 from corpus.encoding import UndecodableError, decode_bytes
 from corpus.models import RawDocument, SkippedFile
+from policy_search.settings import default_of
 
 TEXT_SUFFIXES = {".txt", ".md", ".text"}
-MAX_FILE_BYTES = 50_000_000
 # metadata fields a record may give, each text or null ("title": ["a"] is refused with the field's name)
 TEXT_FIELDS = (
     "title",
@@ -174,20 +174,28 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile
             yield SkippedFile(display_path(p), "no such file or directory")
 
 
-def load(paths: Iterable[Path]) -> Iterator[RawDocument | SkippedFile]:
+def load(paths: Iterable[Path], max_file_bytes: int | None = None) -> Iterator[RawDocument | SkippedFile]:
+    """Raw documents and skipped files; text files over ``max_file_bytes`` (POLICY_SEARCH_MAX_FILE_BYTES) are
+    skipped with that reason."""
+    limit = max_file_bytes if max_file_bytes is not None else default_of("max_file_bytes")
     for item in iter_files(paths):
         if isinstance(item, SkippedFile):
             yield item
         elif _is_record_file(item[0]):
             yield from load_records(*item)
         else:
-            yield load_text_file(*item)
+            yield load_text_file(*item, max_bytes=limit)
 
 
-def load_text_file(path: Path, key: str | None = None) -> RawDocument | SkippedFile:
+def load_text_file(
+    path: Path, key: str | None = None, max_bytes: int | None = None
+) -> RawDocument | SkippedFile:
+    max_bytes = max_bytes if max_bytes is not None else default_of("max_file_bytes")
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return SkippedFile(str(path), f"file larger than {MAX_FILE_BYTES} bytes")
+        if path.stat().st_size > max_bytes:
+            return SkippedFile(
+                str(path), f"file larger than {max_bytes} bytes (POLICY_SEARCH_MAX_FILE_BYTES)"
+            )
         data = path.read_bytes()
     except OSError as exc:
         return SkippedFile(str(path), f"cannot read: {exc.strerror or exc}")

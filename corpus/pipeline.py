@@ -73,10 +73,12 @@ def process_raw(raw: RawDocument, options: ChunkOptions | None = None) -> Docume
     return CorpusPipeline(options).process(raw)
 
 
-def process_paths(paths: Iterable[Path], options: ChunkOptions | None = None) -> LoadReport:
+def process_paths(
+    paths: Iterable[Path], options: ChunkOptions | None = None, max_file_bytes: int | None = None
+) -> LoadReport:
     report = LoadReport()
     pipeline = CorpusPipeline(options)
-    for raw in load(paths):
+    for raw in load(paths, max_file_bytes):
         if isinstance(raw, SkippedFile):
             report.skipped.append(raw)
             continue

@@ -110,7 +110,11 @@ def load_corpus(
     paths: Sequence[Path] | None, settings: Settings, jurisdiction: str | None = None
 ) -> LoadReport:
     """Load and chunk everything; ``jurisdiction`` keeps documents whose jurisdiction starts with it."""
-    report = process_paths(list(paths) if paths else [builtin_corpus_dir()], chunk_options_from(settings))
+    report = process_paths(
+        list(paths) if paths else [builtin_corpus_dir()],
+        chunk_options_from(settings),
+        settings.max_file_bytes,
+    )
     if jurisdiction:
         report.documents = [
             d for d in report.documents if in_jurisdiction(d.metadata.jurisdiction, jurisdiction)
@@ -138,7 +142,7 @@ def load_sources(
     a ``jurisdiction`` filter, documents whose record does not say their jurisdiction."""
     pipeline = CorpusPipeline(chunk_options_from(settings))
     report = SourceReport()
-    for item in load(list(paths) if paths else [builtin_corpus_dir()]):
+    for item in load(list(paths) if paths else [builtin_corpus_dir()], settings.max_file_bytes):
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
             continue

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     batch_size: int = Field(default=32, ge=1, le=4096)
+    max_file_bytes: int = Field(
+        default=50_000_000, ge=1, description="text files larger than this are skipped, named"
+    )
     max_clause_chars: int = Field(default=250, ge=40, le=5000)
     min_clause_chars: int = Field(default=20, ge=0, le=1000)
     passage_template: Template = Field(default="auto", description="what is embedded")

@@ -233,12 +233,12 @@ CASES = [
 def test_bad_document_is_reported_and_the_rest_indexed(
     tmp_path, monkeypatch, kind, make, outcome, needle, where
 ) -> None:
-    monkeypatch.setattr("corpus.loader.MAX_FILE_BYTES", 40_000)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "good.txt").write_text(GOOD, encoding="utf-8")
     make(corpus)
-    result, report = reindex(Settings(data_dir=tmp_path / "data"), [corpus], embedder=HashEmbedder())
+    settings = Settings(data_dir=tmp_path / "data", max_file_bytes=40_000)
+    result, report = reindex(settings, [corpus], embedder=HashEmbedder())
     found = {
         "skipped": [(s.path, s.reason) for s in report.skipped] + [(f.path, f.reason) for f in result.failed],
         "warning": [(w.path, w.reason) for w in report.warnings],
