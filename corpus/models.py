@@ -19,6 +19,9 @@ class RawDocument:
     content_hash: str = ""  # of text + fields + format: an unchanged hash means nothing to re-process
     warnings: list[str] = field(default_factory=list)  # indexed, but with something to say (bytes replaced)
 
+    def warning_reports(self) -> list[SkippedFile]:
+        return [SkippedFile(self.origin or self.source, w) for w in self.warnings]
+
 
 @dataclass
 class DocumentMetadata:

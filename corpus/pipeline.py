@@ -52,15 +52,16 @@ class CorpusPipeline:
             content_hash=raw.content_hash,
         )
 
+    def process_or_report(self, raw: RawDocument) -> Document | SkippedFile:
+        """The processed document, or its path and why it failed: one bad document never stops a run."""
+        try:
+            return self.process(raw)
+        except Exception as exc:
+            return SkippedFile(raw.origin or raw.source, f"processing failed: {type(exc).__name__}: {exc}")
+
     def iter_documents(self, paths: Iterable[Path]) -> Iterator[Document | SkippedFile]:
         for item in load(paths):
-            if isinstance(item, SkippedFile):
-                yield item
-                continue
-            try:
-                yield self.process(item)
-            except Exception as exc:  # one bad document must not stop a corpus run
-                yield SkippedFile(item.source, f"processing failed: {type(exc).__name__}: {exc}")
+            yield item if isinstance(item, SkippedFile) else self.process_or_report(item)
 
 
 def _md_head(text: str, body_start: int) -> str:
@@ -82,11 +83,8 @@ def process_paths(
         if isinstance(raw, SkippedFile):
             report.skipped.append(raw)
             continue
-        report.warnings += [SkippedFile(raw.origin or raw.source, w) for w in raw.warnings]
-        try:
-            item: Document | SkippedFile = pipeline.process(raw)
-        except Exception as exc:  # one bad document must not stop a corpus run
-            item = SkippedFile(raw.origin or raw.source, f"processing failed: {type(exc).__name__}: {exc}")
+        report.warnings += raw.warning_reports()
+        item = pipeline.process_or_report(raw)
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
         else:

@@ -139,7 +139,7 @@ def document_hash(doc: Document) -> str:
 
 
 Source = RawDocument | Document
-Processor = Callable[[RawDocument], Document]
+Processor = Callable[[RawDocument], Document | SkippedFile]  # CorpusPipeline.process_or_report
 
 
 def _key_hash(s: Source) -> str:
@@ -228,17 +228,14 @@ def reindex_into(
             else:
                 if process is None:
                     raise ValueError("raw documents need a processor")
-                try:
-                    doc = process(s)
-                except Exception as exc:  # one bad document must not stop a build
-                    failed.append(
-                        SkippedFile(s.origin or s.source, f"processing failed: {type(exc).__name__}: {exc}")
-                    )
+                doc = process(s)
+                if isinstance(doc, SkippedFile):  # one bad document must not stop a build
+                    failed.append(doc)
                     continue
             if not doc.content_hash:
                 doc.content_hash = _key_hash(s)
             new_docs.append(doc)
-        failed_keys = {wanted_key for wanted_key in added + changed} - {d.id for d in new_docs}
+        failed_keys = set(added + changed) - {d.id for d in new_docs}
         added = [k for k in added if k not in failed_keys]
         changed = [k for k in changed if k not in failed_keys]  # the previous version stays
         drop = removed + changed

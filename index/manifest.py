@@ -51,10 +51,6 @@ class Manifest:
     build: dict[str, Any] = field(default_factory=dict)  # timings, cache hits, changes, skipped files
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # relative path → {size, xxh64}
 
-    @property
-    def passage_template(self) -> str:
-        return self.pipeline.get("passage_template", "auto")
-
     def save(self, directory: Path) -> None:
         (directory / MANIFEST).write_text(
             json.dumps(asdict(self), ensure_ascii=False, indent=2), encoding="utf-8"

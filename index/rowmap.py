@@ -20,6 +20,7 @@ class RowMap:
         self._row = {c: i for i, c in enumerate(self.ids) if c is not None}
         self._doc_codes: dict[str, int] | None = None
         self._row_doc: np.ndarray | None = None
+        self._live: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -29,7 +30,7 @@ class RowMap:
         return len(self._row)
 
     def _changed(self) -> None:
-        self._doc_codes = self._row_doc = None
+        self._doc_codes = self._row_doc = self._live = None
 
     def add(self, ids: Sequence[str], docs: Sequence[str]) -> None:
         clash = [c for c in ids if c in self._row]
@@ -56,7 +57,10 @@ class RowMap:
         return np.fromiter((self._row[c] for c in ids), dtype=np.int64, count=len(ids))
 
     def live_mask(self) -> np.ndarray:
-        return np.array([c is not None for c in self.ids], dtype=bool)
+        """True on rows that hold a clause (computed once per change: searches with tombstones ask each time)."""
+        if self._live is None:
+            self._live = np.array([c is not None for c in self.ids], dtype=bool)
+        return self._live
 
     def doc_mask(self, keys: frozenset[str]) -> np.ndarray:
         """True on the live rows of the given documents."""

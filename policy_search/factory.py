@@ -146,19 +146,16 @@ def load_sources(
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
             continue
-        report.warnings += [SkippedFile(item.origin or item.source, w) for w in item.warnings]
+        report.warnings += item.warning_reports()
         if jurisdiction:
             given = item.fields.get("jurisdiction")
             if isinstance(given, str) and given:
                 if not in_jurisdiction(given, jurisdiction):
                     continue
             else:
-                try:
-                    doc = pipeline.process(item)
-                except Exception as exc:  # one bad document must not stop a corpus run
-                    report.skipped.append(
-                        SkippedFile(item.origin or item.source, f"processing failed: {exc}")
-                    )
+                doc = pipeline.process_or_report(item)
+                if isinstance(doc, SkippedFile):
+                    report.skipped.append(doc)
                     continue
                 if not in_jurisdiction(doc.metadata.jurisdiction, jurisdiction):
                     continue
@@ -184,7 +181,7 @@ def reindex(
             settings.resolved_index_dir(),
             report.sources,
             embedder or embedder_from(settings),
-            process=pipeline.process,
+            process=pipeline.process_or_report,
             cache=cache,
             options=build_options_from(settings),
             full=full,

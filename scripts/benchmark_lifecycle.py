@@ -84,7 +84,7 @@ def run_step(step: str, corpus: Path, jurisdiction: str | None, work: Path) -> d
         work / "index",
         sources,
         StandInEmbedder(),
-        process=pipeline.process,
+        process=pipeline.process_or_report,
         cache=cache,
         options=build_options_from(settings),
         full=step in ("cold-full", "warm-full"),

@@ -248,7 +248,7 @@ class HybridSearcher:
         return self.views.clause(clause_id)
 
     def stats(self) -> dict[str, Any]:
-        return self.views.stats()
+        return {**self.views.stats(), "query_encoder": self.encoder.stats()}
 
 
 def _group(hits: list[SearchHit], per_group: int) -> list[Group]:

@@ -32,6 +32,7 @@ class Views:
         self.store = store
         self.manifest = manifest
         self.doc_info = [self._info(i) for i in range(len(store.doc_ids))]
+        self._stats: dict[str, Any] | None = None
 
     def _info(self, doc_idx: int) -> DocumentInfo:
         m = self.store.doc_meta[doc_idx]
@@ -68,6 +69,12 @@ class Views:
         )
 
     def stats(self) -> dict[str, Any]:
+        """Counts per jurisdiction and type; computed once (a generation never changes)."""
+        if self._stats is None:
+            self._stats = self._count()
+        return dict(self._stats)
+
+    def _count(self) -> dict[str, Any]:
         meta = self.store.doc_meta
         docs = Counter(m.get("jurisdiction") or "未知" for m in meta)
         clauses = Counter(meta[d].get("jurisdiction") or "未知" for d in self.store.clause_doc.values())
