@@ -32,6 +32,7 @@ from index.manifest import IndexError_
 from index.store import StoreError
 from policy_search.settings import Settings
 from search.base import Searcher
+from search.compare_models import CompareRequest, CompareResponse
 from search.models import (
     ClauseView,
     DocumentView,
@@ -180,14 +181,14 @@ def create_app(
 
     admission = Admission(settings.max_searches_in_flight, settings.admission_wait_ms)
 
-    def run_search(s: Searcher, req: SearchRequest) -> Response:
+    def run_search(s: Searcher, req: SearchRequest | CompareRequest) -> Response:
         if len(req.q) > max_q:
             raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
         # a search is CPU work on a small machine: past a few in flight, answering 503 at once keeps every
         # admitted query fast instead of making everyone wait in one long queue
         with admission:
             try:
-                found = s.search(req)
+                found = s.compare(req) if isinstance(req, CompareRequest) else s.search(req)
             except QueryError as exc:
                 raise HTTPException(422, str(exc)) from exc
         # The searcher already built a valid SearchResponse; letting FastAPI validate and re-encode it
@@ -205,6 +206,20 @@ def create_app(
         # which the GET form, whose values are all text, cannot have
         try:
             req = SearchRequest.model_validate_json(await request.body(), strict=True)
+        except ValidationError as exc:
+            raise HTTPException(422, describe_errors(exc.errors())) from exc
+        return await run_in_threadpool(run_search, s, req)
+
+    @app.get("/api/compare", response_model=CompareResponse)
+    def compare_get(s: SearcherDep, req: Annotated[CompareRequest, Query()]) -> Response:
+        """What each jurisdiction says about the topic: its best clauses (or its nearest miss), same-wording
+        groups with their differences, and the figures side by side. Takes the search filters."""
+        return run_search(s, req)
+
+    @app.post("/api/compare", response_model=CompareResponse)
+    async def compare_post(request: Request, s: SearcherDep, req: CompareRequest) -> Response:
+        try:
+            req = CompareRequest.model_validate_json(await request.body(), strict=True)
         except ValidationError as exc:
             raise HTTPException(422, describe_errors(exc.errors())) from exc
         return await run_in_threadpool(run_search, s, req)

@@ -10,11 +10,13 @@ from index.bm25 import BM25Index
 from index.faiss_vectors import FaissVectorIndex, VectorCheckError
 from index.integrity import IntegrityError, verify_files
 from index.manifest import IndexError_, Manifest
+from index.neardup import WordingIndex
 from index.protocols import LexicalIndex, VectorIndex
 from index.store import STORE_FILE, ClauseStore, StoreError
 
 VECTOR_DIR = "vectors"
 LEXICAL_DIR = "lexical"
+WORDING_DIR = "wording"  # MinHash signatures for same-wording groups (index.neardup)
 VECTOR_BACKENDS: dict[str, type] = {"faiss": FaissVectorIndex}
 LEXICAL_BACKENDS: dict[str, type] = {"bm25": BM25Index}
 DEFAULT_VECTOR_BACKEND = "faiss"
@@ -51,6 +53,7 @@ class OpenedGeneration:
     store: ClauseStore
     vectors: VectorIndex
     lexical: LexicalIndex
+    wording: WordingIndex | None = None  # None in generations written before it existed
     timings: dict[str, float] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -80,6 +83,7 @@ def open_generation(directory: Path, verify: bool = True) -> OpenedGeneration:
         t1 = time.perf_counter()
         vectors = open_vector_index(directory, manifest)
         lexical = open_lexical_index(directory, manifest)
+        wording = WordingIndex.open(directory / WORDING_DIR) if (directory / WORDING_DIR).is_dir() else None
         if hasattr(lexical, "warm"):
             lexical.warm()  # the first query after a switch should not pay for it
         timings["load_s"] = time.perf_counter() - t1
@@ -87,10 +91,12 @@ def open_generation(directory: Path, verify: bool = True) -> OpenedGeneration:
         if verify:
             vectors.check(manifest.dimension)
         timings["vector_check_s"] = time.perf_counter() - t2
-        if not (vectors.size == lexical.size == len(store) == manifest.clauses):
+        sizes = (vectors.size, lexical.size, len(store), wording.size if wording else len(store))
+        if len(set(sizes)) != 1 or sizes[0] != manifest.clauses:
             raise IndexError_(
                 f"index generation {directory} is inconsistent: {vectors.size} vectors, {lexical.size} "
-                f"lexical rows, {len(store)} clauses, manifest says {manifest.clauses}; {FIX}"
+                f"lexical rows, {len(store)} clauses, {sizes[3]} wording signatures, manifest says "
+                f"{manifest.clauses}; {FIX}"
             )
     except IndexError_:
         if store is not None:
@@ -102,4 +108,4 @@ def open_generation(directory: Path, verify: bool = True) -> OpenedGeneration:
         raise IndexError_(
             f"damaged index generation {directory}: {type(exc).__name__}: {exc}; {FIX}"
         ) from exc
-    return OpenedGeneration(directory, manifest, store, vectors, lexical, timings)
+    return OpenedGeneration(directory, manifest, store, vectors, lexical, wording, timings)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from index.protocols import DocFilter
+from index.protocols import DocFilter, top_per_group
 from index.rowmap import RowMap
 
 TF_FILE = "tf.npz"
@@ -29,9 +29,10 @@ PARAMS_FILE = "bm25.json"
 class BM25Scores:
     """One query's scores over the live clauses, computed once; read the top or any candidates from it."""
 
-    def __init__(self, scores: np.ndarray, rows: RowMap, allowed: np.ndarray | None) -> None:
+    def __init__(self, scores: np.ndarray, rows: RowMap, allowed: np.ndarray | None, owner: object) -> None:
         self._scores = scores if allowed is None else np.where(allowed, scores, 0.0)
         self._rows = rows
+        self._owner = owner
 
     def top(self, k: int) -> tuple[list[str], np.ndarray]:
         pos = np.flatnonzero(self._scores > 0)
@@ -41,6 +42,10 @@ class BM25Scores:
 
     def scores_for(self, ids: Sequence[str]) -> np.ndarray:
         return self._scores[self._rows.rows(ids)].astype(np.float32)
+
+    def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
+        per = top_per_group(self._scores, k, groups, self._owner, self._rows.doc_mask, None)
+        return [[self._rows.ids[r] for r in rows if self._scores[r] > 0] for rows in per]  # type: ignore[misc]
 
 
 class BM25Index:
@@ -132,7 +137,25 @@ class BM25Index:
         else:
             scores = np.zeros(size, dtype=np.float64)
         allowed = None if where is None else where.mask_for(self, self._rows.doc_mask)
-        return BM25Scores(scores, self._rows, allowed)
+        return BM25Scores(scores, self._rows, allowed, self)
+
+    def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray:
+        """The share of the query's IDF mass each clause contains (each distinct term once): 1.0 when every
+        word of "民营医院 医保 定点" occurs, 0 when none does; a word the index never saw counts as rarest."""
+        terms = list(dict.fromkeys(tokens))
+        if not terms or not len(ids):
+            return np.zeros(len(ids), np.float32)
+        n = len(self._rows)
+        cols = [self._term.get(t) for t in terms]
+        dfs = np.diff(self._scores_matrix().indptr)
+        df = np.array([0 if c is None else dfs[c] for c in cols], np.float64)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        known = [i for i, c in enumerate(cols) if c is not None]
+        if not known:
+            return np.zeros(len(ids), np.float32)
+        sub = self._tf[self._rows.rows(ids)][:, [cols[i] for i in known]]
+        present = (sub > 0).astype(np.float64)
+        return (present @ idf[known] / idf.sum()).astype(np.float32)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

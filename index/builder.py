@@ -27,6 +27,7 @@ from index.backends import (
     DEFAULT_VECTOR_BACKEND,
     LEXICAL_DIR,
     VECTOR_DIR,
+    WORDING_DIR,
     new_lexical_index,
     new_vector_index,
     open_lexical_index,
@@ -37,13 +38,15 @@ from index.embedder import Embedder
 from index.generations import IndexLayout, fault_point
 from index.integrity import IntegrityError, checksums, verify_files
 from index.manifest import MANIFEST, IndexError_, Manifest
+from index.neardup import WordingIndex
 from index.passages import passage_text
 from index.store import STORE_FILE, document_hashes, write_store
 from index.tokenizer import ChineseTokenizer
 from policy_search.settings import default_of
 
 log = logging.getLogger(__name__)
-PIPELINE_VERSION = 2  # bump when cleaning/chunking changes what a document's clauses are
+PIPELINE_VERSION = 3  # bump when cleaning/chunking changes what a document's clauses are, or the files
+# of a generation change (3: the wording index)
 
 
 class EmptyCorpusError(ValueError):
@@ -278,17 +281,22 @@ def reindex_into(
             if base and base_manifest:
                 vec = open_vector_index(base, base_manifest)
                 lex = open_lexical_index(base, base_manifest)
+                wording = WordingIndex.open(base / WORDING_DIR)
                 vec.remove(gone)
                 lex.remove(gone)
+                wording.remove(gone)
             else:
                 vec = new_vector_index(options.vector_backend, embedder.dim, len(ids))
                 lex = new_lexical_index(options.lexical_backend)
+                wording = WordingIndex.create()
             vec.add(ids, docs, vectors)
             lex.add(ids, docs, tokens)
+            wording.add(ids, docs, [c.text for _, c in pairs])
             if vec.size == 0:
                 raise EmptyCorpusError("no clauses to index: every document was empty or skipped")
             vec.save(build / VECTOR_DIR)
             lex.save(build / LEXICAL_DIR)
+            wording.save(build / WORDING_DIR)
             fault_point("after-indexes")
             name = layout.next_name()
             documents_total = len(old) - len(removed) - len(changed) + len(new_docs)

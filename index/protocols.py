@@ -20,13 +20,32 @@ class DocFilter:
 
     def __init__(self, keys: Iterable[str]) -> None:
         self.keys = frozenset(keys)
-        self._masks: dict[int, np.ndarray] = {}
+        self._masks: dict = {}  # per index implementation: its row mask (and row list)
 
     def mask_for(self, owner: object, build) -> np.ndarray:  # noqa: ANN001 - build: () -> ndarray
         got = self._masks.get(id(owner))
         if got is None:
             got = self._masks[id(owner)] = build(self.keys)
         return got
+
+
+def top_per_group(
+    scores: np.ndarray, k: int, groups: Sequence[DocFilter], owner: object, build, allowed: np.ndarray | None
+) -> list[np.ndarray]:  # noqa: ANN001
+    """For each group, the rows of its ``k`` best positive-or-any scores (``allowed`` rows only): one pass
+    over the score array per group's rows, which the filters cache, so a comparison over 60 jurisdictions
+    costs about one full scan."""
+    out = []
+    for g in groups:
+        rows = g._masks.get(("rows", id(owner)))  # the rows of a group, cached beside its mask
+        if rows is None:
+            rows = g._masks[("rows", id(owner))] = np.flatnonzero(g.mask_for(owner, build))  # type: ignore[index]
+        if allowed is not None:
+            rows = rows[allowed[rows]]
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        out.append(rows)
+    return out
 
 
 class VectorIndex(Protocol):
@@ -48,6 +67,12 @@ class VectorIndex(Protocol):
 
     def scores_for(self, query: np.ndarray, ids: Sequence[str]) -> np.ndarray: ...
 
+    def search_groups(
+        self, query: np.ndarray, k: int, groups: Sequence[DocFilter], where: DocFilter | None = None
+    ) -> list[list[str]]:
+        """The ``k`` nearest clauses within each group (exact), among the documents ``where`` allows."""
+        ...
+
     def vectors_for(self, ids: Sequence[str]) -> np.ndarray: ...
 
     def check(self, dim: int) -> None: ...
@@ -59,6 +84,10 @@ class LexicalScores(Protocol):
     def top(self, k: int) -> tuple[list[str], np.ndarray]: ...
 
     def scores_for(self, ids: Sequence[str]) -> np.ndarray: ...
+
+    def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
+        """The ``k`` best-scoring clauses (score > 0) within each group."""
+        ...
 
 
 class LexicalIndex(Protocol):
@@ -76,3 +105,5 @@ class LexicalIndex(Protocol):
     ) -> LexicalScores: ...
 
     def save(self, directory: Path) -> None: ...
+
+    def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray: ...

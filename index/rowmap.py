@@ -25,6 +25,9 @@ class RowMap:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def __contains__(self, clause_id: object) -> bool:
+        return clause_id in self._row
+
     @property
     def live(self) -> int:
         return len(self._row)

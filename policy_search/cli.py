@@ -107,36 +107,122 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    from policy_search.factory import open_searcher
-    from search.models import QueryError, SearchRequest
+def _filters(args: argparse.Namespace, searcher) -> dict:  # noqa: ANN001
+    """The filter flags shared by search and compare; a region that names nothing indexed is an error."""
+    from search.models import QueryError
 
-    settings = _settings(args)
-    searcher = open_searcher(settings)
-    known = sorted({m.get("jurisdiction") or "未知" for m in searcher.store.doc_meta})
-    for j in args.jurisdiction or []:
-        if not any(k == j or k.startswith(j + "/") for k in known):
-            raise QueryError(f"no document has jurisdiction {j!r}; the index has: {', '.join(known)}")
-    req = SearchRequest(
-        q=args.query,
-        top_k=args.top_k,
+    if args.jurisdiction:
+        read = searcher.resolver.resolve(args.jurisdiction)
+        bad = [n for n in read.notices if not n.startswith("jurisdiction ") or "names no" in n]
+        if bad:
+            raise QueryError("; ".join(bad))
+    return dict(
         jurisdiction=args.jurisdiction,
         doc_type=args.doc_type,
         date_from=args.date_from,
         date_to=args.date_to,
+        include_undated=args.include_undated,
         include_drafts=not args.no_drafts,
+        fusion=args.fusion,
+    )
+
+
+def _where(h) -> str:  # noqa: ANN001 - a hit or a compared clause
+    d = h.document
+    region = (d.jurisdiction or "未知") + ("（推断）" if d.jurisdiction_inferred else "")
+    return f"[{region}] {d.title or ''} {d.doc_number or ''} {d.date or ''}".rstrip()
+
+
+def _print_hit(n: str, h) -> None:  # noqa: ANN001
+    print(f"{n} {_where(h)}")
+    print(f"    {' › '.join(h.heading_path)}  (relevance {h.relevance:.2f}{'' if h.strong else ', weak'})")
+    print(f"    {h.text[:120].replace(chr(10), ' ')}")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from policy_search.factory import open_searcher
+    from search.models import SearchRequest
+
+    settings = _settings(args)
+    searcher = open_searcher(settings)
+    req = SearchRequest(
+        q=args.query,
+        top_k=args.top_k,
         group_by="jurisdiction" if args.group else None,
+        **_filters(args, searcher),
     )
     resp = searcher.search(req)
     if args.json:
         print(resp.model_dump_json(indent=1))
         return 0
-    print(f"{resp.total} candidates, {resp.took_ms} ms")
+    print(f"{resp.total} matching clauses ({resp.candidates} candidates), {resp.took_ms} ms")
+    for note in resp.notices:
+        print(f"note: {note}")
+    if resp.groups is not None:
+        for g in resp.groups:
+            print(f"== {g.jurisdiction}: {g.count} matching")
+            for i, h in enumerate(g.hits, 1):
+                _print_hit(f"  {i:>2}.", h)
+        return 0
     for i, h in enumerate(resp.hits, 1):
-        d = h.document
-        print(f"{i:>2}. [{d.jurisdiction}] {d.title} {d.doc_number or ''} {d.date or ''}")
-        print(f"    {' › '.join(h.heading_path)}  (score {h.score:.3f})")
-        print(f"    {h.text[:120].replace(chr(10), ' ')}")
+        _print_hit(f"{i:>2}.", h)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from policy_search.factory import open_searcher
+    from search.compare_models import CompareRequest
+
+    searcher = open_searcher(_settings(args))
+    resp = searcher.compare(
+        CompareRequest(q=args.query, per_jurisdiction=args.per_jurisdiction, **_filters(args, searcher))
+    )
+    if args.json:
+        print(resp.model_dump_json(indent=1))
+        return 0
+    print(
+        f"{args.query}: {len(resp.jurisdictions)} jurisdictions with matches, {len(resp.without)} without, "
+        f"{resp.took_ms} ms (relevance floor {resp.floor:.2f})"
+    )
+    for note in resp.notices:
+        print(f"note: {note}")
+    for j in resp.jurisdictions:
+        print(
+            f"\n== {j.jurisdiction}{'（推断）' if j.inferred else ''} · {j.count} matching · best {j.best_relevance:.2f}"
+        )
+        for i, c in enumerate(j.clauses, 1):
+            _print_hit(f"  {i}.", c)
+    if resp.without:
+        print("\n== nothing on it (nearest miss):")
+        for j in resp.without:
+            m = j.nearest_miss
+            text = m.text[:60].replace(chr(10), " ") if m else ""
+            print(
+                f"  {j.jurisdiction}: {j.best_relevance:.2f} {' › '.join(m.heading_path) if m else ''} {text}"
+            )
+    if resp.groups:
+        print("\n== same wording")
+        for g in resp.groups:
+            print(f"  「{g.common}」 · {g.jurisdictions} jurisdictions")
+            for m in g.members:
+                changes = " ".join(
+                    {
+                        "insert": f"+[{d.text}]",
+                        "delete": f"-[{d.common}]",
+                        "replace": f"[{d.common}→{d.text}]",
+                    }[d.op]
+                    for d in m.diff
+                    if d.op != "equal"
+                )
+                print(f"    {m.jurisdiction}: {changes or '(same)'}")
+    if resp.figures:
+        print("\n== figures")
+        for row in resp.figures:
+            cells = "  ".join(
+                f"{f.jurisdiction} {f.bound if f.bound != '=' else ''}{f.value_text}{f.unit}"
+                for f in row.figures
+            )
+            print(f"  {row.measure} ({row.unit}): {cells}")
     return 0
 
 
@@ -224,20 +310,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path)
     p.set_defaults(func=cmd_rollback)
 
-    p = sub.add_parser("search", help="search from the command line")
-    p.add_argument("query")
-    p.add_argument("--top-k", type=int, default=10)
-    p.add_argument("--jurisdiction", action="append")
-    p.add_argument("--doc-type", action="append")
-    p.add_argument("--date-from")
-    p.add_argument("--date-to")
-    p.add_argument("--no-drafts", action="store_true")
-    p.add_argument("--group", action="store_true", help="group by jurisdiction")
-    p.add_argument("--fusion", choices=["weighted", "rrf", "lexical", "dense"])
-    p.add_argument("--index-dir", type=Path)
-    p.add_argument("--embedder")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_search)
+    for name, hlp in (
+        ("search", "search from the command line"),
+        ("compare", "what each jurisdiction says about a topic, side by side"),
+    ):
+        p = sub.add_parser(name, help=hlp)
+        p.add_argument("query")
+        if name == "search":
+            p.add_argument("--top-k", type=int, default=10)
+            p.add_argument("--group", action="store_true", help="group by jurisdiction")
+        else:
+            p.add_argument("--per-jurisdiction", type=int, default=3)
+        p.add_argument(
+            "--jurisdiction", action="append", help="province, city or short name: 辽宁, 吉林市, 舟山"
+        )
+        p.add_argument("--doc-type", action="append")
+        p.add_argument("--date-from")
+        p.add_argument("--date-to")
+        p.add_argument(
+            "--include-undated", action="store_true", help="with a date filter, keep undated documents"
+        )
+        p.add_argument("--no-drafts", action="store_true")
+        p.add_argument("--fusion", choices=["weighted", "rrf", "lexical", "dense"])
+        p.add_argument("--index-dir", type=Path)
+        p.add_argument("--embedder")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(func=cmd_search if name == "search" else cmd_compare)
 
     p = sub.add_parser("evaluate", help="retrieval quality (seeds, STARD); see scripts/evaluate.py")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from search.compare_models import CompareRequest, CompareResponse
 from search.models import ClauseView, DocumentView, SearchRequest, SearchResponse
 
 
 class Searcher(Protocol):
     def search(self, request: SearchRequest) -> SearchResponse: ...
+
+    def compare(self, request: CompareRequest) -> CompareResponse: ...
 
     def document(self, doc_id: str) -> DocumentView: ...
 

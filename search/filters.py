@@ -5,7 +5,8 @@ How each filter matches is declared on its field (``match``) in ``search.models.
 - ``prefix``: "辽宁省" matches "辽宁省" and "辽宁省/沈阳市" (any of the given values);
 - ``one_of``: the metadata value is one of the given values;
 - ``substring``: the given text occurs in the metadata value (issuer);
-- ``date_from`` / ``date_to``: the document's date is in range; undated documents are excluded;
+- ``date_from`` / ``date_to``: the document's date is in range; undated documents are excluded unless
+  ``include_undated`` (``undated``) is set;
 - ``drafts``: false excludes documents whose status is "draft".
 """
 
@@ -18,25 +19,26 @@ from index.protocols import DocFilter
 from search.models import Filters
 
 
-def _prefix(meta: dict, name: str, want: list[str]) -> bool:
+def _prefix(meta: dict, name: str, want: list[str], f: Filters) -> bool:
     jur = meta.get(name) or ""
     return any(jur == j or jur.startswith(j + "/") for j in want)
 
 
-def _date(meta: dict, name: str, want: Any) -> bool:
+def _date(meta: dict, name: str, want: Any, f: Filters) -> bool:
     date = meta.get("date")
     if not date:
-        return False
+        return f.include_undated
     return date >= want.isoformat() if name == "date_from" else date <= want.isoformat()
 
 
-MATCHERS: dict[str, Callable[[dict, str, Any], bool]] = {
+MATCHERS: dict[str, Callable[[dict, str, Any, Filters], bool]] = {
     "prefix": _prefix,
-    "one_of": lambda meta, name, want: meta.get(name) in want,
-    "substring": lambda meta, name, want: want in (meta.get(name) or ""),
+    "one_of": lambda meta, name, want, f: meta.get(name) in want,
+    "substring": lambda meta, name, want, f: want in (meta.get(name) or ""),
     "date_from": _date,
     "date_to": _date,
-    "drafts": lambda meta, name, want: want or meta.get("status") != "draft",
+    "drafts": lambda meta, name, want, f: want or meta.get("status") != "draft",
+    "undated": lambda meta, name, want, f: True,  # read by the date matchers
 }
 
 
@@ -51,7 +53,7 @@ def _active_fields(f: Filters) -> list[tuple[str, str, Any]]:
 
 
 def doc_matches(meta: dict[str, Any], f: Filters) -> bool:
-    return all(MATCHERS[kind](meta, name, value) for name, kind, value in _active_fields(f))
+    return all(MATCHERS[kind](meta, name, value, f) for name, kind, value in _active_fields(f))
 
 
 def doc_filter(
@@ -62,5 +64,15 @@ def doc_filter(
     if not active:
         return None
     return DocFilter(
-        k for k, meta in zip(doc_ids, doc_meta) if all(MATCHERS[kind](meta, n, v) for n, kind, v in active)
+        k
+        for k, meta in zip(doc_ids, doc_meta)
+        if all(MATCHERS[kind](meta, n, v, filters) for n, kind, v in active)
     )
+
+
+def undated_excluded(filters: Filters, doc_meta: Sequence[dict[str, Any]]) -> int:
+    """How many documents only the date filter's "undated are out" rule excludes (0 without a date filter)."""
+    if filters.include_undated or not (filters.date_from or filters.date_to):
+        return 0
+    loose = filters.model_copy(update={"include_undated": True})
+    return sum(1 for m in doc_meta if not m.get("date") and doc_matches(m, loose))

@@ -31,8 +31,11 @@ def highlight(text: str, terms: list[str], limit: int = 40) -> list[Highlight]:
         while start >= 0 and len(spans) < limit:
             end = start + len(term)
             if not any(taken[start:end]):
-                spans.append(Highlight(start=start, end=end, term=term))
+                spans.append(Highlight.model_construct(start=start, end=end, term=term))  # known-good ints
                 for i in range(start, end):
                     taken[i] = True
             start = folded.find(term, end)
     return sorted(spans, key=lambda h: h.start)
+
+
+__all__ = ["highlight"]

@@ -21,15 +21,19 @@ from index.protocols import DocFilter
 from index.tokenizer import ChineseTokenizer
 from policy_search.settings import default_of
 from search.adapter import QueryAdapter
+from search.compare import Comparer
+from search.compare_models import CompareRequest, CompareResponse
 from search.dedupe import dedupe
 from search.expansion import QueryExpander
-from search.filters import doc_filter
+from search.filters import doc_filter, undated_excluded
 from search.fusion import fuse, ranks
 from search.highlight import highlight
+from search.jurisdictions import JurisdictionResolver
 from search.models import (
     ClauseView,
     DocumentView,
     Explanation,
+    Filters,
     Group,
     QueryError,
     SearchHit,
@@ -37,8 +41,35 @@ from search.models import (
     SearchResponse,
 )
 from search.query_encoder import QueryEncoder
+from search.relevance import RelevanceModel
 from search.retrieval import Candidates, Retriever
 from search.views import Views
+
+
+@dataclass
+class Prepared:
+    """One request made ready: the filters as read, the documents allowed, terms and query vectors."""
+
+    q: str
+    method: str
+    filters: Filters
+    where: DocFilter | None
+    notices: list[str]
+    excluded_undated: int = 0
+    empty: str | None = None
+    tokens: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)
+    expansions: list[str] = field(default_factory=list)
+    qvec: np.ndarray | None = None
+    law_qvec: np.ndarray | None = None
+
+
+@dataclass
+class Scored:
+    fused: np.ndarray
+    relevance: np.ndarray
+    features: dict[str, np.ndarray]
+    floor: float
 
 
 def _default(name: str) -> Any:
@@ -90,6 +121,9 @@ class HybridSearcher:
             laws = DocFilter(k for k, law in zip(self.store.doc_ids, law_docs) if law)
             others = DocFilter(k for k, law in zip(self.store.doc_ids, law_docs) if not law)
         self._law_docs = law_docs
+        self.relevance = RelevanceModel.bundled()
+        self._comparer: Comparer | None = None
+        self.resolver = JurisdictionResolver([m.get("jurisdiction") or "未知" for m in self.store.doc_meta])
         self.retriever = Retriever(generation.lexical, generation.vectors, laws, others, self.is_law_clause)
 
     @classmethod
@@ -143,71 +177,139 @@ class HybridSearcher:
         return self.encoder.encode(q)
 
     # -- search ---------------------------------------------------------------------------------
-    def search(self, request: SearchRequest) -> SearchResponse:
-        t0 = time.perf_counter()
+    def prepare(self, request: SearchRequest) -> Prepared:
+        """Everything a search and a comparison share: the filters as read, the query terms and vectors."""
         opts = self.options
         q = request.q
         if len(q) > opts.max_query_chars:
             raise QueryError(f"q is {len(q)} characters long; the limit is {opts.max_query_chars}")
-        method = request.fusion or opts.fusion
-        empty = request.empty_range()
+        filters = request.filters()
+        notices: list[str] = []
+        if filters.jurisdiction:
+            read = self.resolver.resolve(filters.jurisdiction)
+            filters = filters.model_copy(update={"jurisdiction": read.prefixes})
+            notices += read.notices
+        if filters.province or filters.city:
+            filters = filters.model_copy(
+                update={
+                    "province": [self.resolver.province(p) for p in filters.province],
+                    "city": [self.resolver.city(c) for c in filters.city],
+                }
+            )
+        empty = filters.empty_range()
+        undated = undated_excluded(filters, self.store.doc_meta)
+        if undated:
+            notices.append(
+                f"{undated} undated document{'s' if undated > 1 else ''} left out by the date filter "
+                "(include_undated=true keeps them)"
+            )
+        prepared = Prepared(
+            q=q,
+            method=request.fusion or opts.fusion,
+            filters=filters,
+            where=None,
+            notices=notices,
+            excluded_undated=undated,
+            empty=empty,
+        )
         if empty:
+            prepared.notices.insert(0, empty)
+            return prepared
+        prepared.where = doc_filter(filters, self.store.doc_ids, self.store.doc_meta)
+        prepared.tokens = self.tokenizer.tokenize(q)
+        expansion = self.expander.expand(q)
+        prepared.expansions = list(expansion.terms)
+        for term in expansion.terms:
+            for t in self.tokenizer.tokenize(term):
+                if t not in prepared.tokens and t not in prepared.weights:
+                    prepared.weights[t] = expansion.weights[term] * opts.expansion_scale
+        if prepared.method != "lexical":
+            prepared.qvec = self._embed_query(q)
+            if self.adapter is not None:
+                prepared.law_qvec = self.adapter.apply(prepared.qvec)
+        return prepared
+
+    def score(self, p: Prepared, cands: Candidates) -> Scored:
+        """Fused scores (ranking) and relevance (the floor) of every candidate."""
+        opts = self.options
+        weight: float | np.ndarray = opts.dense_weight
+        if p.law_qvec is not None:
+            weight = np.where(cands.adapted, opts.law_dense_weight, opts.dense_weight)
+        fused = fuse(cands.lexical, cands.dense, p.method, weight)
+        coverage = self.generation.lexical.coverage(p.tokens, cands.ids)
+        feats = RelevanceModel.features(cands.lexical, cands.dense, coverage)
+        with_dense = p.qvec is not None
+        relevance = self.relevance.score(feats, with_dense)
+        return Scored(fused, relevance, feats, self.relevance.floor_for(with_dense))
+
+    def search(self, request: SearchRequest) -> SearchResponse:
+        t0 = time.perf_counter()
+        p = self.prepare(request)
+        base = {"query": p.q, "jurisdictions": p.filters.jurisdiction, "excluded_undated": p.excluded_undated}
+        if p.empty or (p.where is not None and not p.where.keys):
+            notices = p.notices or ["no document matches the filters"]
             return SearchResponse(
-                query=q,
+                **base,
                 took_ms=_ms(t0),
                 total=0,
                 hits=[],
                 groups=[] if request.group_by else None,
-                notices=[empty],
+                notices=notices,
             )
-        where = doc_filter(request.filters(), self.store.doc_ids, self.store.doc_meta)
-        tokens = self.tokenizer.tokenize(q)
-        expansion = self.expander.expand(q)
-        weights: dict[str, float] = {}
-        for term in expansion.terms:
-            for t in self.tokenizer.tokenize(term):
-                if t not in tokens and t not in weights:
-                    weights[t] = expansion.weights[term] * opts.expansion_scale
-
-        depth = max(opts.candidate_depth, request.top_k * 3)
+        depth = max(self.options.candidate_depth, request.top_k * 3)
         if request.group_by:
             depth = max(depth, 400)
-        qvec = law_qvec = None
-        if method != "lexical":
-            qvec = self._embed_query(q)
-            if self.adapter is not None:
-                law_qvec = self.adapter.apply(qvec)
-        cands = self.retriever.retrieve(tokens + list(weights), weights, qvec, law_qvec, depth, where)
+        cands = self.retriever.retrieve(
+            p.tokens + list(p.weights), p.weights, p.qvec, p.law_qvec, depth, p.where
+        )
         if not cands.ids:
             return SearchResponse(
-                query=q, took_ms=_ms(t0), total=0, hits=[], groups=[] if request.group_by else None
+                **base,
+                took_ms=_ms(t0),
+                total=0,
+                hits=[],
+                groups=[] if request.group_by else None,
+                notices=p.notices,
             )
-        weight: float | np.ndarray = opts.dense_weight
-        if law_qvec is not None:
-            weight = np.where(cands.adapted, opts.law_dense_weight, opts.dense_weight)
-        fused = fuse(cands.lexical, cands.dense, method, weight)
-        order = np.argsort(-fused, kind="stable")
+        sc = self.score(p, cands)
+        order = np.argsort(-sc.fused, kind="stable")
         want = request.top_k if not request.group_by else len(order)
         picked = dedupe([cands.ids[i] for i in order], self.store.clauses, want)
-        terms = [t for t in tokens if len(t) > 1 or len(tokens) <= 2] + list(expansion.terms)
+        terms = [t for t in p.tokens if len(t) > 1 or len(p.tokens) <= 2] + p.expansions
         lex_rank = ranks(cands.lexical)
-        dense_rank = ranks(cands.dense) if qvec is not None else None
+        dense_rank = ranks(cands.dense) if p.qvec is not None else None
         hits = [
-            self._hit(int(order[pos]), c, cands, fused, method, terms, expansion.terms, lex_rank, dense_rank)
+            self._hit(int(order[pos]), c, cands, sc, p.method, terms, p.expansions, lex_rank, dense_rank)
             for pos, c in picked
         ]
+        strong = {cands.ids[i].split("~")[0] for i in np.flatnonzero(sc.relevance >= sc.floor)}
+        notices = list(p.notices)
+        if not strong:
+            notices.append(
+                f"no strong match: the best clause's relevance is {float(sc.relevance.max()):.2f}, under the "
+                f"floor {sc.floor:.2f}; these are the nearest clauses, probably not on the topic"
+            )
         groups = None
         if request.group_by:
             groups = _group(hits, request.per_group)
             hits = hits[: request.top_k]
-        return SearchResponse(query=q, took_ms=_ms(t0), total=len(cands.ids), hits=hits, groups=groups)
+        return SearchResponse(
+            **base,
+            took_ms=_ms(t0),
+            total=len(strong),
+            candidates=len(cands.ids),
+            floor=sc.floor,
+            hits=hits,
+            groups=groups,
+            notices=notices,
+        )
 
     def _hit(
         self,
         i: int,
         c: Clause,
         cands: Candidates,
-        fused: np.ndarray,
+        sc: Scored,
         method: str,
         terms: list[str],
         expansions: list[str],
@@ -215,7 +317,7 @@ class HybridSearcher:
         dense_rank: np.ndarray | None,
     ) -> SearchHit:
         marks = highlight(c.text, terms)
-        score = float(fused[i])
+        score = float(sc.fused[i])
         return SearchHit(
             clause_id=c.id,
             text=c.text,
@@ -225,6 +327,8 @@ class HybridSearcher:
             part_count=c.part_count,
             responsible_units=c.responsible_units,
             score=round(score, 6),
+            relevance=round(float(sc.relevance[i]), 4),
+            strong=bool(sc.relevance[i] >= sc.floor),
             highlights=marks,
             explanation=Explanation(
                 fusion=method,
@@ -236,9 +340,17 @@ class HybridSearcher:
                 matched_terms=sorted({m.term for m in marks}),
                 expansions=expansions,
                 query_adapter=bool(cands.adapted[i]),
+                lexical_share=round(float(sc.features["lexical_share"][i]), 4),
+                dense_gap=round(float(sc.features["dense_gap"][i]), 4),
+                coverage=round(float(sc.features["coverage"][i]), 4),
             ),
             document=self.views.info_of_clause(c.id),
         )
+
+    def compare(self, request: CompareRequest) -> CompareResponse:
+        if self._comparer is None:
+            self._comparer = Comparer(self)
+        return self._comparer.compare(request)
 
     # -- documents, clauses, stats ----------------------------------------------------------------
     def document(self, doc_id: str) -> DocumentView:
@@ -252,15 +364,17 @@ class HybridSearcher:
 
 
 def _group(hits: list[SearchHit], per_group: int) -> list[Group]:
+    """Hits by jurisdiction, with how many strong matches each has; best groups first."""
     groups: dict[str, Group] = {}
     for h in hits:
         jur = h.document.jurisdiction or "未知"
         g = groups.get(jur)
         if g is None:
-            g = groups[jur] = Group(jurisdiction=jur, best_score=h.score, hits=[])
+            g = groups[jur] = Group(jurisdiction=jur, best_score=h.score, count=0, hits=[])
+        g.count += h.strong
         if len(g.hits) < per_group:
             g.hits.append(h)
-    return sorted(groups.values(), key=lambda g: -g.best_score)
+    return sorted(groups.values(), key=lambda g: (-(g.count > 0), -g.best_score))
 
 
 def _ms(t0: float) -> float:

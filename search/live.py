@@ -21,6 +21,7 @@ from typing import Any
 from index.generations import IndexLayout
 from index.manifest import IndexError_
 from search.base import Searcher
+from search.compare_models import CompareRequest, CompareResponse
 from search.models import ClauseView, DocumentView, SearchRequest, SearchResponse
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,10 @@ class LiveSearcher:
     def search(self, request: SearchRequest) -> SearchResponse:
         with self.lease() as s:
             return s.search(request)
+
+    def compare(self, request: CompareRequest) -> CompareResponse:
+        with self.lease() as s:
+            return s.compare(request)
 
     def document(self, doc_id: str) -> DocumentView:
         with self.lease() as s:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 
 MAX_TOP_K = 100
+
+
+def _integral(v: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3 (JSON Schema agrees); 3.5 and "3" stay errors."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+Count = Annotated[int, BeforeValidator(_integral)]
 
 
 def describe_errors(errors: list[Any]) -> str:
@@ -50,12 +58,15 @@ class Filters(BaseModel):
     """Restrictions applied before the top-k cut. Each filter is defined here once: its type, how it matches
     (``search.filters``), the GET parameters and the POST fields all come from this model.
 
-    ``jurisdiction`` is a prefix: "辽宁省" matches the province and its cities, "全国" the national level.
+    ``jurisdiction`` is a region: "辽宁省" or "辽宁" matches the province and its cities, "吉林市" the city,
+    "全国" the national level (``search.jurisdictions`` reads the names).
     """
 
     model_config = {"extra": "forbid"}
 
-    jurisdiction: list[str] = _filter("prefix", [], "省/市 prefix: 辽宁省, 辽宁省/沈阳市, 全国")
+    jurisdiction: list[str] = _filter(
+        "prefix", [], "province, city or short name: 辽宁, 吉林市, 舟山, 辽宁省/沈阳市, 全国"
+    )
     province: list[str] = _filter("one_of", [])
     city: list[str] = _filter("one_of", [])
     level: list[str] = _filter("one_of", [], "国家 / 省级 / 地市级")
@@ -63,9 +74,14 @@ class Filters(BaseModel):
     doc_type: list[str] = _filter("one_of", [], "实施意见, 实施方案, 条例 …")
     law_level: list[str] = _filter("one_of", [], "法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规")
     date_from: dt.date | None = _filter(
-        "date_from", None, "documents dated on or after (undated ones are excluded)"
+        "date_from", None, "documents dated on or after (undated ones only with include_undated)"
     )
     date_to: dt.date | None = _filter("date_to", None, "documents dated on or before")
+    include_undated: bool = _filter(
+        "undated",
+        False,
+        "with date_from/date_to, keep documents that carry no date (how many were left out is a notice)",
+    )
     include_drafts: bool = _filter("drafts", True, "include drafts for comments (征求意见稿)")
 
     @field_validator("jurisdiction", "province", "city", "level", "doc_type", "law_level", mode="before")
@@ -107,9 +123,9 @@ class Filters(BaseModel):
 
 class SearchRequest(Filters):
     q: str = Field(min_length=1, pattern=r"\S", description="the question, in Chinese or English")
-    top_k: int = Field(default=10, ge=1, le=MAX_TOP_K)
+    top_k: Count = Field(default=10, ge=1, le=MAX_TOP_K)
     group_by: Literal["jurisdiction"] | None = None
-    per_group: int = Field(default=3, ge=1, le=20)
+    per_group: Count = Field(default=3, ge=1, le=20)
     fusion: Literal["weighted", "rrf", "lexical", "dense"] | None = None
 
     @field_validator("q")
@@ -157,6 +173,9 @@ class Explanation(BaseModel):
     matched_terms: list[str]
     expansions: list[str] = Field(default_factory=list)
     query_adapter: bool = False  # dense score from the query adapter (clauses of laws)
+    lexical_share: float = 0.0  # BM25 over the best BM25 of the pool
+    dense_gap: float = 0.0  # cosine minus the best cosine of the pool
+    coverage: float = 0.0  # share of the question's IDF mass this clause contains
 
 
 class SearchHit(BaseModel):
@@ -168,6 +187,10 @@ class SearchHit(BaseModel):
     part_count: int
     responsible_units: list[str] = Field(default_factory=list)
     score: float
+    relevance: float = Field(
+        description="probability that the clause answers the question (search.relevance)"
+    )
+    strong: bool = Field(description="relevance at or above the calibrated floor")
     highlights: list[Highlight]
     explanation: Explanation
     document: DocumentInfo
@@ -176,15 +199,24 @@ class SearchHit(BaseModel):
 class Group(BaseModel):
     jurisdiction: str
     best_score: float
-    hits: list[SearchHit]
+    count: int = Field(description="strong matches from this jurisdiction among the candidates")
+    hits: list[SearchHit] = Field(description="the best per_group of them (weak ones when none is strong)")
 
 
 class SearchResponse(BaseModel):
     query: str
     took_ms: float
-    total: int
+    total: int = Field(
+        description="matching clauses: candidates at or above the relevance floor, one per clause"
+    )
+    candidates: int = Field(0, description="size of the candidate pool the ranking looked at")
+    floor: float = Field(0.0, description="the relevance floor in force")
     hits: list[SearchHit]
     groups: list[Group] | None = None
+    jurisdictions: list[str] = Field(
+        default_factory=list, description="the jurisdiction filter as read (辽宁 → 辽宁省)"
+    )
+    excluded_undated: int = Field(0, description="documents left out only because they carry no date")
     notices: list[str] = Field(
         default_factory=list, description="what the caller should know about this answer"
     )

@@ -7,12 +7,12 @@ with the adapted query vector, everything else with the plain one (see ``search.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from index.protocols import DocFilter, LexicalIndex, VectorIndex
+from index.protocols import DocFilter, LexicalIndex, LexicalScores, VectorIndex
 
 
 @dataclass
@@ -46,6 +46,35 @@ class Retriever:
         self.others = others
         self.is_law = is_law
 
+    def retrieve_groups(
+        self,
+        tokens: list[str],
+        weights: dict[str, float],
+        qvec: np.ndarray | None,
+        law_qvec: np.ndarray | None,
+        k: int,
+        groups: Sequence[DocFilter],
+        where: DocFilter | None,
+    ) -> Candidates:
+        """Candidates from within each group (a jurisdiction's documents): its ``k`` best by BM25 and its ``k``
+        nearest, so that one group's weaker wording is never cut off by another's stronger one."""
+        lex = self.lexical.query(tokens, weights, where)
+        found: dict[str, None] = {}
+        for ids in lex.top_groups(k, groups):
+            found.update(dict.fromkeys(ids))
+        if qvec is not None:
+            parts = (
+                ((qvec, None),)
+                if law_qvec is None or self.laws is None
+                else ((law_qvec, self.laws), (qvec, self.others))
+            )
+            for vec, part in parts:
+                scope = _and(part, where)
+                if scope is None or scope.keys:
+                    for ids in self.vectors.search_groups(vec, k, groups, scope):
+                        found.update(dict.fromkeys(ids))
+        return self._score(sorted(found), lex, qvec, law_qvec)
+
     def retrieve(
         self,
         tokens: list[str],
@@ -66,7 +95,11 @@ class Retriever:
                     scope = _and(part, where)
                     if scope is None or scope.keys:
                         found.update(dict.fromkeys(self.vectors.search(vec, depth, scope)[0]))
-        cands = sorted(found)  # a fixed order, whatever order the lists came in
+        return self._score(sorted(found), lex, qvec, law_qvec)  # a fixed order, whatever order they came in
+
+    def _score(
+        self, cands: list[str], lex: LexicalScores, qvec: np.ndarray | None, law_qvec: np.ndarray | None
+    ) -> Candidates:
         adapted = np.zeros(len(cands), dtype=bool)
         dense = np.zeros(len(cands), np.float32)
         if qvec is not None and cands:

@@ -22,7 +22,18 @@ def test_search_get(client) -> None:
     r = client.get("/api/search", params={"q": "医师多点执业政策", "top_k": 5, "group_by": "jurisdiction"})
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"query", "took_ms", "total", "hits", "groups", "notices"}
+    assert set(body) == {
+        "query",
+        "took_ms",
+        "total",
+        "candidates",
+        "floor",
+        "hits",
+        "groups",
+        "jurisdictions",
+        "excluded_undated",
+        "notices",
+    }
     hit = body["hits"][0]
     for key in ("clause_id", "text", "heading_path", "score", "highlights", "explanation", "document"):
         assert key in hit

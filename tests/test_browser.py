@@ -85,10 +85,18 @@ def test_search_filter_and_open_document(page, server_url, tmp_path_factory) -> 
     assert page.locator(".hit mark").count() > 0
     assert page.locator(".hit .crumb span").first.inner_text()
 
-    # filter to one province from the page's own select (populated from /api/stats)
+    # grouped: each region says how many clauses match, and links to all of them
+    liaoning = page.locator('.group[data-jurisdiction="辽宁省"]')
+    assert "条匹配" in liaoning.locator("h2").inner_text()
+
+    # filter to one province from the page's own select (populated from /api/stats): one region, no grouping,
+    # and every hit still says where it is from
     page.select_option("#f-jurisdiction", "辽宁省")
-    page.wait_for_function("document.querySelectorAll('.group').length === 1")
-    assert page.locator(".group").first.get_attribute("data-jurisdiction") == "辽宁省"
+    page.wait_for_function(
+        "document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
+    )
+    regions = page.locator(".hit .region").all_inner_texts()
+    assert regions and all(r.startswith("辽宁省") for r in regions)
     assert "jurisdiction=" in page.url
 
     # open the first hit: the document view shows and scrolls to that clause
@@ -97,8 +105,9 @@ def test_search_filter_and_open_document(page, server_url, tmp_path_factory) -> 
     first.locator(".text").click()
     page.wait_for_selector("#doc-view:not([hidden]) .clause.target")
     target = page.locator(".clause.target")
-    assert target.get_attribute("id") == clause_id
+    assert clause_id in target.get_attribute("data-ids").split(" ")
     assert target.is_visible()
+    assert "doc=" in page.url and "clause=" in page.url  # the document view has its own address
     box, view = target.bounding_box(), page.viewport_size
     assert box is not None and 0 <= box["y"] <= view["height"]
     out = os.environ.get("POLICY_SEARCH_SCREENSHOT_DIR")
@@ -106,6 +115,7 @@ def test_search_filter_and_open_document(page, server_url, tmp_path_factory) -> 
         page.screenshot(path=os.path.join(out, "document_view.png"))
     page.click("#doc-close")
     assert page.locator("#doc-view").is_hidden()
+    assert "doc=" not in page.url
 
 
 def test_date_filter_and_drafts_from_page(page, server_url) -> None:
@@ -132,8 +142,8 @@ def test_notice_shown_for_a_reversed_date_range(page, server_url) -> None:
     page.fill("#f-date-from", "2021-01-01")
     page.fill("#f-date-to", "2020-01-01")
     page.press("#q", "Enter")
-    page.wait_for_selector("#status.notice")
-    assert "after date_to" in page.locator("#status").inner_text()
+    page.wait_for_selector("#notices li")
+    assert "after date_to" in page.locator("#notices").inner_text()
 
 
 def test_error_message_shown_for_bad_request(page, server_url) -> None:
@@ -142,3 +152,72 @@ def test_error_message_shown_for_bad_request(page, server_url) -> None:
     page.press("#q", "Enter")
     page.wait_for_selector("#status.error")
     assert "limit" in page.locator("#status").inner_text()
+
+
+def test_compare_view(page, server_url) -> None:
+    """From a search to the comparison: a column per jurisdiction, the diff marked, the figures table."""
+    page.goto(server_url + "/?q=" + "医师多点执业")
+    page.wait_for_selector(".group .hit")
+    page.click("#compare-go")
+    page.wait_for_selector(".jcol")
+    assert "view=compare" in page.url
+    cols = page.locator(".jcol")
+    names = [cols.nth(i).get_attribute("data-jurisdiction") for i in range(cols.count())]
+    assert {"辽宁省", "吉林省/吉林市"} <= set(names)
+    # provinces before cities
+    assert names.index("辽宁省") < names.index("吉林省/吉林市")
+    groups = page.locator(".wgroup")
+    assert groups.count() >= 1
+    text = page.locator(".wording").inner_text()
+    assert "可在多个机构执业" in text
+    assert page.locator(".wording ins, .wording del").count() > 0  # differences are marked
+    assert page.locator(".without li").count() >= 1  # jurisdictions with nothing on it, with the nearest miss
+
+    # the figures table of the bed-quota topic, reached by a shared link (state in the URL)
+    page.goto(server_url + "/?q=" + "床位规划" + "&view=compare")
+    page.wait_for_selector("#figures-table")
+    table = page.locator("#figures-table").inner_text()
+    assert "1.3" in table and "1.5" in table
+    out = os.environ.get("POLICY_SEARCH_SCREENSHOT_DIR")
+    if out:
+        page.screenshot(path=os.path.join(out, "compare_view.png"), full_page=True)
+
+
+def test_state_in_url_document_view_and_citation(page, server_url) -> None:
+    url = server_url + "/?q=" + "医保定点" + "&doc_type=" + "实施意见" + "&include_drafts=false&group=off"
+    page.goto(url)
+    page.wait_for_selector(".hit")
+    # a reload restores the query and every filter
+    page.reload()
+    page.wait_for_selector(".hit")
+    assert page.input_value("#q") == "医保定点"
+    assert page.input_value("#f-doc-type") == "实施意见"
+    assert not page.is_checked("#f-drafts") and not page.is_checked("#f-group")
+
+    # one-click citation: title, 文号, date and clause path
+    cite = page.locator(".hit .cite").first.get_attribute("data-cite")
+    assert cite.startswith("《") and "》" in cite and "›" in cite or "（" in cite
+
+    # the document view: its own URL, query terms marked, a table of contents, Esc closes it
+    page.locator(".hit .text").first.click()
+    page.wait_for_selector("#doc-view:not([hidden]) .clause.target")
+    assert page.locator("#doc-body .toc li").count() > 3
+    assert page.locator("#doc-body .clause mark").count() > 0
+    doc_url = page.url
+    page.keyboard.press("Escape")
+    assert page.locator("#doc-view").is_hidden()
+    page.goto(doc_url)  # the document's address opens it again
+    page.wait_for_selector("#doc-view:not([hidden]) .clause.target")
+
+
+def test_weak_results_and_undated_offer(page, server_url) -> None:
+    page.goto(server_url + "/?q=" + "航天发射场")
+    page.wait_for_selector("#notices li")
+    assert "no strong match" in page.locator("#notices").inner_text()
+    assert page.locator(".badge.weak").count() > 0
+
+    page.goto(server_url + "/?q=" + "社会办医" + "&date_from=2018-01-01")
+    page.wait_for_selector("#include-undated")
+    page.click("#include-undated")
+    page.wait_for_function("location.search.includes('include_undated=true')")
+    page.wait_for_selector('.group[data-jurisdiction="内蒙古自治区"]')  # the undated draft is back

@@ -90,7 +90,10 @@ def test_reindex_json_incremental_and_rollback(tmp_path, capsys, monkeypatch, bu
         (["search", "医保", "--embedder", "some-org/some-model"], "was built with embedder"),
         (["serve", "--embedder", "some-org/some-model"], "was built with embedder"),
         (["search", "医保", "--date-from", "yesterday"], "date_from"),
-        (["search", "医保", "--jurisdiction", "火星省"], "the index has: 内蒙古自治区, 吉林省/吉林市"),
+        (
+            ["search", "医保", "--jurisdiction", "火星省"],
+            "the index has documents from: 内蒙古自治区、吉林省/吉林市",
+        ),
     ],
 )
 def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch, builtin_index, argv, needle) -> None:

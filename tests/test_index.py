@@ -89,7 +89,13 @@ def test_build_writes_self_describing_generation(tmp_path, tokenizer) -> None:
     layout = IndexLayout(tmp_path / "idx")
     gen = layout.current()
     assert {p.name for p in (tmp_path / "idx").iterdir()} == {"CURRENT", ".lock", gen.name}
-    assert {p.name for p in gen.iterdir()} == {"manifest.json", "clauses.sqlite", "vectors", "lexical"}
+    assert {p.name for p in gen.iterdir()} == {
+        "manifest.json",
+        "clauses.sqlite",
+        "vectors",
+        "lexical",
+        "wording",
+    }
     data = json.loads((gen / "manifest.json").read_text())
     for key in (
         "format_version",

@@ -1,4 +1,6 @@
 "use strict";
+// The page keeps its whole state in the URL (query, filters, view, open document), so a reload or a
+// shared link shows the same thing.
 const $ = (sel) => document.querySelector(sel);
 
 function esc(s) {
@@ -15,110 +17,304 @@ function marked(text, highlights) {
   return out + esc(text.slice(pos));
 }
 
+function markTerms(text, terms) {  // the document view: every occurrence of the query's terms
+  const list = [...new Set(terms || [])].filter((t) => t && t.length > 0).sort((a, b) => b.length - a.length);
+  if (!list.length) return esc(text);
+  const re = new RegExp(list.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi");
+  let out = "", pos = 0, m;
+  while ((m = re.exec(text)) !== null) {
+    if (!m[0].length) { re.lastIndex++; continue; }
+    out += esc(text.slice(pos, m.index)) + "<mark>" + esc(m[0]) + "</mark>";
+    pos = m.index + m[0].length;
+  }
+  return out + esc(text.slice(pos));
+}
+
 function crumb(path) {
   return `<div class="crumb">${(path || []).map((p) => `<span>${esc(p)}</span>`).join("")}</div>`;
 }
+
+function region(d) {
+  const j = d.jurisdiction || "地区未知";
+  return `<span class="region${d.jurisdiction_inferred ? " inferred" : ""}" title="${d.jurisdiction_inferred ? "文件未写明地区，由正文推断" : ""}">${esc(j.replace("/", " › "))}${d.jurisdiction_inferred ? "（推断）" : ""}</span>`;
+}
+
+function citation(h) {
+  const d = h.document;
+  const head = [d.doc_number, d.date].filter(Boolean).join("，");
+  return `《${d.title || d.id}》${head ? "（" + head + "）" : ""}${(h.heading_path || []).length ? " " + h.heading_path.join(" › ") : ""}`;
+}
+
+let lastTerms = [];  // the matched terms of the current results: the document view marks them
 
 function hitHtml(h) {
   const d = h.document, e = h.explanation;
   const meta = [d.title && `<b>${esc(d.title)}</b>`, d.doc_number && esc(d.doc_number), d.date && esc(d.date),
                 d.issuer && esc(d.issuer)].filter(Boolean).join(" · ");
   const draft = d.status === "draft" ? '<span class="badge">征求意见稿</span>' : "";
+  const weak = h.strong === false ? '<span class="badge weak" title="相关度低于阈值">弱匹配</span>' : "";
   const part = h.part_count > 1 ? ` (${h.part}/${h.part_count})` : "";
   return `<article class="hit" data-doc="${esc(d.id)}" data-clause="${esc(h.clause_id)}">
-    ${crumb(h.heading_path)}<div class="text">${marked(h.text, h.highlights)}</div>
-    <div class="meta">${meta}${draft}${part}</div>
-    <details class="why"><summary>为何匹配 score ${h.score.toFixed(3)}</summary>
-      ${esc(e.fusion)} · 词法 #${e.lexical_rank ?? "–"} (${e.lexical_score}) · 语义 #${e.dense_rank ?? "–"} (${e.dense_score})
-      ${e.matched_terms.length ? " · 命中: " + esc(e.matched_terms.join("、")) : ""}
+    <div class="top">${region(d)}${crumb(h.heading_path)}</div>
+    <div class="text">${marked(h.text, h.highlights)}</div>
+    <div class="meta">${meta}${draft}${weak}${part}
+      <button type="button" class="cite" data-cite="${esc(citation(h))}" title="复制引用：标题、文号、日期、条款位置">引用</button></div>
+    ${e ? `<details class="why"><summary>为何匹配 · 相关度 ${h.relevance.toFixed(2)}</summary>
+      ${esc(e.fusion)} score ${h.score.toFixed(3)} · 词法 #${e.lexical_rank ?? "–"} (${e.lexical_score}) · 语义 #${e.dense_rank ?? "–"} (${e.dense_score})
+      · 覆盖 ${e.coverage}${e.matched_terms.length ? " · 命中: " + esc(e.matched_terms.join("、")) : ""}
       ${e.expansions.length ? " · 扩展: " + esc(e.expansions.join("、")) : ""}
-      ${e.query_adapter ? " · 语义查询经法规适配" : ""}</details>
+      ${e.query_adapter ? " · 语义查询经法规适配" : ""}</details>` : ""}
   </article>`;
 }
 
-function params() {
+// -- state <-> URL <-> form -------------------------------------------------------------------------
+const FIELDS = [["jurisdiction", "#f-jurisdiction"], ["doc_type", "#f-doc-type"], ["date_from", "#f-date-from"], ["date_to", "#f-date-to"]];
+
+function formState() {
   const p = new URLSearchParams();
-  p.set("q", $("#q").value.trim());
-  p.set("top_k", "20");
-  const j = $("#f-jurisdiction").value; if (j) p.set("jurisdiction", j);
-  const t = $("#f-doc-type").value; if (t) p.set("doc_type", t);
-  const a = $("#f-date-from").value; if (a) p.set("date_from", a);
-  const b = $("#f-date-to").value; if (b) p.set("date_to", b);
+  const q = $("#q").value.trim();
+  if (q) p.set("q", q);
+  for (const [name, sel] of FIELDS) { const v = $(sel).value; if (v) p.set(name, v); }
+  if ($("#f-undated").checked) p.set("include_undated", "true");
   if (!$("#f-drafts").checked) p.set("include_drafts", "false");
-  if ($("#f-group").checked) p.set("group_by", "jurisdiction");
+  if (!$("#f-group").checked) p.set("group", "off");
   return p;
+}
+
+function applyState(p) {
+  $("#q").value = p.get("q") || "";
+  for (const [name, sel] of FIELDS) {
+    const el = $(sel), v = p.get(name) || "";
+    if (el.tagName === "SELECT" && v && ![...el.options].some((o) => o.value === v)) {
+      el.insertAdjacentHTML("beforeend", `<option value="${esc(v)}">${esc(v)}</option>`);
+    }
+    el.value = v;
+  }
+  $("#f-undated").checked = p.get("include_undated") === "true";
+  $("#f-drafts").checked = p.get("include_drafts") !== "false";
+  $("#f-group").checked = p.get("group") !== "off";
+}
+
+function apiParams(p, view) {
+  const a = new URLSearchParams();
+  for (const k of ["q", "jurisdiction", "doc_type", "date_from", "date_to", "include_undated", "include_drafts"]) {
+    if (p.get(k)) a.set(k, p.get(k));
+  }
+  if (view === "search") {
+    a.set("top_k", "20");
+    // one region chosen: nothing to group; show its matches as one list
+    if (p.get("group") !== "off" && !p.get("jurisdiction")) { a.set("group_by", "jurisdiction"); a.set("per_group", "3"); }
+  }
+  return a;
 }
 
 let latest = 0;  // only the newest request may paint the results (older ones can finish later)
 
-async function runSearch() {
-  const p = params();
-  if (!p.get("q")) return;
-  const mine = ++latest;
-  history.replaceState(null, "", "?" + p.toString());
-  const status = $("#status");
-  status.className = ""; status.textContent = "检索中…";
-  let data;
-  try {
-    let r = await fetch("/api/search?" + p.toString());
-    if (r.status === 503) {  // busy: wait as the server asks, then try once more
-      await new Promise((ok) => setTimeout(ok, 1000 * Number(r.headers.get("Retry-After") || 1)));
-      if (mine !== latest) return;
-      r = await fetch("/api/search?" + p.toString());
-    }
-    data = await r.json();
-    if (mine !== latest) return;
-    if (!r.ok) throw new Error(data.detail || r.statusText);
-  } catch (err) {
-    if (mine !== latest) return;
-    status.className = "error"; status.textContent = "出错：" + err.message; $("#results").innerHTML = ""; return;
+async function fetchJson(url, mine) {
+  let r = await fetch(url);
+  if (r.status === 503) {  // busy: wait as the server asks, then try once more
+    await new Promise((ok) => setTimeout(ok, 1000 * Number(r.headers.get("Retry-After") || 1)));
+    if (mine !== latest) return null;
+    r = await fetch(url);
   }
-  const groups = data.groups || [{ jurisdiction: null, hits: data.hits }];
-  status.textContent = `${data.hits.length} 条结果 · ${data.groups ? data.groups.length + " 个地区 · " : ""}${data.took_ms} ms`;
-  if ((data.notices || []).length) { status.className = "notice"; status.textContent += " · " + data.notices.join("；"); }
-  $("#results").innerHTML = groups.map((g) => `<section class="group" data-jurisdiction="${esc(g.jurisdiction || "")}">
-      ${g.jurisdiction ? `<h2>${esc(g.jurisdiction)}</h2>` : ""}${g.hits.map(hitHtml).join("")}</section>`).join("")
-    || '<p>没有找到匹配的条款。</p>';
+  const data = await r.json();
+  if (!r.ok) throw new Error(data.detail || r.statusText);
+  return data;
 }
 
-async function openDocument(docId, clauseId) {
+function showNotices(data) {
+  const items = (data.notices || []).map((n) => `<li>${esc(n)}</li>`);
+  if (data.excluded_undated && !$("#f-undated").checked) {
+    items.push(`<li>日期筛选排除了 ${data.excluded_undated} 份无日期文件 <a href="#" id="include-undated">包含它们</a></li>`);
+  }
+  $("#notices").innerHTML = items.join("");
+}
+
+async function run(view, push = true) {
+  const p = formState();
+  if (!p.get("q")) return;
+  if (view === "compare") p.set("view", "compare");
+  const mine = ++latest;
+  if (push) history.pushState(null, "", "?" + p.toString());
+  const status = $("#status");
+  status.className = ""; status.textContent = view === "compare" ? "比较中…" : "检索中…";
+  let data;
+  try {
+    data = await fetchJson(`/api/${view}?` + apiParams(p, view).toString(), mine);
+    if (data === null || mine !== latest) return;
+  } catch (err) {
+    if (mine !== latest) return;
+    status.className = "error"; status.textContent = "出错：" + err.message; $("#results").innerHTML = ""; $("#notices").innerHTML = ""; return;
+  }
+  showNotices(data);
+  if (view === "compare") paintCompare(data); else paintSearch(data);
+  openFromUrl();
+}
+
+function paintSearch(data) {
+  lastTerms = [...new Set(data.hits.flatMap((h) => h.explanation.matched_terms))];
+  const grouped = !!data.groups;
+  const regions = grouped ? ` · ${data.groups.filter((g) => g.count > 0).length} 个地区有匹配` : "";
+  $("#status").textContent = `${data.total} 条匹配条款${regions} · 显示 ${grouped ? data.groups.reduce((n, g) => n + g.hits.length, 0) : data.hits.length} 条 · ${data.took_ms} ms`;
+  const groups = data.groups || [{ jurisdiction: null, hits: data.hits }];
+  $("#results").innerHTML = groups.map((g) => `<section class="group" data-jurisdiction="${esc(g.jurisdiction || "")}">
+      ${g.jurisdiction ? `<h2>${esc(g.jurisdiction.replace("/", " › "))} <small>${g.count} 条匹配</small>
+        <a href="#" class="more" data-jurisdiction="${esc(g.jurisdiction)}">该地区全部结果 →</a></h2>` : ""}
+      ${g.hits.map(hitHtml).join("")}</section>`).join("")
+    || '<p class="empty">没有找到匹配的条款。</p>';
+}
+
+function clauseCard(c) {
+  return `<div class="cclause hit" data-doc="${esc(c.document.id)}" data-clause="${esc(c.clause_id)}">
+    ${crumb(c.heading_path)}<div class="text">${marked(c.text, c.highlights)}</div>
+    <div class="meta"><b>${esc(c.document.title || "")}</b> ${esc(c.document.doc_number || "")} ${esc(c.document.date || "")} · 相关度 ${c.relevance.toFixed(2)}
+      <button type="button" class="cite" data-cite="${esc(citation(c))}">引用</button></div></div>`;
+}
+
+function diffHtml(m) {
+  return m.diff.map((d) => d.op === "equal" ? esc(d.text)
+    : d.op === "insert" ? `<ins title="增加">${esc(d.text)}</ins>`
+    : d.op === "delete" ? `<del title="删去">${esc(d.common)}</del>`
+    : `<del title="原文">${esc(d.common)}</del><ins title="改为">${esc(d.text)}</ins>`).join("");
+}
+
+function paintCompare(data) {
+  lastTerms = [...new Set(data.jurisdictions.flatMap((j) => j.clauses.flatMap((c) => c.highlights.map((h) => h.term))))];
+  $("#status").textContent = `跨地区比较：${data.jurisdictions.length} 个地区有相关条款，${data.without.length} 个地区没有 · ${data.took_ms} ms`;
+  const cols = data.jurisdictions.map((j) => `<section class="jcol" data-jurisdiction="${esc(j.jurisdiction)}">
+      <h2>${esc(j.jurisdiction.replace("/", " › "))}${j.inferred ? "（推断）" : ""} <small>${j.count} 条匹配</small></h2>
+      ${j.clauses.map(clauseCard).join("")}</section>`).join("");
+  const none = data.without.length ? `<section class="without"><h3>没有相关条款的地区（相关度低于 ${data.floor.toFixed(2)}）</h3><ul>
+      ${data.without.map((j) => `<li data-jurisdiction="${esc(j.jurisdiction)}"><b>${esc(j.jurisdiction.replace("/", " › "))}</b>
+        最接近：${j.nearest_miss ? `<a href="#" class="miss" data-doc="${esc(j.nearest_miss.document.id)}" data-clause="${esc(j.nearest_miss.clause_id)}">${esc(j.nearest_miss.heading_path.join(" › ") || j.nearest_miss.text.slice(0, 30))}</a>` : "–"}
+        （相关度 ${j.best_relevance.toFixed(2)}）</li>`).join("")}</ul></section>` : "";
+  const groups = data.groups.length ? `<section class="wording"><h3>相同表述（${data.groups.length} 组）</h3>
+      ${data.groups.map((g) => `<div class="wgroup"><div class="common">通行表述：${esc(g.common)} <small>${g.jurisdictions} 个地区</small></div>
+        <table>${g.members.map((m) => `<tr><th>${esc(m.jurisdiction.replace("/", " › "))}</th><td class="diff">${diffHtml(m)}</td></tr>`).join("")}</table></div>`).join("")}
+    </section>` : "";
+  const jurs = [...new Set(data.figures.flatMap((r) => r.figures.map((f) => f.jurisdiction)))];
+  const figures = data.figures.length ? `<section class="figures"><h3>数字对照</h3><table id="figures-table">
+      <thead><tr><th>指标</th>${jurs.map((j) => `<th>${esc(j.replace("/", " › "))}</th>`).join("")}</tr></thead>
+      <tbody>${data.figures.map((r) => `<tr><th title="${esc(r.figures[0].context)}">${esc(r.measure)}（${esc(r.unit)}）</th>${jurs.map((j) => {
+        const cell = r.figures.filter((f) => f.jurisdiction === j);
+        return `<td>${cell.map((f) => `<span title="${esc(f.context)}">${f.bound === "=" ? "" : esc(f.bound)}${esc(f.value_text)}${esc(f.unit)}</span>`).join("<br>")}</td>`;
+      }).join("")}</tr>`).join("")}</tbody></table></section>` : "";
+  $("#results").innerHTML = `<div class="compare">${figures}<div class="columns">${cols || '<p class="empty">没有地区有相关条款。</p>'}</div>${groups}${none}</div>`;
+}
+
+// -- document view ------------------------------------------------------------------------------------
+async function openDocument(docId, clauseId, push = true) {
+  if (push) {
+    const p = new URLSearchParams(location.search);
+    p.set("doc", docId); if (clauseId) p.set("clause", clauseId); else p.delete("clause");
+    history.pushState(null, "", "?" + p.toString());
+  }
   const r = await fetch("/api/documents/" + encodeURIComponent(docId));
   const d = await r.json();
-  if (!r.ok) { $("#status").textContent = "出错：" + d.detail; return; }
+  if (!r.ok) { $("#status").className = "error"; $("#status").textContent = "出错：" + d.detail; return; }
   const m = d.document;
+  // a clause split into parts is one block; a heading is shown once, where its clauses begin
+  const blocks = [];
+  for (const c of d.clauses) {
+    const key = c.heading_path.join(" › ");
+    const prev = blocks[blocks.length - 1];
+    if (prev && c.part > 1 && prev.key === key) { prev.text += c.text; prev.ids.push(c.clause_id); continue; }
+    blocks.push({ key, path: c.heading_path, text: c.text, ids: [c.clause_id] });
+  }
+  const toc = [], body = [];
+  let shownPath = [];
+  blocks.forEach((b, i) => {
+    b.path.forEach((h, level) => {
+      if (shownPath[level] !== h) {
+        const anchor = `h-${i}-${level}`;
+        toc.push(`<li class="l${level}"><a href="#${anchor}">${esc(h)}</a></li>`);
+        body.push(`<h${Math.min(level + 3, 6)} class="heading" id="${anchor}">${esc(h)}</h${Math.min(level + 3, 6)}>`);
+        shownPath = shownPath.slice(0, level).concat([h]);
+      }
+    });
+    shownPath = shownPath.slice(0, b.path.length);
+    body.push(`<div class="clause" data-ids="${esc(b.ids.join(" "))}">${markTerms(b.text, lastTerms)}</div>`);
+  });
   $("#doc-body").innerHTML = `<h2>${esc(m.title || "")}</h2>
-    <div class="meta">${[m.jurisdiction, m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : ""]
+    <div class="meta">${region(m)} · ${[m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : ""]
       .filter(Boolean).map(esc).join(" · ")}</div>
-    ${d.clauses.map((c) => `<div class="clause" id="${esc(c.clause_id)}"><span class="path">${esc(c.heading_path.join(" › "))}</span>${esc(c.text)}</div>`).join("")}`;
+    ${toc.length ? `<nav class="toc"><b>目录</b><ul>${toc.join("")}</ul></nav>` : ""}
+    ${body.join("")}`;
   $("#doc-view").hidden = false;
-  const target = document.getElementById(clauseId);
+  const target = [...document.querySelectorAll("#doc-body .clause")].find((el) => el.dataset.ids.split(" ").includes(clauseId));
   if (target) { target.classList.add("target"); target.scrollIntoView({ block: "center" }); }
+}
+
+function closeDocument(push = true) {
+  if ($("#doc-view").hidden) return;
+  $("#doc-view").hidden = true;
+  if (push) {
+    const p = new URLSearchParams(location.search);
+    p.delete("doc"); p.delete("clause");
+    history.pushState(null, "", "?" + p.toString());
+  }
+}
+
+function openFromUrl() {
+  const p = new URLSearchParams(location.search);
+  if (p.get("doc")) openDocument(p.get("doc"), p.get("clause"), false); else closeDocument(false);
 }
 
 async function loadFacets() {
   try {
     const s = await (await fetch("/api/stats")).json();
-    const provinces = new Set();
-    for (const j of s.jurisdictions) { provinces.add(j.jurisdiction.split("/")[0]); provinces.add(j.jurisdiction); }
+    const regions = new Set();
+    for (const j of s.jurisdictions) { regions.add(j.jurisdiction.split("/")[0]); regions.add(j.jurisdiction); }
     $("#f-jurisdiction").insertAdjacentHTML("beforeend",
-      [...provinces].sort().map((j) => `<option value="${esc(j)}">${esc(j.replace("/", " › "))}</option>`).join(""));
+      [...regions].sort().map((j) => `<option value="${esc(j)}">${esc(j.replace("/", " › "))}</option>`).join(""));
     $("#f-doc-type").insertAdjacentHTML("beforeend",
       Object.keys(s.doc_types).sort().map((t) => `<option value="${esc(t)}">${esc(t)}</option>`).join(""));
   } catch (err) { /* the page still searches without facets */ }
 }
 
-$("#search-form").addEventListener("submit", (ev) => { ev.preventDefault(); runSearch(); });
-for (const id of ["#f-jurisdiction", "#f-doc-type", "#f-date-from", "#f-date-to", "#f-drafts", "#f-group"]) {
-  $(id).addEventListener("change", () => { if ($("#q").value.trim()) runSearch(); });
+function currentView() { return new URLSearchParams(location.search).get("view") === "compare" ? "compare" : "search"; }
+
+$("#search-form").addEventListener("submit", (ev) => { ev.preventDefault(); run("search"); });
+$("#compare-go").addEventListener("click", () => { if ($("#q").value.trim()) run("compare"); else $("#q").focus(); });
+for (const id of ["#f-jurisdiction", "#f-doc-type", "#f-date-from", "#f-date-to", "#f-undated", "#f-drafts", "#f-group"]) {
+  $(id).addEventListener("change", () => { if ($("#q").value.trim()) run(currentView()); });
 }
-$("#results").addEventListener("click", (ev) => {
-  if (ev.target.closest("summary")) return;
-  const hit = ev.target.closest(".hit");
-  if (hit) openDocument(hit.dataset.doc, hit.dataset.clause);
+$("#notices").addEventListener("click", (ev) => {
+  if (ev.target.id === "include-undated") { ev.preventDefault(); $("#f-undated").checked = true; run(currentView()); }
 });
-$("#doc-close").addEventListener("click", () => { $("#doc-view").hidden = true; });
+$("#results").addEventListener("click", async (ev) => {
+  const cite = ev.target.closest(".cite");
+  if (cite) {
+    ev.stopPropagation();
+    try { await navigator.clipboard.writeText(cite.dataset.cite); cite.textContent = "已复制"; }
+    catch (err) { window.prompt("复制引用", cite.dataset.cite); }
+    return;
+  }
+  const more = ev.target.closest(".more");
+  if (more) {
+    ev.preventDefault();
+    const sel = $("#f-jurisdiction");
+    if (![...sel.options].some((o) => o.value === more.dataset.jurisdiction)) {
+      sel.insertAdjacentHTML("beforeend", `<option value="${esc(more.dataset.jurisdiction)}">${esc(more.dataset.jurisdiction)}</option>`);
+    }
+    sel.value = more.dataset.jurisdiction;
+    run("search");
+    return;
+  }
+  if (ev.target.closest("summary")) return;
+  const hit = ev.target.closest(".hit, .miss");
+  if (hit) { ev.preventDefault(); openDocument(hit.dataset.doc, hit.dataset.clause); }
+});
+$("#doc-close").addEventListener("click", () => closeDocument());
+document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeDocument(); });
+window.addEventListener("popstate", () => {
+  const p = new URLSearchParams(location.search);
+  applyState(p);
+  if (p.get("q")) run(currentView(), false); else openFromUrl();
+});
 
 loadFacets().then(() => {
   const p = new URLSearchParams(location.search);
-  if (p.get("q")) { $("#q").value = p.get("q"); runSearch(); }
+  applyState(p);
+  if (p.get("q")) run(currentView(), false); else openFromUrl();
 });
