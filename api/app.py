@@ -14,7 +14,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,6 +39,7 @@ from search.models import (
     ErrorBody,
     NotFound,
     QueryError,
+    Question,
     SearchRequest,
     SearchResponse,
     describe_errors,
@@ -46,6 +47,7 @@ from search.models import (
 from search.query_encoder import Overloaded
 
 log = logging.getLogger(__name__)
+Q = TypeVar("Q", bound=Question)
 
 # Every error is {"detail": "what is wrong"}; documented on each route so the schema matches the answers.
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -181,7 +183,7 @@ def create_app(
 
     admission = Admission(settings.max_searches_in_flight, settings.admission_wait_ms)
 
-    def run_search(s: Searcher, req: SearchRequest | CompareRequest) -> Response:
+    def run_search(s: Searcher, req: Question) -> Response:
         if len(req.q) > max_q:
             raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
         # a search is CPU work on a small machine: past a few in flight, answering 503 at once keeps every
@@ -200,15 +202,17 @@ def create_app(
     def search_get(s: SearcherDep, req: Annotated[SearchRequest, Query()]) -> Response:
         return run_search(s, req)
 
-    @app.post("/api/search", response_model=SearchResponse)
-    async def search_post(request: Request, s: SearcherDep, req: SearchRequest) -> Response:
-        # JSON has types: a body gets strict validation ("include_drafts": 0 or "top_k": "5" is an error),
-        # which the GET form, whose values are all text, cannot have
+    async def strict_body(request: Request, model: type[Q]) -> Q:
+        """JSON has types: a body gets strict validation ("include_drafts": 0 or "top_k": "5" is an error),
+        which the GET form, whose values are all text, cannot have."""
         try:
-            req = SearchRequest.model_validate_json(await request.body(), strict=True)
+            return model.model_validate_json(await request.body(), strict=True)
         except ValidationError as exc:
             raise HTTPException(422, describe_errors(exc.errors())) from exc
-        return await run_in_threadpool(run_search, s, req)
+
+    @app.post("/api/search", response_model=SearchResponse)
+    async def search_post(request: Request, s: SearcherDep, req: SearchRequest) -> Response:
+        return await run_in_threadpool(run_search, s, await strict_body(request, SearchRequest))
 
     @app.get("/api/compare", response_model=CompareResponse)
     def compare_get(s: SearcherDep, req: Annotated[CompareRequest, Query()]) -> Response:
@@ -218,11 +222,7 @@ def create_app(
 
     @app.post("/api/compare", response_model=CompareResponse)
     async def compare_post(request: Request, s: SearcherDep, req: CompareRequest) -> Response:
-        try:
-            req = CompareRequest.model_validate_json(await request.body(), strict=True)
-        except ValidationError as exc:
-            raise HTTPException(422, describe_errors(exc.errors())) from exc
-        return await run_in_threadpool(run_search, s, req)
+        return await run_in_threadpool(run_search, s, await strict_body(request, CompareRequest))
 
     # ids hold a path ("政策/吉林.txt:五/(十二)"): the :path converter takes the slashes
     @app.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=NOT_FOUND)

@@ -20,12 +20,20 @@ class DocFilter:
 
     def __init__(self, keys: Iterable[str]) -> None:
         self.keys = frozenset(keys)
-        self._masks: dict = {}  # per index implementation: its row mask (and row list)
+        self._masks: dict[int, np.ndarray] = {}  # per index implementation: its row mask
+        self._rows: dict[int, np.ndarray] = {}  # and the rows it selects
 
     def mask_for(self, owner: object, build) -> np.ndarray:  # noqa: ANN001 - build: () -> ndarray
         got = self._masks.get(id(owner))
         if got is None:
             got = self._masks[id(owner)] = build(self.keys)
+        return got
+
+    def rows_for(self, owner: object, build) -> np.ndarray:  # noqa: ANN001 - build: as for mask_for
+        """The row numbers of ``mask_for``, cached beside it."""
+        got = self._rows.get(id(owner))
+        if got is None:
+            got = self._rows[id(owner)] = np.flatnonzero(self.mask_for(owner, build))
         return got
 
 
@@ -37,9 +45,7 @@ def top_per_group(
     costs about one full scan."""
     out = []
     for g in groups:
-        rows = g._masks.get(("rows", id(owner)))  # the rows of a group, cached beside its mask
-        if rows is None:
-            rows = g._masks[("rows", id(owner))] = np.flatnonzero(g.mask_for(owner, build))  # type: ignore[index]
+        rows = g.rows_for(owner, build)
         if allowed is not None:
             rows = rows[allowed[rows]]
         if len(rows) > k:

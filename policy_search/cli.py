@@ -112,10 +112,9 @@ def _filters(args: argparse.Namespace, searcher) -> dict:  # noqa: ANN001
     from search.models import QueryError
 
     if args.jurisdiction:
-        read = searcher.resolver.resolve(args.jurisdiction)
-        bad = [n for n in read.notices if not n.startswith("jurisdiction ") or "names no" in n]
-        if bad:
-            raise QueryError("; ".join(bad))
+        problems = searcher.resolver.resolve(args.jurisdiction).problems
+        if problems:
+            raise QueryError("; ".join(problems))
     return dict(
         jurisdiction=args.jurisdiction,
         doc_type=args.doc_type,

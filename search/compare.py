@@ -39,7 +39,6 @@ from search.dedupe import dedupe
 from search.figures import extract, similar_measures
 from search.highlight import highlight
 from search.jurisdictions import level_of
-from search.models import SearchRequest
 
 if TYPE_CHECKING:
     from search.hybrid import HybridSearcher
@@ -67,12 +66,12 @@ class Comparer:
     def compare(self, request: CompareRequest) -> CompareResponse:
         t0 = time.perf_counter()
         s = self.s
-        p = s.prepare(SearchRequest(**request.model_dump(exclude={"per_jurisdiction"})))
+        p = s.prepare(request)
         floor = s.relevance.floor_for(p.method != "lexical")
         done = lambda **kw: CompareResponse(  # noqa: E731
             query=p.q, took_ms=_ms(t0), floor=floor, excluded_undated=p.excluded_undated, **kw
         )
-        if p.empty or (p.where is not None and not p.where.keys):
+        if p.matches_nothing:
             empty = dict(jurisdictions=[], without=[], groups=[], figures=[])
             return done(**empty, notices=p.notices or ["no document matches the filters"])
         scope = p.where.keys if p.where is not None else None
@@ -90,7 +89,7 @@ class Comparer:
             return done(jurisdictions=[], without=[], groups=[], figures=[], notices=p.notices)
         sc = s.score(p, cands)
         pos = {c: i for i, c in enumerate(cands.ids)}
-        terms = [t for t in p.tokens if len(t) > 1 or len(p.tokens) <= 2] + p.expansions
+        terms = p.marked_terms
         by_jur: dict[str, list[int]] = defaultdict(list)
         for i, cid in enumerate(cands.ids):
             by_jur[s.views.info_of_clause(cid).jurisdiction or "未知"].append(i)

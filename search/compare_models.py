@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from search.models import Count, DocumentInfo, Filters, Highlight
+from search.models import Count, DocumentInfo, Highlight, Question
 
 
-class CompareRequest(Filters):
-    q: str = Field(min_length=1, pattern=r"\S", description="the topic, in Chinese or English")
+class CompareRequest(Question):
     per_jurisdiction: Count = Field(default=3, ge=1, le=10, description="clauses listed per jurisdiction")
-    fusion: Literal["weighted", "rrf", "lexical", "dense"] | None = None
-
-    @field_validator("q")
-    @classmethod
-    def _q(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("q must not be empty")
-        return v
 
 
 class ComparedClause(BaseModel):

@@ -97,10 +97,13 @@ def _excluded(text: str, start: int, end: int, unit: str) -> bool:
     if unit in ("月", "日") and re.search(r"\d\s*月?\s*$", before):  # 4月28日
         return True
     # inside 《…》 (a title) or 〔…〕 (a document number)
-    for open_, close in (("《", "》"), ("〔", "〕"), ("[", "]")):
-        if text.rfind(open_, 0, start) > text.rfind(close, 0, start):
-            return True
-    return False
+    return any(_inside(text, start, o, c) for o, c in (("《", "》"), ("〔", "〕"), ("[", "]")))
+
+
+def _inside(text: str, pos: int, opening: str, closing: str) -> bool:
+    """Whether ``pos`` lies after an unclosed bracket of one kind (``opening``/``closing``: its full- and
+    half-width forms): "规划（2016-2020年" is inside （…）."""
+    return max(text.rfind(c, 0, pos) for c in opening) > max(text.rfind(c, 0, pos) for c in closing)
 
 
 def extract(text: str) -> list[Figure]:
@@ -120,9 +123,7 @@ def extract(text: str) -> list[Figure]:
             continue
         value, shown = num
         is_year = unit == "年" and 1949 <= value <= 2100
-        opened = max(text.rfind("（", 0, m.start()), text.rfind("(", 0, m.start()))
-        closed = max(text.rfind("）", 0, m.start()), text.rfind(")", 0, m.start()))
-        if is_year and opened > closed:
+        if is_year and _inside(text, m.start(), "（(", "）)"):
             continue  # "规划（2016-2020年）": the period of a plan named in the text, not a target
         lo = max((s.end() for s in _STOP.finditer(text, 0, m.start())), default=0)
         nxt = _STOP.search(text, m.end())

@@ -36,6 +36,7 @@ from search.models import (
     Filters,
     Group,
     QueryError,
+    Question,
     SearchHit,
     SearchRequest,
     SearchResponse,
@@ -62,6 +63,17 @@ class Prepared:
     expansions: list[str] = field(default_factory=list)
     qvec: np.ndarray | None = None
     law_qvec: np.ndarray | None = None
+
+    @property
+    def matches_nothing(self) -> bool:
+        """An empty date range, or filters that leave no document."""
+        return bool(self.empty) or (self.where is not None and not self.where.keys)
+
+    @property
+    def marked_terms(self) -> list[str]:
+        """What highlights mark: the query's words (single characters only in a one- or two-word query)
+        and the expansions."""
+        return [t for t in self.tokens if len(t) > 1 or len(self.tokens) <= 2] + self.expansions
 
 
 @dataclass
@@ -177,7 +189,7 @@ class HybridSearcher:
         return self.encoder.encode(q)
 
     # -- search ---------------------------------------------------------------------------------
-    def prepare(self, request: SearchRequest) -> Prepared:
+    def prepare(self, request: Question) -> Prepared:
         """Everything a search and a comparison share: the filters as read, the query terms and vectors."""
         opts = self.options
         q = request.q
@@ -246,7 +258,7 @@ class HybridSearcher:
         t0 = time.perf_counter()
         p = self.prepare(request)
         base = {"query": p.q, "jurisdictions": p.filters.jurisdiction, "excluded_undated": p.excluded_undated}
-        if p.empty or (p.where is not None and not p.where.keys):
+        if p.matches_nothing:
             notices = p.notices or ["no document matches the filters"]
             return SearchResponse(
                 **base,
@@ -275,7 +287,7 @@ class HybridSearcher:
         order = np.argsort(-sc.fused, kind="stable")
         want = request.top_k if not request.group_by else len(order)
         picked = dedupe([cands.ids[i] for i in order], self.store.clauses, want)
-        terms = [t for t in p.tokens if len(t) > 1 or len(p.tokens) <= 2] + p.expansions
+        terms = p.marked_terms
         lex_rank = ranks(cands.lexical)
         dense_rank = ranks(cands.dense) if p.qvec is not None else None
         hits = [

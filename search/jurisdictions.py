@@ -27,7 +27,8 @@ def level_of(jurisdiction: str) -> int:
 @dataclass
 class Resolved:
     prefixes: list[str]
-    notices: list[str]
+    notices: list[str]  # everything to tell the caller, problems included
+    problems: list[str]  # values that name no region, or a region without documents
 
 
 class JurisdictionResolver:
@@ -78,21 +79,26 @@ class JurisdictionResolver:
     def resolve(self, values: Sequence[str]) -> Resolved:
         prefixes: list[str] = []
         notices: list[str] = []
+        problems: list[str] = []
         existing = "the index has documents from: " + "、".join(self.known[:30])
         if len(self.known) > 30:
             existing += f" and {len(self.known) - 30} more"
         for v in values:
             got = self.one(v)
             if got is None:
-                notices.append(f"jurisdiction {v!r} names no province or city this service knows; {existing}")
+                problems.append(
+                    f"jurisdiction {v!r} names no province or city this service knows; {existing}"
+                )
+                notices.append(problems[-1])
                 prefixes.append(v)  # matches nothing, as asked
                 continue
             if got != v:
                 notices.append(f"jurisdiction {v!r} read as {got}")
             if not any(k == got or k.startswith(got + "/") for k in self.known):
-                notices.append(f"no indexed document is from {got}; {existing}")
+                problems.append(f"no indexed document is from {got}; {existing}")
+                notices.append(problems[-1])
             prefixes.append(got)
-        return Resolved(list(dict.fromkeys(prefixes)), notices)
+        return Resolved(list(dict.fromkeys(prefixes)), notices, problems)
 
     def province(self, value: str) -> str:
         p = self._place(value.strip())

@@ -121,11 +121,10 @@ class Filters(BaseModel):
         )
 
 
-class SearchRequest(Filters):
+class Question(Filters):
+    """What a search and a comparison both take: the question, the filters and the ranking asked for."""
+
     q: str = Field(min_length=1, pattern=r"\S", description="the question, in Chinese or English")
-    top_k: Count = Field(default=10, ge=1, le=MAX_TOP_K)
-    group_by: Literal["jurisdiction"] | None = None
-    per_group: Count = Field(default=3, ge=1, le=20)
     fusion: Literal["weighted", "rrf", "lexical", "dense"] | None = None
 
     @field_validator("q")
@@ -138,6 +137,12 @@ class SearchRequest(Filters):
 
     def filters(self) -> Filters:
         return Filters(**self.model_dump(include=set(Filters.model_fields)))
+
+
+class SearchRequest(Question):
+    top_k: Count = Field(default=10, ge=1, le=MAX_TOP_K)
+    group_by: Literal["jurisdiction"] | None = None
+    per_group: Count = Field(default=3, ge=1, le=20)
 
 
 class DocumentInfo(BaseModel):
