@@ -315,6 +315,7 @@ window.addEventListener("popstate", () => {
 
 loadFacets().then(() => {
   const p = new URLSearchParams(location.search);
-  applyState(p);
+  // a bare address keeps whatever was typed while the facets loaded
+  if ([...p.keys()].length) applyState(p);
   if (p.get("q")) run(currentView(), false); else openFromUrl();
 });
