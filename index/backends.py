@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.bm25 import BM25Index
 from index.faiss_vectors import FaissVectorIndex, VectorCheckError
@@ -14,6 +15,10 @@ from index.neardup import WordingIndex
 from index.protocols import LexicalIndex, VectorIndex
 from index.store import STORE_FILE, ClauseStore, StoreError
 
+if TYPE_CHECKING:
+    from index.generations import IndexLayout
+    from index.milvus_backend import MilvusConfig
+
 VECTOR_DIR = "vectors"
 LEXICAL_DIR = "lexical"
 WORDING_DIR = "wording"  # MinHash signatures for same-wording groups (index.neardup)
@@ -21,6 +26,8 @@ VECTOR_BACKENDS: dict[str, type] = {"faiss": FaissVectorIndex}
 LEXICAL_BACKENDS: dict[str, type] = {"bm25": BM25Index}
 DEFAULT_VECTOR_BACKEND = "faiss"
 DEFAULT_LEXICAL_BACKEND = "bm25"
+MILVUS = "milvus"  # one collection serves as both the vector and the lexical index (index.milvus_backend)
+BACKENDS = {"embedded": (DEFAULT_VECTOR_BACKEND, DEFAULT_LEXICAL_BACKEND), MILVUS: (MILVUS, MILVUS)}
 
 
 def _backend(table: dict[str, type], name: str, what: str) -> type:
@@ -30,20 +37,105 @@ def _backend(table: dict[str, type], name: str, what: str) -> type:
         raise IndexError_(f"unknown {what} backend {name!r} (this program knows {sorted(table)})") from None
 
 
-def new_vector_index(name: str, dim: int, expected: int) -> VectorIndex:
-    return _backend(VECTOR_BACKENDS, name, "vector").create(dim, expected)
+def _milvus(config: MilvusConfig | None) -> MilvusConfig:
+    try:
+        from index.milvus_backend import MilvusConfig
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise IndexError_(f"the Milvus backend needs pymilvus: pip install -e '.[milvus]' ({exc})") from exc
+    return config or MilvusConfig()
 
 
-def new_lexical_index(name: str) -> LexicalIndex:
-    return _backend(LEXICAL_BACKENDS, name, "lexical").create()
+def new_indexes(
+    vector: str, lexical: str, dim: int, expected: int, milvus: MilvusConfig | None = None
+) -> tuple[VectorIndex, LexicalIndex]:
+    """Empty indexes of the named implementations (a full build)."""
+    if MILVUS in (vector, lexical):
+        if (vector, lexical) != (MILVUS, MILVUS):
+            raise IndexError_("the Milvus backend holds vectors and text in one collection: use it for both")
+        from index.milvus_backend import create_indexes
+
+        return create_indexes(_milvus(milvus), dim)
+    vec = _backend(VECTOR_BACKENDS, vector, "vector").create(dim, expected)
+    return vec, _backend(LEXICAL_BACKENDS, lexical, "lexical").create()
 
 
-def open_vector_index(directory: Path, manifest: Manifest) -> VectorIndex:
-    return _backend(VECTOR_BACKENDS, manifest.vector_backend, "vector").open(directory / VECTOR_DIR)
+def open_indexes(
+    directory: Path, manifest: Manifest, milvus: MilvusConfig | None = None
+) -> tuple[VectorIndex, LexicalIndex]:
+    """The generation's indexes, by the implementations its manifest names. Changes made to Milvus ones
+    are written, when saved, as rows of the next generation, which this one never sees."""
+    if manifest.vector_backend == MILVUS:
+        from index.milvus_backend import MilvusBackendError
+        from index.milvus_backend import open_indexes as open_milvus
+
+        try:
+            return open_milvus(directory / VECTOR_DIR, directory / LEXICAL_DIR, _milvus(milvus))
+        except MilvusBackendError as exc:
+            raise IndexError_(f"index generation {directory.name}: {exc}; {FIX}") from exc
+    vec = _backend(VECTOR_BACKENDS, manifest.vector_backend, "vector").open(directory / VECTOR_DIR)
+    lex = _backend(LEXICAL_BACKENDS, manifest.lexical_backend, "lexical").open(directory / LEXICAL_DIR)
+    return vec, lex
 
 
-def open_lexical_index(directory: Path, manifest: Manifest) -> LexicalIndex:
-    return _backend(LEXICAL_BACKENDS, manifest.lexical_backend, "lexical").open(directory / LEXICAL_DIR)
+def _number(generation: str) -> int:
+    return int(generation.split("-")[1])  # gen-000007-3f2a9c1d → 7
+
+
+def _kept(layout: IndexLayout) -> list[tuple[str, str]]:
+    """(generation, collection) of the current and the previous generation, where they are Milvus ones."""
+    from index.milvus_backend import referenced_collection
+
+    p = layout.pointer()
+    out = []
+    for name in (p.current, p.previous) if p else ():
+        if name and (got := referenced_collection(layout.root / name)):
+            out.append((name, got))
+    return out
+
+
+def milvus_before_build(layout: IndexLayout, milvus: MilvusConfig | None) -> None:
+    """Under the build lock: drop this directory's collections no kept generation names (a killed full
+    build's), and undo in the current collection what generations ahead of the current one wrote (a
+    killed incremental build, or the generation rolled back from, which then stops being the previous)."""
+    from index.generations import Pointer
+    from index.milvus_backend import drop_unreferenced, prepare_collection
+
+    config = _milvus(milvus)
+    kept = _kept(layout)
+    uri = next((_recorded_uri(layout.root / g) for g, _ in kept), "")
+    drop_unreferenced(config, {c for _, c in kept}, uri)
+    p = layout.pointer()
+    if p is None or not kept or kept[0][0] != p.current:
+        return
+    if p.previous and _number(p.previous) > _number(p.current):
+        layout.write_pointer(Pointer(p.current, None))  # it is about to be undone: no rollback to it
+        layout.remove_debris()
+    prepare_collection(layout.root / p.current, config, _number(p.current))
+
+
+def milvus_after_commit(layout: IndexLayout, milvus: MilvusConfig | None) -> None:
+    """After a switch: drop collections no kept generation names, and delete the rows that no kept
+    generation shows any more (removed at or before the oldest one reading the collection)."""
+    from index.milvus_backend import drop_unreferenced, purge_dead
+
+    config = _milvus(milvus)
+    kept = _kept(layout)
+    if not kept:
+        return
+    uri = _recorded_uri(layout.root / kept[0][0])
+    drop_unreferenced(config, {c for _, c in kept}, uri)
+    current, coll = kept[0]
+    readers = [_number(g) for g, c in kept if c == coll]
+    purge_dead(layout.root / current, config, min(readers))
+
+
+def _recorded_uri(generation_dir: Path) -> str:
+    import json
+
+    try:
+        return json.loads((generation_dir / VECTOR_DIR / "milvus.json").read_text(encoding="utf-8"))["uri"]
+    except (OSError, ValueError, KeyError):
+        return ""
 
 
 @dataclass
@@ -63,7 +155,9 @@ class OpenedGeneration:
 FIX = "rebuild it with `policy-search reindex --full`"
 
 
-def open_generation(directory: Path, verify: bool = True) -> OpenedGeneration:
+def open_generation(
+    directory: Path, verify: bool = True, milvus: MilvusConfig | None = None
+) -> OpenedGeneration:
     """Open one generation; with ``verify``, every file's size and checksum and every vector are checked.
 
     Any damage is an :class:`IndexError_` that names the file and the fix.
@@ -81,8 +175,7 @@ def open_generation(directory: Path, verify: bool = True) -> OpenedGeneration:
     try:
         store = ClauseStore(directory / STORE_FILE)
         t1 = time.perf_counter()
-        vectors = open_vector_index(directory, manifest)
-        lexical = open_lexical_index(directory, manifest)
+        vectors, lexical = open_indexes(directory, manifest, milvus)
         wording = WordingIndex.open(directory / WORDING_DIR) if (directory / WORDING_DIR).is_dir() else None
         if hasattr(lexical, "warm"):
             lexical.warm()  # the first query after a switch should not pay for it

@@ -17,32 +17,37 @@ import json
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from corpus.models import Document, RawDocument, SkippedFile
+from corpus.models import Clause, Document, RawDocument, SkippedFile
 from index.backends import (
-    DEFAULT_LEXICAL_BACKEND,
-    DEFAULT_VECTOR_BACKEND,
+    BACKENDS,
     LEXICAL_DIR,
+    MILVUS,
     VECTOR_DIR,
     WORDING_DIR,
-    new_lexical_index,
-    new_vector_index,
-    open_lexical_index,
-    open_vector_index,
+    IndexError_,
+    milvus_after_commit,
+    milvus_before_build,
+    new_indexes,
+    open_indexes,
 )
 from index.cache import EmbeddingCache, embed_with_cache
 from index.embedder import Embedder
 from index.generations import IndexLayout, fault_point
 from index.integrity import IntegrityError, checksums, verify_files
-from index.manifest import MANIFEST, IndexError_, Manifest
+from index.manifest import MANIFEST, Manifest
 from index.neardup import WordingIndex
 from index.passages import passage_text
 from index.store import STORE_FILE, document_hashes, write_store
 from index.tokenizer import ChineseTokenizer
 from policy_search.settings import default_of
+
+if TYPE_CHECKING:
+    from index.milvus_backend import MilvusConfig
 
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = 3  # bump when cleaning/chunking changes what a document's clauses are, or the files
@@ -58,8 +63,20 @@ class BuildOptions:
     passage_template: str = field(default_factory=lambda: default_of("passage_template"))
     lexical_template: str = field(default_factory=lambda: default_of("lexical_template"))
     max_clause_chars: int = field(default_factory=lambda: default_of("max_clause_chars"))
-    vector_backend: str = DEFAULT_VECTOR_BACKEND
-    lexical_backend: str = DEFAULT_LEXICAL_BACKEND
+    backend: str = field(default_factory=lambda: default_of("backend"))  # "embedded" | "milvus"
+    milvus: MilvusConfig | None = None  # where a Milvus backend's collections live
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise IndexError_(f"unknown backend {self.backend!r} (this program knows {sorted(BACKENDS)})")
+
+    @property
+    def vector_backend(self) -> str:
+        return BACKENDS[self.backend][0]
+
+    @property
+    def lexical_backend(self) -> str:
+        return BACKENDS[self.backend][1]
 
     def pipeline(self) -> dict:
         return {
@@ -131,6 +148,17 @@ class BuildResult:
         }
 
 
+def clause_texts(
+    docs: Sequence[Document], options: BuildOptions
+) -> tuple[list[tuple[Document, Clause]], list[str], list[str]]:
+    """Every clause of ``docs`` with what is embedded for it and what BM25 indexes (the templates)."""
+    pairs = [(d, c) for d in docs for c in d.clauses]
+    law = {d.id: bool(d.metadata.law_level) for d in docs}
+    dense = [passage_text(d.metadata.title, c, options.passage_template, law=law[d.id]) for d, c in pairs]
+    lexical = [passage_text(d.metadata.title, c, options.lexical_template, law=law[d.id]) for d, c in pairs]
+    return pairs, dense, lexical
+
+
 def document_hash(doc: Document) -> str:
     """For documents made without a loader (tests, evaluation): hash of what was made."""
     h = hashlib.blake2b(digest_size=16)
@@ -175,6 +203,11 @@ def _incremental_base(
         verify_files(base, m.files)
     except IntegrityError as exc:
         return None, None, f"current generation damaged ({exc})"
+    if m.vector_backend == MILVUS:  # its data lives in a collection the files only name
+        try:
+            open_indexes(base, m, options.milvus)[0].check(m.dimension)
+        except (IndexError_, RuntimeError) as exc:
+            return None, None, f"current index unusable ({exc})"
     return base, m, ""
 
 
@@ -200,6 +233,8 @@ def reindex_into(
     with layout.lock():
         layout.root.mkdir(parents=True, exist_ok=True)
         layout.remove_debris()
+        if options.backend == MILVUS:
+            milvus_before_build(layout, options.milvus)  # what a killed build left in Milvus
         base, base_manifest, reason = (
             (None, None, "--full") if full else _incremental_base(layout, embedder, tokenizer, options)
         )
@@ -257,14 +292,7 @@ def reindex_into(
             )
 
         # -- embed and tokenise only what is new ----------------------------------------------------
-        pairs = [(d, c) for d in new_docs for c in d.clauses]
-        law = {d.id: bool(d.metadata.law_level) for d in new_docs}
-        dense_texts = [
-            passage_text(d.metadata.title, c, options.passage_template, law=law[d.id]) for d, c in pairs
-        ]
-        lexical_texts = [
-            passage_text(d.metadata.title, c, options.lexical_template, law=law[d.id]) for d, c in pairs
-        ]
+        pairs, dense_texts, lexical_texts = clause_texts(new_docs, options)
         _warn_over_window(embedder, dense_texts)
         t_embed = time.perf_counter()
         vectors, fresh = embed_with_cache(embedder, dense_texts, cache, progress=progress)
@@ -279,15 +307,15 @@ def reindex_into(
             gone = write_store(build / STORE_FILE, new_docs, base / STORE_FILE if base else None, drop)
             fault_point("after-store")
             if base and base_manifest:
-                vec = open_vector_index(base, base_manifest)
-                lex = open_lexical_index(base, base_manifest)
+                vec, lex = open_indexes(base, base_manifest, options.milvus)
                 wording = WordingIndex.open(base / WORDING_DIR)
                 vec.remove(gone)
                 lex.remove(gone)
                 wording.remove(gone)
             else:
-                vec = new_vector_index(options.vector_backend, embedder.dim, len(ids))
-                lex = new_lexical_index(options.lexical_backend)
+                vec, lex = new_indexes(
+                    options.vector_backend, options.lexical_backend, embedder.dim, len(ids), options.milvus
+                )
                 wording = WordingIndex.create()
             vec.add(ids, docs, vectors)
             lex.add(ids, docs, tokens)
@@ -335,7 +363,14 @@ def reindex_into(
             layout.commit(build, name)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
+            if options.backend == MILVUS:
+                try:
+                    milvus_before_build(layout, options.milvus)  # what the failed build wrote
+                except Exception as exc:  # the next build retries; the build's own error matters more
+                    log.warning("could not clean up Milvus after a failed build: %s", exc)
             raise
+        if options.backend == MILVUS:
+            milvus_after_commit(layout, options.milvus)  # what fell out of rollback's reach
     return BuildResult(
         manifest,
         True,

@@ -164,7 +164,7 @@ class IndexLayout:
         numbers = [int(_GEN.match(g).group(1)) for g in self.generations()]  # type: ignore[union-attr]
         return f"gen-{max(numbers, default=0) + 1:06d}-{uuid.uuid4().hex[:8]}"
 
-    def _write_pointer(self, pointer: Pointer) -> None:
+    def write_pointer(self, pointer: Pointer) -> None:
         tmp = self.root / f".{POINTER}.{uuid.uuid4().hex[:8]}"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump({"current": pointer.current, "previous": pointer.previous}, fh)
@@ -184,7 +184,7 @@ class IndexLayout:
         os.rename(build_dir, gen)
         _fsync_dir(self.root)
         fault_point("after-rename")
-        self._write_pointer(Pointer(name, old.current if old else None))
+        self.write_pointer(Pointer(name, old.current if old else None))
         self.remove_debris()
         self._remove_legacy()
         return gen
@@ -196,7 +196,7 @@ class IndexLayout:
             if p is None or not p.previous or not (self.root / p.previous / MANIFEST).exists():
                 raise IndexError_(f"no previous generation to roll back to in {self.root}")
             new = Pointer(p.previous, p.current)
-            self._write_pointer(new)
+            self.write_pointer(new)
             return new
 
     def _remove_legacy(self) -> None:

