@@ -439,21 +439,23 @@ def prepare_collection(generation_dir: Path, config: MilvusConfig, ahead_of: int
     if not client.has_collection(name):
         return 0
     client.load_collection(name)
-    changed = 0
-    ahead = client.query(name, filter=f"born > {ahead_of}", output_fields=["pk"])
+    ahead = _count(client, name, f"born > {ahead_of}")
     if ahead:
-        client.delete(name, ids=[r["pk"] for r in ahead])
-        changed += len(ahead)
+        client.delete(name, filter=f"born > {ahead_of}")
+    revived = 0
     fields = ["pk", "id", "born", "died", "doc", "text", "vec", *SCALARS]
-    revive = client.query(name, filter=f"died > {ahead_of} and died < {ALIVE}", output_fields=fields)
-    for r in revive:
-        r["died"] = ALIVE
-    for i in range(0, len(revive), INSERT_BATCH):
-        client.upsert(name, [dict(r) for r in revive[i : i + INSERT_BATCH]])
-    changed += len(revive)
-    if changed:
+    it = client.query_iterator(
+        name, batch_size=INSERT_BATCH, filter=f"died > {ahead_of} and died < {ALIVE}", output_fields=fields
+    )
+    try:
+        while batch := it.next():
+            client.upsert(name, [{**r, "died": ALIVE} for r in batch])
+            revived += len(batch)
+    finally:
+        it.close()
+    if ahead or revived:
         client.flush(name)
-    return changed
+    return ahead + revived
 
 
 def purge_dead(generation_dir: Path, config: MilvusConfig, oldest_kept: int) -> int:
@@ -462,11 +464,11 @@ def purge_dead(generation_dir: Path, config: MilvusConfig, oldest_kept: int) -> 
     client = config.client(info.get("uri", ""))
     name = info["collection"]
     client.load_collection(name)
-    dead = client.query(name, filter=f"died <= {oldest_kept}", output_fields=["pk"])
+    dead = _count(client, name, f"died <= {oldest_kept}")
     if dead:
-        client.delete(name, ids=[r["pk"] for r in dead])
+        client.delete(name, filter=f"died <= {oldest_kept}")
         client.flush(name)
-    return len(dead)
+    return dead
 
 
 def _cut(text: str, limit: int) -> str:
