@@ -63,22 +63,25 @@ class RayRunStats:
 
 
 def start_ray(address: str | None, num_cpus: int) -> None:
-    """Join ``address``, or start a local Ray on loopback with usage stats and dashboard off."""
+    """Join ``address``, or start a local Ray that listens on loopback only, with usage stats and the
+    dashboard off."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    if not address:
+        # Local only: Ray reads this when it is imported (its workers do, from this environment); if the
+        # caller imported ray before us, the constant it was read into is set too, or the GCS and raylet
+        # would listen on every interface (tests/test_ray_reindex.py checks with ss)
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
     import ray
 
     if ray.is_initialized():
         return
     if address:
         ray.init(address=address, log_to_driver=False)
-    else:
-        ray.init(
-            num_cpus=num_cpus,
-            include_dashboard=False,
-            log_to_driver=False,
-            _node_ip_address="127.0.0.1",
-        )
+        return
+    from ray._private import ray_constants
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
 
 
 def _process_batch(batch: dict[str, np.ndarray], chunk: ChunkOptions) -> dict[str, list]:

@@ -112,3 +112,40 @@ def test_ray_reindex_bulk_loads_into_milvus(
     finally:
         s.close()
         ref.close()
+
+
+def _ray_pids(session: str) -> set[int]:
+    """This Ray's processes: those started with its session in their arguments, and their children."""
+    import subprocess
+
+    rows = [
+        ln.split(None, 2)
+        for ln in subprocess.check_output(["ps", "-ww", "-eo", "pid,ppid,args"], text=True).splitlines()[1:]
+    ]
+    pids = {int(r[0]) for r in rows if len(r) == 3 and session in r[2]}
+    grown = True
+    while grown:
+        more = {int(r[0]) for r in rows if int(r[1]) in pids} - pids
+        pids |= more
+        grown = bool(more)
+    return pids
+
+
+def test_local_ray_listens_on_loopback_only(ray_local) -> None:
+    """The local Ray (GCS, raylet, agents, workers) accepts connections from this machine only, even though
+    ``ray`` was imported before ``start_ray`` ran (the fixture imports it first)."""
+    import re
+    import shutil
+    import subprocess
+
+    import ray
+
+    if shutil.which("ss") is None:
+        pytest.skip("ss (iproute2) is not installed")
+    pids = _ray_pids(ray._private.worker._global_node.session_name)
+    out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True, check=True).stdout
+    mine = [ln for ln in out.splitlines() if {int(p) for p in re.findall(r"pid=(\d+)", ln)} & pids]
+    assert any("gcs_server" in ln for ln in mine) and any("raylet" in ln for ln in mine)
+    for ln in mine:
+        local = ln.split()[3]
+        assert local.startswith(("127.0.0.1:", "[::ffff:127.0.0.1]:", "[::1]:")), ln
