@@ -173,7 +173,9 @@ Source = RawDocument | Document
 Processor = Callable[[RawDocument], Document | SkippedFile]  # CorpusPipeline.process_or_report
 
 
-def _key_hash(s: Source) -> str:
+def source_hash(s: Source) -> str:
+    """What decides whether a document changed: the loader's hash of the raw document (text, fields,
+    format), or for a processed one without it, the hash of what was made."""
     if isinstance(s, Document):
         return s.content_hash or document_hash(s)
     return s.content_hash
@@ -255,7 +257,7 @@ def reindex_into(
             wanted[s.id] = s
         old = document_hashes(base / STORE_FILE) if base else {}
         added = [k for k in wanted if k not in old]
-        changed = [k for k in wanted if k in old and old[k] != _key_hash(wanted[k])]
+        changed = [k for k in wanted if k in old and old[k] != source_hash(wanted[k])]
         removed = [k for k in old if k not in wanted]
         failed: list[SkippedFile] = []
         new_docs: list[Document] = []
@@ -271,7 +273,7 @@ def reindex_into(
                     failed.append(doc)
                     continue
             if not doc.content_hash:
-                doc.content_hash = _key_hash(s)
+                doc.content_hash = source_hash(s)
             new_docs.append(doc)
         failed_keys = set(added + changed) - {d.id for d in new_docs}
         added = [k for k in added if k not in failed_keys]

@@ -31,7 +31,7 @@ import numpy as np
 
 from corpus.chunker import ChunkOptions
 from corpus.models import Document, RawDocument, SkippedFile
-from index.builder import BuildResult, _key_hash, clause_texts, reindex_into
+from index.builder import BuildResult, clause_texts, reindex_into, source_hash
 from index.cache import EmbeddingCache, text_key
 from index.embedder import Embedder
 from index.generations import IndexLayout
@@ -125,7 +125,7 @@ def _to_process(
         if s.id in seen:
             continue  # a duplicate key: the builder keeps the first and names the second
         seen.add(s.id)
-        if isinstance(s, RawDocument) and old.get(s.id) != _key_hash(s):
+        if isinstance(s, RawDocument) and old.get(s.id) != source_hash(s):
             out.append(s)
     return out
 
