@@ -77,65 +77,51 @@ def open_indexes(
     return vec, lex
 
 
-def _number(generation: str) -> int:
-    return int(generation.split("-")[1])  # gen-000007-3f2a9c1d → 7
-
-
-def _kept(layout: IndexLayout) -> list[tuple[str, str]]:
-    """(generation, collection) of the current and the previous generation, where they are Milvus ones."""
-    from index.milvus_backend import referenced_collection
+def _drop_unkept(layout: IndexLayout, config: MilvusConfig) -> list[tuple[str, str, str]]:
+    """Drop this directory's collections that neither the current nor the previous generation names;
+    returns (generation, collection, uri) of those two, where they are Milvus ones."""
+    from index.milvus_backend import drop_unreferenced, recorded
 
     p = layout.pointer()
-    out = []
+    kept = []
     for name in (p.current, p.previous) if p else ():
-        if name and (got := referenced_collection(layout.root / name)):
-            out.append((name, got))
-    return out
+        if name and (info := recorded(layout.root / name)):
+            kept.append((name, info["collection"], info.get("uri", "")))
+    drop_unreferenced(config, {c for _, c, _ in kept}, kept[0][2] if kept else "")
+    return kept
 
 
 def milvus_before_build(layout: IndexLayout, milvus: MilvusConfig | None) -> None:
     """Under the build lock: drop this directory's collections no kept generation names (a killed full
     build's), and undo in the current collection what generations ahead of the current one wrote (a
     killed incremental build, or the generation rolled back from, which then stops being the previous)."""
-    from index.generations import Pointer
-    from index.milvus_backend import drop_unreferenced, prepare_collection
+    from index.generations import Pointer, generation_number
+    from index.milvus_backend import prepare_collection
 
     config = _milvus(milvus)
-    kept = _kept(layout)
-    uri = next((_recorded_uri(layout.root / g) for g, _ in kept), "")
-    drop_unreferenced(config, {c for _, c in kept}, uri)
+    kept = _drop_unkept(layout, config)
     p = layout.pointer()
     if p is None or not kept or kept[0][0] != p.current:
         return
-    if p.previous and _number(p.previous) > _number(p.current):
+    if p.previous and generation_number(p.previous) > generation_number(p.current):
         layout.write_pointer(Pointer(p.current, None))  # it is about to be undone: no rollback to it
         layout.remove_debris()
-    prepare_collection(layout.root / p.current, config, _number(p.current))
+    prepare_collection(layout.root / p.current, config, generation_number(p.current))
 
 
 def milvus_after_commit(layout: IndexLayout, milvus: MilvusConfig | None) -> None:
     """After a switch: drop collections no kept generation names, and delete the rows that no kept
     generation shows any more (removed at or before the oldest one reading the collection)."""
-    from index.milvus_backend import drop_unreferenced, purge_dead
+    from index.generations import generation_number
+    from index.milvus_backend import purge_dead
 
     config = _milvus(milvus)
-    kept = _kept(layout)
+    kept = _drop_unkept(layout, config)
     if not kept:
         return
-    uri = _recorded_uri(layout.root / kept[0][0])
-    drop_unreferenced(config, {c for _, c in kept}, uri)
-    current, coll = kept[0]
-    readers = [_number(g) for g, c in kept if c == coll]
+    current, coll, _ = kept[0]
+    readers = [generation_number(g) for g, c, _ in kept if c == coll]
     purge_dead(layout.root / current, config, min(readers))
-
-
-def _recorded_uri(generation_dir: Path) -> str:
-    import json
-
-    try:
-        return json.loads((generation_dir / VECTOR_DIR / "milvus.json").read_text(encoding="utf-8"))["uri"]
-    except (OSError, ValueError, KeyError):
-        return ""
 
 
 @dataclass

@@ -35,6 +35,14 @@ _LEGACY = ("manifest.json", "clauses.sqlite", "vectors.faiss", "bm25")
 FAULT_ENV = "POLICY_SEARCH_FAULT_AT"  # test hook: SIGKILL this process at the named point
 
 
+def generation_number(name: str) -> int:
+    """gen-000007-3f2a9c1d → 7."""
+    m = _GEN.match(name)
+    if m is None:
+        raise ValueError(f"{name!r} is not a generation name")
+    return int(m.group(1))
+
+
 def fault_point(name: str) -> None:
     """Fault injection for the crash-safety test: ``POLICY_SEARCH_FAULT_AT=before-pointer`` kills here."""
     if os.environ.get(FAULT_ENV) == name:
@@ -161,7 +169,7 @@ class IndexLayout:
         return d
 
     def next_name(self) -> str:
-        numbers = [int(_GEN.match(g).group(1)) for g in self.generations()]  # type: ignore[union-attr]
+        numbers = [generation_number(g) for g in self.generations()]
         return f"gen-{max(numbers, default=0) + 1:06d}-{uuid.uuid4().hex[:8]}"
 
     def write_pointer(self, pointer: Pointer) -> None:

@@ -171,7 +171,9 @@ class MilvusCollection:
     def create(cls, config: MilvusConfig, dim: int) -> MilvusCollection:
         return cls(config, dim, config.resolved_uri(), None, 0, 0)
 
-    def pending_size(self) -> int:
+    @property
+    def size(self) -> int:
+        """Rows of this generation, or of the one being built (its removals and additions counted)."""
         return self.count - len(self._removed) + len(self._vectors)
 
     def remove(self, ids: Iterable[str]) -> int:
@@ -280,10 +282,10 @@ class MilvusCollection:
                 self.name, schema=schema, index_params=index_params, consistency_level="Strong"
             )
         else:
-            self._load(self.name)
+            self._load()
             df.update(self.df(self._base_df) if self._base_df else {})
             df.subtract(self._retire(number))
-        expected = self.count - len(self._removed) + len(self._vectors)
+        expected = self.size
         batch: list[dict] = []
         for row in self._new_rows(generation_dir / "clauses.sqlite", number):
             df.update(set(row["text"].split(" ")) - {""})
@@ -294,7 +296,7 @@ class MilvusCollection:
         if batch:
             client.upsert(self.name, batch)
         client.flush(self.name)
-        self._load(self.name)
+        self._load()
         got = _count(client, self.name, visible(number))
         if got != expected:
             raise MilvusBackendError(
@@ -344,9 +346,9 @@ class MilvusCollection:
             self._df = {str(k): int(v) for k, v in data["df"].items()}
         return self._df
 
-    def _load(self, name: str) -> None:
+    def _load(self) -> None:
         if not self._loaded:
-            self.client.load_collection(name)
+            self.client.load_collection(self.name)
             self._loaded = True
 
     def check(self, dim: int) -> None:
@@ -368,7 +370,7 @@ class MilvusCollection:
         got_dim = int((vec or {}).get("params", {}).get("dim", -1))
         if got_dim != dim:
             raise MilvusBackendError(f"collection {self.name}'s vectors have {got_dim} dimensions, not {dim}")
-        self._load(self.name)  # type: ignore[arg-type]
+        self._load()
         got = _count(self.client, self.name, self.visible)
         if got != self.count:
             raise MilvusBackendError(
@@ -379,7 +381,7 @@ class MilvusCollection:
     def search(
         self, data: list, field: str, k: int, expr: str | None, params: dict
     ) -> list[tuple[str, float]]:
-        self._load(self.name)  # type: ignore[arg-type]
+        self._load()
         if k <= 0:
             return []
         res = self.client.search(
@@ -396,7 +398,7 @@ class MilvusCollection:
     def get(self, ids: Sequence[str]) -> dict[str, dict]:
         """The rows (vector and token text) of ``ids`` this generation sees. A generation's rows never
         change, so they are kept (LRU): a query's vector scores and its coverage share one fetch."""
-        self._load(self.name)  # type: ignore[arg-type]
+        self._load()
         with self._rows_lock:
             out = {c: self._rows[c] for c in ids if c in self._rows}
         ask = [c for c in dict.fromkeys(ids) if c not in out]
@@ -420,9 +422,9 @@ class MilvusCollection:
 def next_generation_number(generation_dir: Path) -> int:
     """The number the generation being built will get: the builder writes it under the index root
     (``ROOT/.build-…``), and names it after every generation there (``IndexLayout.next_name``)."""
-    from index.generations import IndexLayout
+    from index.generations import IndexLayout, generation_number
 
-    return int(IndexLayout(generation_dir.parent).next_name().split("-")[1])
+    return generation_number(IndexLayout(generation_dir.parent).next_name())
 
 
 def _id_in(ids: Sequence[str]) -> str:
@@ -433,7 +435,9 @@ def prepare_collection(generation_dir: Path, config: MilvusConfig, ahead_of: int
     """Before a build on the generation at ``generation_dir``: forget what generations numbered above
     ``ahead_of`` wrote into its collection (a killed build, or one rolled back from): their new rows are
     deleted, the rows they removed are alive again. Returns how many rows changed."""
-    info = json.loads((generation_dir / "vectors" / MILVUS_FILE).read_text(encoding="utf-8"))
+    info = recorded(generation_dir)
+    if info is None:
+        return 0
     client = config.client(info.get("uri", ""))
     name = info["collection"]
     if not client.has_collection(name):
@@ -460,7 +464,9 @@ def prepare_collection(generation_dir: Path, config: MilvusConfig, ahead_of: int
 
 def purge_dead(generation_dir: Path, config: MilvusConfig, oldest_kept: int) -> int:
     """Delete the rows no kept generation shows any more (removed at or before ``oldest_kept``)."""
-    info = json.loads((generation_dir / "vectors" / MILVUS_FILE).read_text(encoding="utf-8"))
+    info = recorded(generation_dir)
+    if info is None:
+        return 0
     client = config.client(info.get("uri", ""))
     name = info["collection"]
     client.load_collection(name)
@@ -491,7 +497,7 @@ class MilvusVectorIndex:
 
     @property
     def size(self) -> int:
-        return self.coll.pending_size() if self.coll._saved is None else self.coll.count
+        return self.coll.size
 
     @property
     def dim(self) -> int:
@@ -581,7 +587,7 @@ class MilvusLexicalScores:
         ask = [c for c in dict.fromkeys(ids) if c not in self._known]
         for i in range(0, len(ask), MAX_LIMIT):
             part = ask[i : i + MAX_LIMIT]
-            self._search(len(part), _and(self._expr, f"id in [{', '.join(_lit(c) for c in part)}]"))
+            self._search(len(part), _and(self._expr, _id_in(part)))
             self._known.update((c, 0.0) for c in part if c not in self._known)
         return np.array([self._known.get(c, 0.0) for c in ids], np.float32)
 
@@ -601,7 +607,7 @@ class MilvusLexicalIndex:
 
     @property
     def size(self) -> int:
-        return self.coll.pending_size() if self.coll._saved is None else self.coll.count
+        return self.coll.size
 
     def add(self, ids: Sequence[str], docs: Sequence[str], tokens: Sequence[list[str]]) -> None:
         if len(ids) != len(tokens):
@@ -662,12 +668,19 @@ def open_indexes(
     return MilvusVectorIndex(coll), MilvusLexicalIndex(coll, lexical_dir)
 
 
-def referenced_collection(generation_dir: Path) -> str | None:
-    path = generation_dir / "vectors" / MILVUS_FILE
+def recorded(generation_dir: Path) -> dict | None:
+    """What a generation's ``milvus.json`` records (collection, uri, dim, count, generation), or None
+    for a generation of another backend or an unreadable file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["collection"]
-    except (OSError, ValueError, KeyError):
+        info = json.loads((generation_dir / "vectors" / MILVUS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return info if isinstance(info, dict) and "collection" in info else None
+
+
+def referenced_collection(generation_dir: Path) -> str | None:
+    info = recorded(generation_dir)
+    return info["collection"] if info else None
 
 
 def drop_unreferenced(config: MilvusConfig, keep: set[str], uri: str = "") -> list[str]:

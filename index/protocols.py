@@ -5,10 +5,10 @@ implementation knows its row positions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -23,6 +23,21 @@ class FieldCondition:
     op: Literal["in", "prefix", "contains", "ge", "le", "ne"]
     values: tuple[str, ...]
     or_empty: bool = False
+
+    def matches(self, meta: Mapping[str, Any]) -> bool:
+        """The test on one document's metadata (a missing value reads as ""), as an engine runs it."""
+        v = str(meta.get(self.field) or "")
+        if self.op == "in":
+            return v in self.values
+        if self.op == "prefix":
+            return any(v == p or v.startswith(p + "/") for p in self.values)
+        if self.op == "contains":
+            return self.values[0] in v
+        if self.op == "ne":
+            return v != self.values[0]
+        if not v:
+            return self.or_empty
+        return v >= self.values[0] if self.op == "ge" else v <= self.values[0]
 
 
 class DocFilter:

@@ -12,38 +12,16 @@ How each filter matches is declared on its field (``match``) in ``search.models.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from index.protocols import DocFilter, FieldCondition
 from search.models import Filters
 
 
-def _prefix(meta: dict, name: str, want: list[str], f: Filters) -> bool:
-    jur = meta.get(name) or ""
-    return any(jur == j or jur.startswith(j + "/") for j in want)
-
-
-def _date(meta: dict, name: str, want: Any, f: Filters) -> bool:
-    date = meta.get("date")
-    if not date:
-        return f.include_undated
-    return date >= want.isoformat() if name == "date_from" else date <= want.isoformat()
-
-
-MATCHERS: dict[str, Callable[[dict, str, Any, Filters], bool]] = {
-    "prefix": _prefix,
-    "one_of": lambda meta, name, want, f: meta.get(name) in want,
-    "substring": lambda meta, name, want, f: want in (meta.get(name) or ""),
-    "date_from": _date,
-    "date_to": _date,
-    "drafts": lambda meta, name, want, f: want or meta.get("status") != "draft",
-    "undated": lambda meta, name, want, f: True,  # read by the date matchers
-}
-
-
 def _conditions(name: str, kind: str, want: Any, f: Filters) -> list[FieldCondition]:
-    """The same test as ``MATCHERS[kind]``, as metadata conditions an engine evaluates itself (Milvus)."""
+    """One filter as metadata conditions: evaluated here for the embedded backend's key sets, and by
+    Milvus on its own scalar fields, so both backends select the same documents."""
     if kind == "prefix":
         return [FieldCondition(name, "prefix", tuple(want))]
     if kind == "one_of":
@@ -68,25 +46,22 @@ def _active_fields(f: Filters) -> list[tuple[str, str, Any]]:
     return out
 
 
+def conditions(f: Filters) -> list[FieldCondition]:
+    return [c for name, kind, value in _active_fields(f) for c in _conditions(name, kind, value, f)]
+
+
 def doc_matches(meta: dict[str, Any], f: Filters) -> bool:
-    return all(MATCHERS[kind](meta, name, value, f) for name, kind, value in _active_fields(f))
+    return all(c.matches(meta) for c in conditions(f))
 
 
 def doc_filter(
     filters: Filters, doc_ids: Sequence[str], doc_meta: Sequence[dict[str, Any]]
 ) -> DocFilter | None:
     """None when no filter is active (search everything), else the documents that may be returned."""
-    active = _active_fields(filters)
-    if not active:
+    if not _active_fields(filters):
         return None
-    return DocFilter(
-        (
-            k
-            for k, meta in zip(doc_ids, doc_meta)
-            if all(MATCHERS[kind](meta, n, v, filters) for n, kind, v in active)
-        ),
-        [c for n, kind, v in active for c in _conditions(n, kind, v, filters)],
-    )
+    conds = conditions(filters)
+    return DocFilter((k for k, meta in zip(doc_ids, doc_meta) if all(c.matches(meta) for c in conds)), conds)
 
 
 def undated_excluded(filters: Filters, doc_meta: Sequence[dict[str, Any]]) -> int:

@@ -22,6 +22,7 @@ from api.app import create_app
 from corpus.pipeline import builtin_corpus_dir
 from index.builder import BuildOptions, build_index
 from index.generations import FAULT_ENV, IndexLayout
+from index.generations import generation_number as _number
 from index.manifest import IndexError_, Manifest
 from index.milvus_backend import MilvusConfig, filter_expr, referenced_collection
 from index.protocols import DocFilter, FieldCondition
@@ -235,10 +236,6 @@ def test_incremental_reindex_upserts_and_deletes_in_place_and_keeps_the_previous
         assert s.generation.vectors.size == fourth.manifest.clauses == len(s.store)
     finally:
         s.close()
-
-
-def _number(gen: str) -> int:
-    return int(gen.split("-")[1])
 
 
 def _rows_of(settings: Settings, collection: str) -> list[dict]:
