@@ -50,6 +50,7 @@ class BM25Scores:
 
 class BM25Index:
     kind = "bm25"
+    per_term_queries = True  # a one-term query is cheap and scores every clause (concept grouping)
 
     def __init__(
         self, tf: sp.csr_matrix, vocab: list[str], rows: RowMap, k1: float = 1.2, b: float = 0.75
@@ -138,6 +139,13 @@ class BM25Index:
             scores = np.zeros(size, dtype=np.float64)
         allowed = None if where is None else where.mask_for(self, self._rows.doc_mask)
         return BM25Scores(scores, self._rows, allowed, self)
+
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """Each token's IDF over the live clauses; 0 for a token no clause contains (it scores nothing)."""
+        dfs = np.diff(self._scores_matrix().indptr)
+        n = len(self._rows)
+        df = np.array([dfs[self._term[t]] if t in self._term else 0 for t in tokens], np.float64)
+        return np.where(df > 0, np.log(1 + (n - df + 0.5) / (df + 0.5)), 0.0)
 
     def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray:
         """The share of the query's IDF mass each clause contains (each distinct term once): 1.0 when every

@@ -600,6 +600,10 @@ class MilvusLexicalScores:
 
 class MilvusLexicalIndex:
     kind = "milvus"
+    # each query is a server round trip that returns a top-k, not every clause's score: scoring a
+    # concept's forms one by one (search.retrieval.ConceptScores) would cost a call per form and see
+    # only each form's own top-k, so the searcher sums the forms here, as BM25 itself does
+    per_term_queries = False
 
     def __init__(self, coll: MilvusCollection, directory: Path | None = None) -> None:
         self.coll = coll
@@ -624,12 +628,22 @@ class MilvusLexicalIndex:
         """The terms as one analyzed text; a term's weight becomes how often it is repeated (BM25 counts
         repeated query terms), in quarters: an expansion of weight 0.5 is sent twice, a word asked once four times."""
         words: list[str] = []
+        weights = weights or {}
         for tok, n in Counter(tokens).items():
-            words += [tok] * (n * QUERY_REPEAT)
-        for tok, w in (weights or {}).items():
+            # a weight applies to the question's own words too (a capped colloquial word: 民营医院 at 0.23)
+            words += [tok] * max(1, round(n * weights.get(tok, 1.0) * QUERY_REPEAT))
+        for tok, w in weights.items():
             if tok not in tokens:
                 words += [tok] * max(1, round(w * QUERY_REPEAT)) if w > 0 else []
         return MilvusLexicalScores(self.coll, " ".join(words), where)
+
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """As ``BM25Index.idf``, from the document frequencies written at build time."""
+        df = self.coll.df(self._dir) if self._dir else (self.coll._df or {})
+        n = self.coll.count
+        return np.array(
+            [math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) if df.get(t, 0) > 0 else 0.0 for t in tokens]
+        )
 
     def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray:
         """As ``BM25Index.coverage``: the share of the query's IDF mass each clause contains, from the

@@ -143,3 +143,10 @@ class LexicalIndex(Protocol):
     def save(self, directory: Path) -> None: ...
 
     def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray: ...
+
+    # whether a query per term is cheap and exact (search.retrieval.ConceptScores relies on it)
+    per_term_queries: bool
+
+    def idf(self, tokens: Sequence[str]) -> np.ndarray:
+        """Each token's IDF over the live clauses, 0 for one no clause contains."""
+        ...

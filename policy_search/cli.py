@@ -168,6 +168,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         q=args.query,
         top_k=args.top_k,
         group_by="jurisdiction" if args.group else None,
+        rerank=args.rerank,
+        rerank_depth=args.rerank_depth,
         **_filters(args, searcher),
     )
     resp = searcher.search(req)
@@ -355,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "search":
             p.add_argument("--top-k", type=int, default=10)
             p.add_argument("--group", action="store_true", help="group by jurisdiction")
+            p.add_argument(
+                "--rerank",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help="re-order the best clauses with the cross-encoder (default: the setting)",
+            )
+            p.add_argument("--rerank-depth", type=int, help="clauses the reranker reads (default 20)")
         else:
             p.add_argument("--per-jurisdiction", type=int, default=3)
         p.add_argument(

@@ -19,6 +19,7 @@ from policy_search.settings import Settings
 from search.hybrid import HybridSearcher, RankingOptions
 from search.live import LiveSearcher
 from search.query_encoder import QueryEncoder
+from search.reranker import LazyReranker
 
 if TYPE_CHECKING:
     from index.milvus_backend import MilvusConfig
@@ -39,6 +40,10 @@ def ranking_from(settings: Settings) -> RankingOptions:
         candidate_depth=settings.candidate_depth,
         expansion_scale=settings.expansion_scale,
         max_query_chars=settings.max_query_chars,
+        variant_idf_cap=settings.variant_idf_cap,
+        concept_max=settings.concept_max,
+        rerank=settings.rerank,
+        rerank_depth=settings.rerank_depth,
     )
 
 
@@ -117,9 +122,10 @@ def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearc
     encoder = encoder_from(settings, embedder)  # one queue and cache across generations
     index_dir = settings.resolved_index_dir()
     milvus = milvus_from(settings)  # one client for every generation the service opens
+    reranker = LazyReranker()  # loaded once, on the first reranked query, kept across generations
 
     def open_generation(gen_dir: Path) -> HybridSearcher:
-        return HybridSearcher.open(
+        searcher = HybridSearcher.open(
             index_dir,
             embedder,
             ranking_from(settings),
@@ -127,7 +133,10 @@ def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearc
             generation_dir=gen_dir,
             encoder=encoder,
             milvus=milvus,
+            reranker=reranker,
         )
+        searcher.views.citations.start()  # related provisions, built beside serving
+        return searcher
 
     return LiveSearcher(index_dir, open_generation, settings.reload_poll_seconds).start()
 

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     passage_template: Template = Field(default="auto", description="what is embedded")
     lexical_template: Template = Field(default="contextual", description="what BM25 indexes")
     fusion: Fusion = "weighted"
-    dense_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    dense_weight: float = Field(default=0.6, ge=0.0, le=1.0)
     law_dense_weight: float = Field(
         default=0.8,
         ge=0.0,
@@ -71,6 +71,19 @@ class Settings(BaseSettings):
     expansion_scale: float = Field(
         default=1.0, ge=0.0, le=10.0, description="multiplies each lexicon's weight"
     )
+    variant_idf_cap: bool = Field(
+        default=True,
+        description="a word the synonym lexicon rewrites (民营医院 → 社会办医) scores no more than its "
+        "official wording would",
+    )
+    concept_max: bool = Field(
+        default=True,
+        description="a rewritten word and its official forms count once, at their best (not summed)",
+    )
+    rerank: bool = Field(
+        default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"
+    )
+    rerank_depth: int = Field(default=20, ge=1, le=200, description="clauses the reranker reads per query")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_query_chars: int = Field(default=500, ge=1, le=100_000)

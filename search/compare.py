@@ -84,6 +84,8 @@ class Comparer:
             CANDIDATES_PER_JURISDICTION,
             [self.filters[j] for j in jurs],
             p.where,
+            p.law_weights,
+            p.concepts,
         )
         if not cands.ids:
             return done(jurisdictions=[], without=[], groups=[], figures=[], notices=p.notices)

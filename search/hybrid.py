@@ -17,6 +17,7 @@ from index.backends import OpenedGeneration, open_generation
 from index.embedder import Embedder
 from index.generations import IndexLayout
 from index.manifest import IndexError_
+from index.passages import passage_text
 from index.protocols import DocFilter, FieldCondition
 from index.tokenizer import ChineseTokenizer
 from policy_search.settings import default_of
@@ -43,6 +44,7 @@ from search.models import (
 )
 from search.query_encoder import QueryEncoder
 from search.relevance import RelevanceModel
+from search.reranker import LazyReranker
 from search.retrieval import Candidates, Retriever
 from search.views import Views
 
@@ -63,6 +65,8 @@ class Prepared:
     empty: str | None = None
     tokens: list[str] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)
+    law_weights: dict[str, float] = field(default_factory=dict)  # terms for law clauses only
+    concepts: list[list[str]] = field(default_factory=list)  # tokens that count once, at their best
     expansions: list[str] = field(default_factory=list)
     qvec: np.ndarray | None = None
     law_qvec: np.ndarray | None = None
@@ -102,6 +106,10 @@ class RankingOptions:
     expansion_scale: float = _default("expansion_scale")
     max_query_chars: int = _default("max_query_chars")
     query_adapter: bool = _default("query_adapter")
+    variant_idf_cap: bool = _default("variant_idf_cap")
+    concept_max: bool = _default("concept_max")
+    rerank: bool = _default("rerank")
+    rerank_depth: int = _default("rerank_depth")
 
 
 class HybridSearcher:
@@ -114,8 +122,10 @@ class HybridSearcher:
         options: RankingOptions | None = None,
         adapter: QueryAdapter | None = None,
         encoder: QueryEncoder | None = None,
+        reranker: LazyReranker | None = None,
     ) -> None:
         self.generation = generation
+        self.reranker = reranker or LazyReranker()  # loaded on the first request that reranks
         self.manifest = generation.manifest
         self.store = generation.store
         self.embedder = embedder
@@ -142,6 +152,7 @@ class HybridSearcher:
                 [FieldCondition("law_level", "in", ("",))],
             )
         self._law_docs = law_docs
+        self._has_laws, self._all_laws = any(law_docs), all(law_docs)
         self.relevance = RelevanceModel.bundled()
         self._comparer: Comparer | None = None
         self.resolver = JurisdictionResolver([m.get("jurisdiction") or "未知" for m in self.store.doc_meta])
@@ -158,6 +169,7 @@ class HybridSearcher:
         generation_dir: Path | None = None,
         encoder: QueryEncoder | None = None,
         milvus: MilvusConfig | None = None,
+        reranker: LazyReranker | None = None,
     ) -> HybridSearcher:
         """Open the current generation of ``index_dir`` (or ``generation_dir``), checked unless ``verify``
         is false."""
@@ -175,7 +187,9 @@ class HybridSearcher:
             generation.close()
             raise
         adapter = QueryAdapter.for_embedder(embedder.fingerprint)
-        return cls(generation, embedder, tokenizer, QueryExpander.bundled(), options, adapter, encoder)
+        return cls(
+            generation, embedder, tokenizer, QueryExpander.bundled(), options, adapter, encoder, reranker
+        )
 
     def variant(self, **changes: Any) -> HybridSearcher:
         """The same opened generation with other ranking parts (evaluation sweeps, experiments):
@@ -187,7 +201,9 @@ class HybridSearcher:
             "adapter": self.adapter,
         }
         parts.update(changes)
-        return HybridSearcher(self.generation, tokenizer=self.tokenizer, encoder=self.encoder, **parts)
+        return HybridSearcher(
+            self.generation, tokenizer=self.tokenizer, encoder=self.encoder, reranker=self.reranker, **parts
+        )
 
     def close(self) -> None:
         self.generation.close()
@@ -240,16 +256,58 @@ class HybridSearcher:
         prepared.where = doc_filter(filters, self.store.doc_ids, self.store.doc_meta)
         prepared.tokens = self.tokenizer.tokenize(q)
         expansion = self.expander.expand(q)
-        prepared.expansions = list(expansion.terms)
         for term in expansion.terms:
+            law_only = term in expansion.law_only
+            if law_only and not self._has_laws:
+                continue  # a law-vocabulary term, and no law in this index to score
+            if law_only and not self._all_laws:
+                target = prepared.law_weights
+            else:
+                target = prepared.weights
             for t in self.tokenizer.tokenize(term):
-                if t not in prepared.tokens and t not in prepared.weights:
-                    prepared.weights[t] = expansion.weights[term] * opts.expansion_scale
+                if t not in prepared.tokens and t not in prepared.weights and t not in prepared.law_weights:
+                    target[t] = expansion.weights[term] * opts.expansion_scale
+        prepared.expansions = [t for t in expansion.terms if self._has_laws or t not in expansion.law_only]
+        if opts.variant_idf_cap and expansion.rewrites:
+            self._cap_variants(prepared, expansion.rewrites)
+        if opts.concept_max and expansion.rewrites and self.generation.lexical.per_term_queries:
+            prepared.concepts = self._concepts(prepared, expansion.rewrites)
         if prepared.method != "lexical":
             prepared.qvec = self._embed_query(q)
             if self.adapter is not None:
                 prepared.law_qvec = self.adapter.apply(prepared.qvec)
         return prepared
+
+    def _cap_variants(self, p: Prepared, rewrites: dict[str, list[str]]) -> None:
+        """A word the synonym lexicon rewrites scores at most what its official wording would.
+
+        民营医院 occurs in one clause of the built-in corpus (辽宁 (十八) 住院医师规培), so its IDF is the
+        highest of any query word and that clause outranked every clause on 社会办医 + 医保; capped at the IDF
+        of 社会办医, the literal match counts as one more mention of the topic, not as the topic.
+        """
+        for trigger, terms in rewrites.items():
+            canon = [t for term in terms for t in self.tokenizer.tokenize(term)]
+            words = [t for t in self.tokenizer.tokenize(trigger) if t in p.tokens and t not in canon]
+            if not canon or not words:
+                continue
+            idf = self.generation.lexical.idf(words + canon)
+            ceiling = float(idf[len(words) :].max())
+            for t, i in zip(words, idf[: len(words)]):
+                if i > ceiling > 0:
+                    p.weights[t] = min(p.weights.get(t, 1.0), ceiling / float(i))
+
+    def _concepts(self, p: Prepared, rewrites: dict[str, list[str]]) -> list[list[str]]:
+        """Each rewritten word with its official forms, as token groups; a token joins one group only."""
+        seen: set[str] = set()
+        out = []
+        for trigger, terms in rewrites.items():
+            forms = [t for t in self.tokenizer.tokenize(trigger) if t in p.tokens]
+            forms += [t for term in terms for t in self.tokenizer.tokenize(term) if t in p.weights]
+            group = [t for t in dict.fromkeys(forms) if t not in seen]
+            seen.update(group)
+            if len(group) > 1:
+                out.append(group)
+        return out
 
     def score(self, p: Prepared, cands: Candidates) -> Scored:
         """Fused scores (ranking) and relevance (the floor) of every candidate."""
@@ -282,7 +340,14 @@ class HybridSearcher:
         if request.group_by:
             depth = max(depth, 400)
         cands = self.retriever.retrieve(
-            p.tokens + list(p.weights), p.weights, p.qvec, p.law_qvec, depth, p.where
+            p.tokens + list(p.weights),
+            p.weights,
+            p.qvec,
+            p.law_qvec,
+            depth,
+            p.where,
+            p.law_weights,
+            p.concepts,
         )
         if not cands.ids:
             return SearchResponse(
@@ -296,7 +361,13 @@ class HybridSearcher:
         sc = self.score(p, cands)
         order = np.argsort(-sc.fused, kind="stable")
         want = request.top_k if not request.group_by else len(order)
-        picked = dedupe([cands.ids[i] for i in order], self.store.clauses, want)
+        rerank = self.options.rerank if request.rerank is None else request.rerank
+        rdepth = request.rerank_depth or self.options.rerank_depth
+        picked = dedupe([cands.ids[i] for i in order], self.store.clauses, max(want, rdepth if rerank else 0))
+        reranked: dict[int, tuple[float, int]] = {}
+        if rerank:
+            picked, reranked = self._rerank(p.q, picked, order, rdepth)
+        picked = picked[:want]
         terms = p.marked_terms
         lex_rank = ranks(cands.lexical)
         dense_rank = ranks(cands.dense) if p.qvec is not None else None
@@ -304,6 +375,9 @@ class HybridSearcher:
             self._hit(int(order[pos]), c, cands, sc, p.method, terms, p.expansions, lex_rank, dense_rank)
             for pos, c in picked
         ]
+        for h, (pos, _) in zip(hits, picked):
+            if pos in reranked:
+                h.explanation.rerank_score, h.explanation.first_stage_rank = reranked[pos]
         strong = {cands.ids[i].split("~")[0] for i in np.flatnonzero(sc.relevance >= sc.floor)}
         notices = list(p.notices)
         if not strong:
@@ -326,6 +400,26 @@ class HybridSearcher:
             notices=notices,
         )
 
+    def _rerank(
+        self, q: str, picked: list[tuple[int, Clause]], order: np.ndarray, depth: int
+    ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
+        """The first ``depth`` hits re-ordered by the cross-encoder (question and clause read together);
+        the rest keep their place after them."""
+        if not self.reranker.available:
+            raise QueryError("rerank=true, but this installation has no reranker (search/data/reranker.npz)")
+        head, tail = picked[:depth], picked[depth:]
+        law = self._law_docs
+        passages = [
+            passage_text(
+                self.views.info_of_clause(c.id).title, c, "auto", law=law[self.store.clause_doc[c.id]]
+            )
+            for _, c in head
+        ]
+        scores = self.reranker.get().scores(q, passages)
+        new = np.argsort(-scores, kind="stable")
+        info = {head[i][0]: (round(float(scores[i]), 4), i + 1) for i in range(len(head))}
+        return [head[i] for i in new] + tail, info
+
     def _hit(
         self,
         i: int,
@@ -340,7 +434,10 @@ class HybridSearcher:
     ) -> SearchHit:
         marks = highlight(c.text, terms)
         score = float(sc.fused[i])
+        cites, cited_by = self.views.related(c.id, wait=False)
         return SearchHit(
+            cites=cites,
+            cited_by=cited_by,
             clause_id=c.id,
             text=c.text,
             heading_path=c.heading_path,

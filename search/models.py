@@ -141,6 +141,10 @@ class Question(Filters):
 
 class SearchRequest(Question):
     top_k: Count = Field(default=10, ge=1, le=MAX_TOP_K)
+    rerank: bool | None = Field(
+        default=None, description="re-order the first stage's best clauses with the cross-encoder"
+    )
+    rerank_depth: int | None = Field(default=None, ge=1, le=200, description="how many clauses it reads")
     group_by: Literal["jurisdiction"] | None = None
     per_group: Count = Field(default=3, ge=1, le=20)
 
@@ -181,6 +185,17 @@ class Explanation(BaseModel):
     lexical_share: float = 0.0  # BM25 over the best BM25 of the pool
     dense_gap: float = 0.0  # cosine minus the best cosine of the pool
     coverage: float = 0.0  # share of the question's IDF mass this clause contains
+    rerank_score: float | None = None  # the cross-encoder's score, when the hit was reranked
+    first_stage_rank: int | None = None  # its place before reranking (1-based)
+
+
+class RelatedLink(BaseModel):
+    """A related provision: a clause the hit cites or that cites it (search.citations)."""
+
+    clause_id: str | None = Field(description="None when the reference names a whole document (文号)")
+    doc_id: str
+    title: str | None = None
+    label: str = Field(description="the reference as written: 《中华人民共和国专利法》第五十八条")
 
 
 class SearchHit(BaseModel):
@@ -199,6 +214,8 @@ class SearchHit(BaseModel):
     highlights: list[Highlight]
     explanation: Explanation
     document: DocumentInfo
+    cites: list[RelatedLink] = Field(default_factory=list, description="provisions this clause cites")
+    cited_by: list[RelatedLink] = Field(default_factory=list, description="clauses that cite this one")
 
 
 class Group(BaseModel):
@@ -239,6 +256,8 @@ class ClauseOut(BaseModel):
     part_count: int
     responsible_units: list[str] = Field(default_factory=list)
     lead_unit: str | None = None
+    cites: list[RelatedLink] = Field(default_factory=list, description="provisions this clause cites")
+    cited_by: list[RelatedLink] = Field(default_factory=list, description="clauses that cite this one")
 
 
 class DocumentView(BaseModel):

@@ -23,6 +23,71 @@ class Candidates:
     adapted: np.ndarray  # True where the adapted query vector scored the candidate
 
 
+class SplitScores:
+    """Lexical scores where law clauses and policy clauses were scored by different queries: the STARD term
+    model (过错, 配偶 …) reads questions the way statutes are written, so its terms score law clauses only
+    and a policy question keeps its own words (用地 does not pull in 过错)."""
+
+    def __init__(self, policy: LexicalScores, law: LexicalScores, is_law: Callable[[str], bool]) -> None:
+        self.policy, self.law, self.is_law = policy, law, is_law
+
+    def top(self, k: int) -> tuple[list[str], np.ndarray]:
+        pairs = [
+            (s, c)
+            for part, want_law in ((self.policy, False), (self.law, True))
+            for c, s in zip(*part.top(k))
+            if self.is_law(c) == want_law
+        ]
+        pairs.sort(key=lambda x: -x[0])
+        return [c for _, c in pairs[:k]], np.asarray([s for s, _ in pairs[:k]], np.float32)
+
+    def scores_for(self, ids: Sequence[str]) -> np.ndarray:
+        law = np.fromiter((self.is_law(c) for c in ids), dtype=bool, count=len(ids))
+        return np.where(law, self.law.scores_for(ids), self.policy.scores_for(ids)).astype(np.float32)
+
+    def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
+        out = []
+        for pol, law in zip(self.policy.top_groups(k, groups), self.law.top_groups(k, groups)):
+            ids = [c for c in pol if not self.is_law(c)] + [c for c in law if self.is_law(c)]
+            scores = self.scores_for(ids)
+            out.append([ids[i] for i in np.argsort(-scores, kind="stable")[:k]])
+        return out
+
+
+class ConceptScores:
+    """Lexical scores where each rewritten concept counts once: a clause scores the best of a concept's
+    forms (民营医院, 民营, 社会办医, 社会办医疗机构 …), not their sum, as Lucene's SynonymQuery does; the
+    other words add up as usual. Without it a clause that names the concept three ways outranks one
+    that names it once and also says 用地."""
+
+    def __init__(self, plain: LexicalScores, concepts: list[list[LexicalScores]]) -> None:
+        self.plain, self.concepts = plain, concepts
+
+    def _parts(self) -> list[LexicalScores]:
+        return [self.plain, *(p for c in self.concepts for p in c)]
+
+    def scores_for(self, ids: Sequence[str]) -> np.ndarray:
+        out = self.plain.scores_for(ids).astype(np.float32)
+        for forms in self.concepts:
+            out += np.max(np.vstack([f.scores_for(ids) for f in forms]), axis=0)
+        return out
+
+    def top(self, k: int) -> tuple[list[str], np.ndarray]:
+        ids = list(dict.fromkeys(c for part in self._parts() for c in part.top(k)[0]))
+        scores = self.scores_for(ids)
+        best = np.argsort(-scores, kind="stable")[:k]
+        return [ids[i] for i in best], scores[best]
+
+    def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
+        per = [part.top_groups(k, groups) for part in self._parts()]
+        out = []
+        for g in range(len(groups)):
+            ids = list(dict.fromkeys(c for p in per for c in p[g]))
+            scores = self.scores_for(ids)
+            out.append([ids[i] for i in np.argsort(-scores, kind="stable")[:k]])
+        return out
+
+
 def _and(a: DocFilter | None, b: DocFilter | None) -> DocFilter | None:
     if a is None or b is None:
         return a or b
@@ -47,6 +112,28 @@ class Retriever:
         self.others = others
         self.is_law = is_law
 
+    def lexical_scores(
+        self,
+        tokens: list[str],
+        weights: dict[str, float],
+        where: DocFilter | None,
+        law_weights: dict[str, float] | None = None,
+        concepts: list[list[str]] | None = None,
+    ) -> LexicalScores:
+        """``law_weights``: terms that score law clauses only (see :class:`SplitScores`); ``concepts``:
+        groups of tokens that count once, at their best (see :class:`ConceptScores`)."""
+        if concepts:
+            grouped = {t for c in concepts for t in c}
+            plain = self.lexical_scores([t for t in tokens if t not in grouped], weights, where, law_weights)
+            forms = [[self.lexical.query([t], {t: weights.get(t, 1.0)}, where) for t in c] for c in concepts]
+            return ConceptScores(plain, forms)
+        if not law_weights:
+            return self.lexical.query(tokens, weights, where)
+        law = self.lexical.query(tokens + list(law_weights), {**weights, **law_weights}, where)
+        if self.is_law is None:
+            return law
+        return SplitScores(self.lexical.query(tokens, weights, where), law, self.is_law)
+
     def retrieve_groups(
         self,
         tokens: list[str],
@@ -56,10 +143,12 @@ class Retriever:
         k: int,
         groups: Sequence[DocFilter],
         where: DocFilter | None,
+        law_weights: dict[str, float] | None = None,
+        concepts: list[list[str]] | None = None,
     ) -> Candidates:
         """Candidates from within each group (a jurisdiction's documents): its ``k`` best by BM25 and its ``k``
         nearest, so that one group's weaker wording is never cut off by another's stronger one."""
-        lex = self.lexical.query(tokens, weights, where)
+        lex = self.lexical_scores(tokens, weights, where, law_weights, concepts)
         found: dict[str, None] = {}
         for ids in lex.top_groups(k, groups):
             found.update(dict.fromkeys(ids))
@@ -84,8 +173,10 @@ class Retriever:
         law_qvec: np.ndarray | None,
         depth: int,
         where: DocFilter | None,
+        law_weights: dict[str, float] | None = None,
+        concepts: list[list[str]] | None = None,
     ) -> Candidates:
-        lex = self.lexical.query(tokens, weights, where)
+        lex = self.lexical_scores(tokens, weights, where, law_weights, concepts)
         ids, _ = lex.top(depth)
         found = dict.fromkeys(ids)
         if qvec is not None:

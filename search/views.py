@@ -8,10 +8,11 @@ from typing import Any
 from corpus.models import Clause
 from index.manifest import Manifest
 from index.store import ClauseStore
-from search.models import ClauseOut, ClauseView, DocumentInfo, DocumentView, NotFound
+from search.citations import LazyGraph
+from search.models import ClauseOut, ClauseView, DocumentInfo, DocumentView, NotFound, RelatedLink
 
 
-def clause_out(c: Clause) -> ClauseOut:
+def clause_out(c: Clause, related: tuple[list[RelatedLink], list[RelatedLink]] = ([], [])) -> ClauseOut:
     return ClauseOut(
         clause_id=c.id,
         ordinal=c.ordinal,
@@ -24,6 +25,8 @@ def clause_out(c: Clause) -> ClauseOut:
         part_count=c.part_count,
         responsible_units=c.responsible_units,
         lead_unit=c.lead_unit,
+        cites=related[0],
+        cited_by=related[1],
     )
 
 
@@ -33,6 +36,21 @@ class Views:
         self.manifest = manifest
         self.doc_info = [self._info(i) for i in range(len(store.doc_ids))]
         self._stats: dict[str, Any] | None = None
+        self.citations = LazyGraph(store)
+
+    def related(self, clause_id: str, wait: bool = True) -> tuple[list[RelatedLink], list[RelatedLink]]:
+        """What a clause cites and what cites it, as links with the target document's title. With
+        ``wait`` false (a search), nothing until the graph is built rather than holding the answer."""
+        graph = self.citations.get() if wait else self.citations.ready()
+        if graph is None:
+            return [], []
+        cites, cited_by = graph.related(clause_id)
+        return [self._link(x) for x in cites], [self._link(x) for x in cited_by]
+
+    def _link(self, x: Any) -> RelatedLink:
+        idx = self.store.doc_index(x.doc_id)
+        title = self.doc_info[idx].title if idx is not None else None
+        return RelatedLink(clause_id=x.clause_id, doc_id=x.doc_id, title=title, label=x.label)
 
     def _info(self, doc_idx: int) -> DocumentInfo:
         m = self.store.doc_meta[doc_idx]
@@ -53,7 +71,7 @@ class Views:
             document=self.doc_info[idx],
             metadata=self.store.doc_meta[idx],
             text=self.store.document_text(idx),
-            clauses=[clause_out(c) for c in self.store.document_clauses(idx)],
+            clauses=[clause_out(c, self.related(c.id)) for c in self.store.document_clauses(idx)],
         )
 
     def clause(self, clause_id: str) -> ClauseView:
@@ -62,7 +80,7 @@ class Views:
             raise NotFound(f"no clause with id {clause_id!r}")
         prev, nxt = self.store.neighbour(c, -1), self.store.neighbour(c, +1)
         return ClauseView(
-            clause=clause_out(c),
+            clause=clause_out(c, self.related(c.id)),
             document=self.info_of_clause(c.id),
             previous=clause_out(prev) if prev else None,
             next=clause_out(nxt) if nxt else None,
@@ -87,5 +105,6 @@ class Views:
                 {"jurisdiction": j, "documents": n, "clauses": clauses[j]} for j, n in sorted(docs.items())
             ],
             "doc_types": dict(types),
+            "citations": self.citations.summary(),
             "manifest": {k: v for k, v in self.manifest.__dict__.items() if k != "files"},
         }

@@ -45,6 +45,15 @@ function citation(h) {
   return `《${d.title || d.id}》${head ? "（" + head + "）" : ""}${(h.heading_path || []).length ? " " + h.heading_path.join(" › ") : ""}`;
 }
 
+function relatedHtml(x) {  // related provisions: what the clause cites, and what cites it (links)
+  const link = (r) => `<a href="#" class="rel" data-doc="${esc(r.doc_id)}"${r.clause_id ? ` data-clause="${esc(r.clause_id)}"` : ""}
+    title="${esc(r.title || r.doc_id)}">${esc(r.label)}</a>`;
+  const parts = [];
+  if ((x.cites || []).length) parts.push(`引用：${x.cites.map(link).join("、")}`);
+  if ((x.cited_by || []).length) parts.push(`被引：${x.cited_by.map((r) => link({ ...r, label: (r.title || "") + " " + r.label })).join("、")}`);
+  return parts.length ? `<div class="related">${parts.join(" · ")}</div>` : "";
+}
+
 let lastTerms = [];  // the matched terms of the current results: the document view marks them
 
 function hitHtml(h) {
@@ -57,6 +66,7 @@ function hitHtml(h) {
   return `<article class="hit" data-doc="${esc(d.id)}" data-clause="${esc(h.clause_id)}">
     <div class="top">${region(d)}${crumb(h.heading_path)}</div>
     <div class="text">${marked(h.text, h.highlights)}</div>
+    ${relatedHtml(h)}
     <div class="meta">${meta}${draft}${weak}${part}
       <button type="button" class="cite" data-cite="${esc(citation(h))}" title="复制引用：标题、文号、日期、条款位置">引用</button></div>
     ${e ? `<details class="why"><summary>为何匹配 · 相关度 ${h.relevance.toFixed(2)}</summary>
@@ -218,8 +228,11 @@ async function openDocument(docId, clauseId, push = true) {
   for (const c of d.clauses) {
     const key = c.heading_path.join(" › ");
     const prev = blocks[blocks.length - 1];
-    if (prev && c.part > 1 && prev.key === key) { prev.text += c.text; prev.ids.push(c.clause_id); continue; }
-    blocks.push({ key, path: c.heading_path, text: c.text, ids: [c.clause_id] });
+    if (prev && c.part > 1 && prev.key === key) {
+      prev.text += c.text; prev.ids.push(c.clause_id);
+      prev.cites.push(...(c.cites || [])); prev.cited_by.push(...(c.cited_by || [])); continue;
+    }
+    blocks.push({ key, path: c.heading_path, text: c.text, ids: [c.clause_id], cites: [...(c.cites || [])], cited_by: [...(c.cited_by || [])] });
   }
   const toc = [], body = [];
   let shownPath = [];
@@ -233,7 +246,7 @@ async function openDocument(docId, clauseId, push = true) {
       }
     });
     shownPath = shownPath.slice(0, b.path.length);
-    body.push(`<div class="clause" data-ids="${esc(b.ids.join(" "))}">${markTerms(b.text, lastTerms)}</div>`);
+    body.push(`<div class="clause" data-ids="${esc(b.ids.join(" "))}">${markTerms(b.text, lastTerms)}${relatedHtml(b)}</div>`);
   });
   $("#doc-body").innerHTML = `<h2>${esc(m.title || "")}</h2>
     <div class="meta">${region(m)} · ${[m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : ""]
@@ -302,10 +315,16 @@ $("#results").addEventListener("click", async (ev) => {
     return;
   }
   if (ev.target.closest("summary")) return;
+  const rel = ev.target.closest(".rel");
+  if (rel) { ev.preventDefault(); openDocument(rel.dataset.doc, rel.dataset.clause); return; }
   const hit = ev.target.closest(".hit, .miss");
   if (hit) { ev.preventDefault(); openDocument(hit.dataset.doc, hit.dataset.clause); }
 });
 $("#doc-close").addEventListener("click", () => closeDocument());
+$("#doc-body").addEventListener("click", (ev) => {
+  const rel = ev.target.closest(".rel");
+  if (rel) { ev.preventDefault(); openDocument(rel.dataset.doc, rel.dataset.clause); }
+});
 document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeDocument(); });
 window.addEventListener("popstate", () => {
   const p = new URLSearchParams(location.search);
