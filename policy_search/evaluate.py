@@ -393,7 +393,7 @@ STARD_CONFIGS = [
         Config(
             f"BM25 + lexicon + term model + rerank, depth {d}", fusion="lexical", rerank=True, rerank_depth=d
         )
-        for d in (20, 50, 100)
+        for d in (20, 50)
     ),
     *(Config(f"default + rerank, depth {d}", rerank=True, rerank_depth=d) for d in (20, 50)),
 ]
