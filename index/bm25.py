@@ -26,6 +26,11 @@ VOCAB_FILE = "vocab.json"
 PARAMS_FILE = "bm25.json"
 
 
+def bm25_idf(df: np.ndarray, n: int) -> np.ndarray:
+    """Lucene's IDF, the one formula both lexical backends use: ln(1 + (N − df + 0.5) / (df + 0.5))."""
+    return np.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 class BM25Scores:
     """One query's scores over the live clauses, computed once; read the top or any candidates from it."""
 
@@ -107,7 +112,7 @@ class BM25Index:
             lengths = np.asarray(self._tf.sum(axis=1)).ravel().astype(np.float64)
             avg = lengths.mean() if n else 1.0
             df = np.diff(tf.indptr)
-            idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+            idf = bm25_idf(df, n)
             norm = self.k1 * ((1 - self.b) + self.b * lengths / max(avg, 1e-9))
             col_of = np.repeat(np.arange(tf.shape[1]), df)
             tf.data = idf[col_of] * tf.data / (tf.data + norm[tf.indices])
@@ -145,7 +150,7 @@ class BM25Index:
         dfs = np.diff(self._scores_matrix().indptr)
         n = len(self._rows)
         df = np.array([dfs[self._term[t]] if t in self._term else 0 for t in tokens], np.float64)
-        return np.where(df > 0, np.log(1 + (n - df + 0.5) / (df + 0.5)), 0.0)
+        return np.where(df > 0, bm25_idf(df, n), 0.0)
 
     def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray:
         """The share of the query's IDF mass each clause contains (each distinct term once): 1.0 when every
@@ -157,7 +162,7 @@ class BM25Index:
         cols = [self._term.get(t) for t in terms]
         dfs = np.diff(self._scores_matrix().indptr)
         df = np.array([0 if c is None else dfs[c] for c in cols], np.float64)
-        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        idf = bm25_idf(df, n)
         known = [i for i, c in enumerate(cols) if c is not None]
         if not known:
             return np.zeros(len(ids), np.float32)

@@ -22,7 +22,6 @@ upserted whole; one process per local ``.db`` folder (a service and a reindex sh
 from __future__ import annotations
 
 import json
-import math
 import threading
 import uuid
 from collections import Counter, OrderedDict
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from index.bm25 import bm25_idf
 from index.protocols import DocFilter, FieldCondition
 
 MILVUS_FILE = "milvus.json"
@@ -639,11 +639,11 @@ class MilvusLexicalIndex:
 
     def idf(self, tokens: Sequence[str]) -> np.ndarray:
         """As ``BM25Index.idf``, from the document frequencies written at build time."""
-        df = self.coll.df(self._dir) if self._dir else (self.coll._df or {})
-        n = self.coll.count
-        return np.array(
-            [math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) if df.get(t, 0) > 0 else 0.0 for t in tokens]
-        )
+        df = np.array([self._df().get(t, 0) for t in tokens], np.float64)
+        return np.where(df > 0, bm25_idf(df, self.coll.count), 0.0)
+
+    def _df(self) -> dict[str, int]:
+        return self.coll.df(self._dir) if self._dir else (self.coll._df or {})
 
     def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray:
         """As ``BM25Index.coverage``: the share of the query's IDF mass each clause contains, from the
@@ -651,9 +651,8 @@ class MilvusLexicalIndex:
         terms = list(dict.fromkeys(tokens))
         if not terms or not len(ids):
             return np.zeros(len(ids), np.float32)
-        df = self.coll.df(self._dir) if self._dir else (self.coll._df or {})
-        n = self.coll.count
-        idf = np.array([math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms])
+        df = self._df()
+        idf = bm25_idf(np.array([df.get(t, 0) for t in terms], np.float64), self.coll.count)
         known = [i for i, t in enumerate(terms) if df.get(t, 0) > 0]
         if not known:
             return np.zeros(len(ids), np.float32)

@@ -167,7 +167,7 @@ class CitationGraph:
                         continue  # a clause citing itself (第X条 inside article X) links nowhere new
                     found[1] += 1
                     g.stats.resolved += 1
-                    g._add(c.id, doc_id, Link(tclause, store.doc_ids[tdoc], ref.text), store, tdoc)
+                    g._add(c.id, doc_id, Link(tclause, store.doc_ids[tdoc], ref.text))
         g.stats.edges = sum(len(v) for v in g.cites.values())
         g.stats.clauses_citing = len(g.cites)
         g.stats.clauses_cited = len(g.cited_by)
@@ -195,7 +195,7 @@ class CitationGraph:
         cid = articles[target].get(ref.article)
         return None if cid is None else (target, cid)
 
-    def _add(self, source: str, source_doc: str, link: Link, store: ClauseStore, tdoc: int) -> None:
+    def _add(self, source: str, source_doc: str, link: Link) -> None:
         if any(x.clause_id == link.clause_id and x.doc_id == link.doc_id for x in self.cites[source]):
             return
         self.cites[source].append(link)

@@ -70,7 +70,6 @@ class QueryExpander:
         """``more``: further lexicons (the STARD term model); with ``laws_only`` their terms score law
         clauses only."""
         self._lexicons = [_Lexicon(lexicon, weight)] + [_Lexicon(lex, w) for lex, w in (more or [])]
-        self._laws_only = laws_only
         for lex in self._lexicons[1:]:
             lex.laws_only = laws_only
         self._english = english

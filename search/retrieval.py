@@ -23,6 +23,12 @@ class Candidates:
     adapted: np.ndarray  # True where the adapted query vector scored the candidate
 
 
+def _best(ids: list[str], scores_for: Callable[[Sequence[str]], np.ndarray], k: int) -> list[str]:
+    """Candidates pooled from several queries, re-scored as one and cut to the best ``k``."""
+    scores = scores_for(ids)
+    return [ids[i] for i in np.argsort(-scores, kind="stable")[:k]]
+
+
 class SplitScores:
     """Lexical scores where law clauses and policy clauses were scored by different queries: the STARD term
     model (过错, 配偶 …) reads questions the way statutes are written, so its terms score law clauses only
@@ -49,8 +55,7 @@ class SplitScores:
         out = []
         for pol, law in zip(self.policy.top_groups(k, groups), self.law.top_groups(k, groups)):
             ids = [c for c in pol if not self.is_law(c)] + [c for c in law if self.is_law(c)]
-            scores = self.scores_for(ids)
-            out.append([ids[i] for i in np.argsort(-scores, kind="stable")[:k]])
+            out.append(_best(ids, self.scores_for, k))
         return out
 
 
@@ -82,9 +87,7 @@ class ConceptScores:
         per = [part.top_groups(k, groups) for part in self._parts()]
         out = []
         for g in range(len(groups)):
-            ids = list(dict.fromkeys(c for p in per for c in p[g]))
-            scores = self.scores_for(ids)
-            out.append([ids[i] for i in np.argsort(-scores, kind="stable")[:k]])
+            out.append(_best(list(dict.fromkeys(c for p in per for c in p[g])), self.scores_for, k))
         return out
 
 
