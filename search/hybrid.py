@@ -44,7 +44,7 @@ from search.models import (
 )
 from search.query_encoder import QueryEncoder
 from search.relevance import RelevanceModel
-from search.reranker import LazyReranker
+from search.reranker import LazyReranker, mixed_order
 from search.retrieval import Candidates, Retriever
 from search.views import Views
 
@@ -110,6 +110,8 @@ class RankingOptions:
     concept_max: bool = _default("concept_max")
     rerank: bool = _default("rerank")
     rerank_depth: int = _default("rerank_depth")
+    rerank_weight: float = _default("rerank_weight")
+    rerank_laws_only: bool = _default("rerank_laws_only")
 
 
 class HybridSearcher:
@@ -403,22 +405,33 @@ class HybridSearcher:
     def _rerank(
         self, q: str, picked: list[tuple[int, Clause]], order: np.ndarray, depth: int
     ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
-        """The first ``depth`` hits re-ordered by the cross-encoder (question and clause read together);
-        the rest keep their place after them."""
+        """The first ``depth`` hits re-ordered by the cross-encoder (question and clause read together),
+        its ranks averaged with the first stage's by ``rerank_weight``; the rest keep their place after them.
+        With ``rerank_laws_only`` (the default) only law clauses are read and moved, among the places law
+        clauses hold: the model learned from statutes, and on policy clauses it ranks worse than the first
+        stage (BENCHMARKS.md)."""
         if not self.reranker.available:
             raise QueryError("rerank=true, but this installation has no reranker (search/data/reranker.npz)")
         head, tail = picked[:depth], picked[depth:]
         law = self._law_docs
+        slots = [k for k, (_, c) in enumerate(head) if law[self.store.clause_doc[c.id]]]
+        if not self.options.rerank_laws_only:
+            slots = list(range(len(head)))
+        if not slots:
+            return picked, {}
         passages = [
             passage_text(
                 self.views.info_of_clause(c.id).title, c, "auto", law=law[self.store.clause_doc[c.id]]
             )
-            for _, c in head
+            for _, c in (head[k] for k in slots)
         ]
         scores = self.reranker.get().scores(q, passages)
-        new = np.argsort(-scores, kind="stable")
-        info = {head[i][0]: (round(float(scores[i]), 4), i + 1) for i in range(len(head))}
-        return [head[i] for i in new] + tail, info
+        new = mixed_order(scores, self.options.rerank_weight)
+        info = {head[k][0]: (round(float(scores[i]), 4), k + 1) for i, k in enumerate(slots)}
+        out = list(head)
+        for slot, i in zip(slots, new):
+            out[slot] = head[slots[i]]
+        return out + tail, info
 
     def _hit(
         self,

@@ -150,6 +150,17 @@ class CrossEncoder:
         return out
 
 
+def mixed_order(scores: np.ndarray, weight: float, first_ranks: np.ndarray | None = None) -> np.ndarray:
+    """Candidates' indices, best first, by ``weight × reranker rank + (1 − weight) × first-stage rank``
+    (ties go to the first stage). ``first_ranks`` defaults to the given order (1, 2, …). A rank average,
+    not a score sum: the two stages' scores are on unrelated scales."""
+    n = len(scores)
+    first = np.arange(1, n + 1) if first_ranks is None else np.asarray(first_ranks)
+    mine = np.empty(n)
+    mine[np.argsort(-np.asarray(scores), kind="stable")] = np.arange(1, n + 1)
+    return np.lexsort((first, weight * mine + (1 - weight) * first))
+
+
 class LazyReranker:
     """Loaded on the first request that asks for reranking (~1 s, ~90 MB), then kept."""
 

