@@ -639,7 +639,8 @@ class MilvusLexicalIndex:
 
     def idf(self, tokens: Sequence[str]) -> np.ndarray:
         """As ``BM25Index.idf``, from the document frequencies written at build time."""
-        df = np.array([self._df().get(t, 0) for t in tokens], np.float64)
+        known = self._df()
+        df = np.array([known.get(t, 0) for t in tokens], np.float64)
         return np.where(df > 0, bm25_idf(df, self.coll.count), 0.0)
 
     def _df(self) -> dict[str, int]:

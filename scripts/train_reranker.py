@@ -25,11 +25,11 @@ import numpy as np
 import torch
 
 from index.tokenizer import ChineseTokenizer
-from policy_search.evaluate import SHARED, NullEmbedder, stard_split
+from policy_search.evaluate import SHARED, NullEmbedder
 from search.hybrid import HybridSearcher
 from search.reranker import DELTA
 from training.cross_encoder import CrossEncoderTorch
-from training.rerank_groups import groups_for, with_random_negatives
+from training.rerank_groups import groups_for, train_and_held_out, with_random_negatives
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)
     items = [json.loads(x) for x in open(args.stard, encoding="utf-8") if x.strip()]
-    train = [q for q in items if stard_split(int(q["query_id"])) == "train"]
-    held = [q for q in train if int(q["query_id"]) % 5 == 1]
-    fit = [q for q in train if int(q["query_id"]) % 5 != 1]
+    fit, held = train_and_held_out(items)
     if args.limit:
         fit = fit[: args.limit]
     searcher = HybridSearcher.open(args.index, NullEmbedder(), tokenizer=ChineseTokenizer())

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from index.tokenizer import ChineseTokenizer
-from policy_search.evaluate import SHARED, NullEmbedder, stard_split
+from policy_search.evaluate import SHARED, NullEmbedder
 from search.hybrid import HybridSearcher
 from search.reranker import DELTA, CrossEncoder, mixed_order
-from training.rerank_groups import first_stage_ranks, groups_for
+from training.rerank_groups import first_stage_ranks, groups_for, train_and_held_out
 
 WEIGHTS = (0.0, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0)
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--depth", type=int, default=30)
     args = ap.parse_args(argv)
     items = [json.loads(x) for x in open(args.stard, encoding="utf-8") if x.strip()]
-    held = [q for q in items if stard_split(int(q["query_id"])) == "train" and int(q["query_id"]) % 5 == 1]
+    _, held = train_and_held_out(items)
     searcher = HybridSearcher.open(args.index, NullEmbedder(), tokenizer=ChineseTokenizer())
     groups = groups_for(held, searcher, args.negatives, args.depth)
     ce = CrossEncoder(args.delta)

@@ -414,9 +414,11 @@ class HybridSearcher:
             raise QueryError("rerank=true, but this installation has no reranker (search/data/reranker.npz)")
         head, tail = picked[:depth], picked[depth:]
         law = self._law_docs
-        slots = [k for k, (_, c) in enumerate(head) if law[self.store.clause_doc[c.id]]]
-        if not self.options.rerank_laws_only:
-            slots = list(range(len(head)))
+        slots = [
+            k
+            for k, (_, c) in enumerate(head)
+            if not self.options.rerank_laws_only or law[self.store.clause_doc[c.id]]
+        ]
         if not slots:
             return picked, {}
         passages = [

@@ -7,10 +7,19 @@ import random
 
 from corpus.models import Clause
 from index.passages import passage_text
-from policy_search.evaluate import stard_judge
+from policy_search.evaluate import stard_judge, stard_split
 from search.models import SearchRequest
 
 Group = tuple[str, list[str], int]  # question, [positive, negatives…], the positive's first-stage rank
+
+
+def train_and_held_out(items: list[dict]) -> tuple[list[dict], list[dict]]:
+    """STARD's train split (dev, ids divisible by 5, is never read) cut into the questions the reranker
+    learns from and those it is judged on (ids ≡ 1 mod 5: epoch choice, ``rerank_weight``)."""
+    train = [q for q in items if stard_split(int(q["query_id"])) == "train"]
+    return [q for q in train if int(q["query_id"]) % 5 != 1], [
+        q for q in train if int(q["query_id"]) % 5 == 1
+    ]
 
 
 def hit_passage(h) -> str:
@@ -39,9 +48,9 @@ def groups_for(items, searcher, negatives: int, depth: int) -> list[Group]:
 
 
 def with_random_negatives(groups, k: int, rng: random.Random) -> list[Group]:
-    """Add ``k`` passages from other questions' lists to each group. Hard negatives alone share the
-    question's words, so a model trained only on them learns "shared words = wrong" and scores an
-    unrelated article (土地管理法 for a question on 诉讼时效) above the answer."""
+    """Add ``k`` passages from other questions' lists to each group: a model trained on hard negatives
+    alone never sees an off-topic passage, and scored an unrelated article (土地管理法 for a question on
+    诉讼时效) above the answer."""
     if k <= 0:
         return groups
     out = []
