@@ -28,9 +28,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.limits import RateLimit, RequestLimits
+from config.settings import Settings
 from index.manifest import IndexError_
 from index.store import StoreError
-from policy_search.settings import Settings
 from search.base import Searcher
 from search.compare_models import CompareRequest, CompareResponse
 from search.models import (

@@ -14,12 +14,12 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from config.settings import default_of
 from corpus.headings import Heading, attachment_label, parse_heading
 from corpus.metadata import _DOC_NUMBER, _STANDALONE_DATE, is_title_like
 from corpus.models import Clause, DocumentMetadata
 from corpus.places import clause_places
 from corpus.responsible import parse_responsibility
-from policy_search.settings import default_of
 
 _CLOSING_CUE = re.compile(
     r"^(各地各部门|各地区、?各部门|各地、各有关部门|各(县|市|区|盟市|旗县)[^，。]{0,12}(要|应)|"

@@ -22,9 +22,9 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from config.settings import default_of
 from corpus.encoding import UndecodableError, decode_bytes
 from corpus.models import RawDocument, SkippedFile
-from policy_search.settings import default_of
 
 TEXT_SUFFIXES = {".txt", ".md", ".text"}
 # metadata fields a record may give, each text or null ("title": ["a"] is refused with the field's name)

@@ -33,16 +33,23 @@ class DocumentMetadata:
     written_date: str | None = None  # 成文日期
     published_date: str | None = None  # 发布 / 印发
     effective_date: str | None = None  # 施行
-    jurisdiction: str | None = None  # "全国" | "吉林省" | "吉林省/吉林市"
+    jurisdiction: str | None = None  # "全国" | "吉林省" | "吉林省/吉林市" | "浙江省/杭州市/淳安县"
     province: str | None = None
     city: str | None = None
-    level: str | None = None  # 国家 / 省级 / 地市级
+    county: str | None = None  # 县 / 区 / 县级市 / 旗 (issue 21)
+    level: str | None = None  # 国家 / 省级 / 地市级 / 县级
     jurisdiction_inferred: bool = False
     doc_type: str | None = None  # 实施意见, 实施方案, 工作方案, 通知, 条例, 办法 …
     issued_with: str | None = None  # 通知 when the document is issued by a cover notice (印发…的通知)
     status: str = "final"  # "final" | "draft" (征求意见稿)
     law_level: str | None = None  # LawRefBook: 法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规
     citations: list[str] = field(default_factory=list)  # document numbers this document cites
+    index_number: str | None = None  # 索引号 (政府信息公开 info table)
+    subject: str | None = None  # 主题分类 (info table)
+    validity: str | None = None  # 有效性 / 时效性 (info table): 有效 / 失效 / 废止 …
+    addressee: str | None = None  # 主送: "各乡镇人民政府、街道办事处，县政府各部门"
+    attachments: list[str] = field(default_factory=list)  # 附件 titles, in order
+    reader: str | None = None  # which reader read the file: text / pdf / docx / doc / html / jsonl
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

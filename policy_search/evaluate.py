@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from config.settings import Settings, default_of
 from corpus.chunker import ChunkOptions
 from corpus.models import Clause, Document
 from corpus.pipeline import CorpusPipeline, builtin_corpus_dir
@@ -27,7 +28,6 @@ from index.cache import EmbeddingCache
 from index.embedder import Embedder, make_embedder
 from index.generations import IndexLayout
 from index.tokenizer import ChineseTokenizer
-from policy_search.settings import Settings, default_of
 from search.evaluation import Judgment, NgramJudge, mean_metrics, score_ranking
 from search.expansion import QueryExpander
 from search.hybrid import HybridSearcher, RankingOptions

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from config.settings import Settings
 from corpus.chunker import ChunkOptions
 from corpus.loader import load
 from corpus.models import Document, LoadReport, RawDocument, SkippedFile
@@ -15,7 +16,6 @@ from corpus.pipeline import CorpusPipeline, builtin_corpus_dir, process_paths
 from index.builder import BuildOptions, BuildResult, reindex_into
 from index.cache import EmbeddingCache
 from index.embedder import Embedder, make_embedder
-from policy_search.settings import Settings
 from search.hybrid import HybridSearcher, RankingOptions
 from search.live import LiveSearcher
 from search.query_encoder import QueryEncoder

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from config.settings import Settings
 from corpus.chunker import ChunkOptions
 from corpus.models import Document, RawDocument, SkippedFile
 from index.builder import BuildResult, clause_texts, reindex_into, source_hash
@@ -44,7 +45,6 @@ from policy_search.factory import (
     embedder_from,
     load_sources,
 )
-from policy_search.settings import Settings
 
 
 @dataclass

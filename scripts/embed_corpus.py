@@ -11,12 +11,12 @@ import argparse
 import time
 from pathlib import Path
 
+from config.settings import default_of
 from corpus.chunker import ChunkOptions
 from corpus.pipeline import CorpusPipeline
 from index.cache import EmbeddingCache, embed_with_cache
 from index.embedder import make_embedder
 from index.passages import passage_text
-from policy_search.settings import default_of
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from config.settings import default_of
 from corpus.models import Clause
 from index.backends import OpenedGeneration, open_generation
 from index.embedder import Embedder
@@ -20,7 +21,6 @@ from index.manifest import IndexError_
 from index.passages import passage_text
 from index.protocols import DocFilter, FieldCondition
 from index.tokenizer import ChineseTokenizer
-from policy_search.settings import default_of
 from search.adapter import QueryAdapter
 from search.compare import Comparer
 from search.compare_models import CompareRequest, CompareResponse
@@ -97,7 +97,7 @@ def _default(name: str) -> Any:
 
 @dataclass
 class RankingOptions:
-    """Ranking knobs; every default comes from :class:`policy_search.settings.Settings`."""
+    """Ranking knobs; every default comes from :class:`config.settings.Settings`."""
 
     fusion: str = _default("fusion")
     dense_weight: float = _default("dense_weight")

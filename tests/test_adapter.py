@@ -90,8 +90,8 @@ def test_adapter_scores_law_clauses_and_leaves_policy_clauses(tmp_path, tokenize
 
 
 def test_settings_reach_the_ranking_options(monkeypatch) -> None:
+    from config.settings import Settings
     from policy_search.factory import ranking_from
-    from policy_search.settings import Settings
 
     monkeypatch.setenv("POLICY_SEARCH_QUERY_ADAPTER", "false")
     monkeypatch.setenv("POLICY_SEARCH_LAW_DENSE_WEIGHT", "0.45")

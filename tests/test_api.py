@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from policy_search.settings import Settings
+from config.settings import Settings
 from search.models import SearchResponse
 
 from .conftest import LOCAL, Borrowed

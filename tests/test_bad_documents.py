@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import Settings
 from corpus.pipeline import builtin_corpus_dir
 from policy_search.factory import reindex
-from policy_search.settings import Settings
 
 from .test_index import HashEmbedder
 

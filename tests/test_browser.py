@@ -39,7 +39,7 @@ def server_url(searcher):
     import uvicorn
 
     from api.app import create_app
-    from policy_search.settings import Settings
+    from config.settings import Settings
 
     from .conftest import Borrowed
 

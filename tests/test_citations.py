@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from config.settings import Settings
 from corpus.models import Clause, Document, DocumentMetadata
 from index.builder import build_index
-from policy_search.settings import Settings
 from search.citations import CitationGraph, article_number, parse_references
 from search.hybrid import HybridSearcher
 from search.models import SearchRequest

@@ -18,7 +18,7 @@ from .conftest import LOCAL, Borrowed
 
 @pytest.fixture(scope="module")
 def client(searcher):
-    from policy_search.settings import Settings
+    from config.settings import Settings
 
     with TestClient(create_app(Settings(), searcher_factory=lambda: Borrowed(searcher)), base_url=LOCAL) as c:
         yield c

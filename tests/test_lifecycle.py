@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from config.settings import Settings
 from corpus.pipeline import builtin_corpus_dir
 from index.generations import IndexLayout
 from index.manifest import IndexError_, Manifest
 from index.store import document_hashes
 from policy_search.factory import reindex
-from policy_search.settings import Settings
 from search.hybrid import HybridSearcher
 from search.live import LiveSearcher
 from search.models import SearchRequest

@@ -19,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from config.settings import Settings
 from corpus.pipeline import builtin_corpus_dir
 from index.builder import BuildOptions, build_index
 from index.generations import FAULT_ENV, IndexLayout
@@ -27,7 +28,6 @@ from index.manifest import IndexError_, Manifest
 from index.milvus_backend import MilvusConfig, filter_expr, referenced_collection
 from index.protocols import DocFilter, FieldCondition
 from policy_search.factory import milvus_from, open_live, reindex
-from policy_search.settings import Settings
 from search.compare_models import CompareRequest
 from search.hybrid import HybridSearcher, RankingOptions
 from search.models import SearchRequest

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from policy_search.settings import Settings
+from config.settings import Settings
 from search.query_encoder import Overloaded, QueryEncoder
 
 from .conftest import LOCAL, Borrowed

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from config.settings import Settings
 from index.backends import open_generation
 from index.generations import IndexLayout
 from policy_search.ray_reindex import ray_reindex
-from policy_search.settings import Settings
 from search.hybrid import HybridSearcher
 from search.models import SearchRequest
 

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from config.settings import Settings
 from index.builder import build_index
-from policy_search.settings import Settings
 from search.hybrid import HybridSearcher, RankingOptions
 from search.models import QueryError, SearchRequest
 from search.reranker import DELTA, CrossEncoder, LazyReranker, mixed_order

