@@ -142,6 +142,18 @@ class Settings(BaseSettings):
         default=8192, ge=256, le=1_000_000, description="longer request targets get 414"
     )
     max_body_bytes: int = Field(default=65536, ge=1024, le=100_000_000, description="larger bodies get 413")
+    reader_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=86_400,
+        description="a PDF, Word or HTML file read longer than this is skipped",
+    )
+    reader_memory_mb: int = Field(
+        default=2048,
+        ge=256,
+        le=1_048_576,
+        description="address space of the worker that reads PDF, Word, HTML",
+    )
 
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"

@@ -1,8 +1,12 @@
 """Load raw documents from files, directories and JSONL(.gz) record files.
 
-Text files are decoded whatever their Chinese encoding (see :mod:`corpus.encoding`); a sidecar
-``NAME.meta.json`` (or ``NAME.txt.meta.json``) beside ``NAME.txt`` overrides extracted fields. A file that
-cannot be read is reported as a :class:`SkippedFile` with the reason, and loading goes on.
+Each file goes to the reader of its format (:mod:`corpus.readers`: text, PDF, Word, web pages), picked by
+its content and its suffix; a sidecar ``NAME.meta.json`` (or ``NAME.pdf.meta.json``) beside ``NAME.pdf``
+overrides extracted fields. Text files are read here; PDF, Word and web pages are read later, in a worker
+bounded in time and memory, and only when the document is new or changed (:func:`corpus.readers.resolve`).
+Every text, a file's or a JSONL record's, passes the garbage check (:mod:`corpus.garbage`); HTML in a
+record's text is read as a web page. A file that cannot be read is reported as a :class:`SkippedFile`
+with the reason (Chinese) and a code, and loading goes on.
 
 Every document gets a *key* from its identity, not its content, so that editing a paragraph keeps its
 clause ids: a JSONL record's ``id``; for a file, its path relative to the corpus root it was given
@@ -23,10 +27,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from config.settings import default_of
-from corpus.encoding import UndecodableError, decode_bytes
-from corpus.models import RawDocument, SkippedFile
+from corpus.garbage import GarbageError, check_text
+from corpus.models import Note, RawDocument, SkippedFile
+from corpus.readers import Limits, ReadError, Registry, checked, default_registry, pending
+from corpus.readers.html import HtmlReader, looks_like_html
 
-TEXT_SUFFIXES = {".txt", ".md", ".text"}
+_SNIFF_BYTES = 8192
 # metadata fields a record may give, each text or null ("title": ["a"] is refused with the field's name)
 TEXT_FIELDS = (
     "title",
@@ -45,16 +51,18 @@ TEXT_FIELDS = (
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BAD_NAME = "文件名不是有效的 UTF-8（file name not valid UTF-8），请重命名"
 
 
 class BadKeyError(ValueError):
     """A document key that cannot serve as an id (empty, not a string or number, control characters)."""
 
 
-def content_hash(text: str, fields: dict, text_format: str) -> str:
-    """Hash of everything the pipeline reads from a raw document: text, given metadata and format."""
+def content_hash(text: str | bytes, fields: dict, text_format: str) -> str:
+    """Hash of everything the pipeline reads from a raw document: text (or, for a file a reader reads
+    later, its bytes), given metadata and format (for those files: the reader's name and version)."""
     h = hashlib.blake2b(digest_size=16)
-    h.update(text.encode("utf-8", "surrogatepass"))
+    h.update(text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass"))
     h.update(
         json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8", "surrogatepass")
     )
@@ -68,16 +76,16 @@ def document_key(value: object) -> str:
     ``"lawrefbook-123"`` and ``123`` are keys; ``{"a": 1}`` is not (it would be stored as its ``str()``).
     """
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BadKeyError(f"id must be a string or a number, not {type(value).__name__}")
+        raise BadKeyError(f"id 须为字符串或数字，不能是 {type(value).__name__}")
     key = str(value).strip()
     if not key:
-        raise BadKeyError("id is empty")
+        raise BadKeyError("id 为空")
     if _CONTROL.search(key):
-        raise BadKeyError(f"id {key!r} contains control characters")
+        raise BadKeyError(f"id {key!r} 含控制字符")
     try:
         key.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise BadKeyError(f"id {key!r} is not valid Unicode") from exc
+        raise BadKeyError(f"id {key!r} 不是有效的 Unicode") from exc
     return key
 
 
@@ -103,14 +111,14 @@ def display_path(path: Path | str) -> str:
 
 def _kind(st: os.stat_result) -> str:
     for test, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "字符设备"),
+        (stat.S_ISBLK, "块设备"),
     ):
         if test(st.st_mode):
-            return name
-    return "not a regular file"
+            return f"不是普通文件（{name}），不读取"
+    return "不是普通文件，不读取"
 
 
 def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
@@ -122,7 +130,11 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
 
     def onerror(exc: OSError) -> None:
         problems.append(
-            SkippedFile(display_path(exc.filename or root), f"cannot read directory: {exc.strerror or exc}")
+            SkippedFile(
+                display_path(exc.filename or root),
+                f"目录无法读取：{exc.strerror or exc}",
+                "unreadable_directory",
+            )
         )
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=True):
@@ -130,7 +142,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
         st = os.stat(here)
         if (st.st_dev, st.st_ino) in seen:
             problems.append(
-                SkippedFile(display_path(here), "symbolic link loop: directory already read, not read again")
+                SkippedFile(display_path(here), "符号链接成环：该目录已读过，不再重复读取", "symlink_loop")
             )
             dirnames[:] = []
             continue
@@ -146,13 +158,17 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
         try:
             st = child.stat()
         except OSError as exc:
-            reason = "broken symbolic link" if child.is_symlink() else f"cannot read: {exc.strerror or exc}"
-            yield SkippedFile(display_path(child), reason)
+            if child.is_symlink():
+                yield SkippedFile(
+                    display_path(child), "符号链接指向的文件不存在（broken symbolic link）", "broken_link"
+                )
+            else:
+                yield SkippedFile(display_path(child), f"无法读取：{exc.strerror or exc}", "unreadable")
             continue
         if not stat.S_ISREG(st.st_mode):
-            yield SkippedFile(display_path(child), f"{_kind(st)}, not a text file")
+            yield SkippedFile(display_path(child), _kind(st), "not_regular_file")
         elif display_path(rel) != rel:
-            yield SkippedFile(display_path(child), "file name is not valid UTF-8; rename the file")
+            yield SkippedFile(display_path(child), _BAD_NAME, "bad_file_name")
         else:
             yield child, rel
 
@@ -165,75 +181,123 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile
             yield from _walk(p)
         elif p.is_file():
             if display_path(p.name) != p.name:
-                yield SkippedFile(display_path(p), "file name is not valid UTF-8; rename the file")
+                yield SkippedFile(display_path(p), _BAD_NAME, "bad_file_name")
             else:
                 yield p, p.name
         elif p.exists():
-            yield SkippedFile(display_path(p), f"{_kind(p.stat())}, not a text file")
+            yield SkippedFile(display_path(p), _kind(p.stat()), "not_regular_file")
         else:
-            yield SkippedFile(display_path(p), "no such file or directory")
+            yield SkippedFile(display_path(p), "文件或目录不存在", "not_found")
 
 
-def load(paths: Iterable[Path], max_file_bytes: int | None = None) -> Iterator[RawDocument | SkippedFile]:
-    """Raw documents and skipped files; text files over ``max_file_bytes`` (POLICY_SEARCH_MAX_FILE_BYTES) are
-    skipped with that reason."""
+def load(
+    paths: Iterable[Path],
+    max_file_bytes: int | None = None,
+    limits: Limits | None = None,
+    registry: Registry | None = None,
+) -> Iterator[RawDocument | SkippedFile]:
+    """Raw documents and skipped files. Files over ``max_file_bytes`` (POLICY_SEARCH_MAX_FILE_BYTES) are
+    skipped with that reason; ``limits`` bound each isolated reader (time, memory) per file."""
     limit = max_file_bytes if max_file_bytes is not None else default_of("max_file_bytes")
+    limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
+    registry = registry or default_registry()
     for item in iter_files(paths):
         if isinstance(item, SkippedFile):
             yield item
         elif _is_record_file(item[0]):
-            yield from load_records(*item)
+            yield from load_records(*item, limits=limits)
         else:
-            yield load_text_file(*item, max_bytes=limit)
+            yield load_file(*item, max_bytes=limit, limits=limits, registry=registry)
 
 
-def load_text_file(
-    path: Path, key: str | None = None, max_bytes: int | None = None
+def _read_sidecar(path: Path) -> dict | SkippedFile:
+    side = _sidecar(path)
+    if side is None:
+        return {}
+    try:
+        extra = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return SkippedFile(str(side), f"元数据附属文件（.meta.json）无效：{exc}", "bad_sidecar")
+    if not isinstance(extra, dict):
+        return SkippedFile(str(side), "元数据附属文件（.meta.json）无效：不是 JSON 对象", "bad_sidecar")
+    return extra
+
+
+def _file_hash(path: Path) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.digest()
+
+
+def load_file(
+    path: Path,
+    key: str | None = None,
+    max_bytes: int | None = None,
+    limits: Limits | None = None,
+    registry: Registry | None = None,
 ) -> RawDocument | SkippedFile:
+    """One file as a raw document: read now (text), or hashed now and read when needed (PDF, Word, HTML)."""
     max_bytes = max_bytes if max_bytes is not None else default_of("max_file_bytes")
+    limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
+    registry = registry or default_registry()
     try:
         if path.stat().st_size > max_bytes:
             return SkippedFile(
-                str(path), f"file larger than {max_bytes} bytes (POLICY_SEARCH_MAX_FILE_BYTES)"
+                str(path), f"文件超过 {max_bytes} 字节（POLICY_SEARCH_MAX_FILE_BYTES）", "too_large"
             )
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+        reader, note = registry.pick(path.name, head)
+        if reader is None:
+            return SkippedFile(str(path), note.reason if note else "不支持的文件格式", "unsupported_format")
+        digest = _file_hash(path) if reader.isolated else b""
+        data = b"" if reader.isolated else path.read_bytes()
     except OSError as exc:
-        return SkippedFile(str(path), f"cannot read: {exc.strerror or exc}")
-    try:
-        text, encoding = decode_bytes(data)
-    except UndecodableError as exc:
-        return SkippedFile(str(path), str(exc))
-    fields: dict = {"encoding": encoding}
-    side = _sidecar(path)
-    if side is not None:
-        try:
-            extra = json.loads(side.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            return SkippedFile(str(side), f"bad metadata sidecar: {exc}")
-        if not isinstance(extra, dict):
-            return SkippedFile(str(side), "bad metadata sidecar: not a JSON object")
-        fields.update(extra)
+        return SkippedFile(str(path), f"无法读取：{exc.strerror or exc}", "unreadable")
+    side = _read_sidecar(path)
+    if isinstance(side, SkippedFile):
+        return side
+    fields = dict(side)
     try:
         doc_id = document_key(fields.pop("id", None) or key or path.name)
     except BadKeyError as exc:
-        return SkippedFile(str(path), f"bad document key: {exc}")
-    fmt = "markdown" if path.suffix.lower() == ".md" else "plain"
-    warnings = [f"read as {encoding}"] if "replaced" in encoding else []
+        return SkippedFile(str(path), f"文档键无效：{exc}", "bad_key")
+    warnings: list[Note | str] = [note] if note else []
+    common = {"id": doc_id, "source": key or path.name, "origin": display_path(path), "reader": reader.name}
+    # source is shown to users: relative to the corpus root, never a server path
+    if reader.isolated:
+        return RawDocument(
+            text="",
+            fields=fields,
+            content_hash=content_hash(digest, fields, f"{reader.name}/{reader.version}"),
+            warnings=warnings,
+            pending=pending(reader, path.name, limits, path=path),
+            **common,
+        )
+    try:
+        result = checked(reader.read(data, path.name))
+    except ReadError as exc:
+        return SkippedFile(str(path), exc.reason, exc.code)
+    fields = {**result.fields, **fields}
     return RawDocument(
-        id=doc_id,
-        text=text,
-        source=key or path.name,  # shown to users: relative to the corpus root, never a server path
-        origin=display_path(path),
+        text=result.text,
         fields=fields,
-        text_format=fmt,
-        content_hash=content_hash(text, fields, fmt),
-        warnings=warnings,
+        text_format=result.text_format,
+        content_hash=content_hash(result.text, fields, result.text_format),
+        warnings=[*warnings, *result.warnings],
+        **common,
     )
 
 
-def load_records(path: Path, key: str | None = None) -> Iterator[RawDocument | SkippedFile]:
-    """One document per JSON line; its key is the record's ``id``, else ``FILE#LINE``."""
+def load_records(
+    path: Path, key: str | None = None, limits: Limits | None = None
+) -> Iterator[RawDocument | SkippedFile]:
+    """One document per JSON line; its key is the record's ``id``, else ``FILE#LINE``. A record's text
+    passes the garbage check; a text that is a web page's markup is read as one (in the worker)."""
     key = key or path.name
+    limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8") as fh:
@@ -244,21 +308,23 @@ def load_records(path: Path, key: str | None = None) -> Iterator[RawDocument | S
                 try:
                     rec = json.loads(line)
                 except ValueError as exc:
-                    yield SkippedFile(where, f"invalid JSON: {exc}")
+                    yield SkippedFile(where, f"JSON 无效（invalid JSON）：{exc}", "invalid_json")
                     continue
                 if (
                     not isinstance(rec, dict)
                     or not isinstance(rec.get("text"), str)
                     or not rec["text"].strip()
                 ):
-                    yield SkippedFile(where, "record has no 'text'")
+                    yield SkippedFile(where, "记录没有 'text' 字段，或它不是非空文本", "no_text")
                     continue
                 wrong = next(
                     (k for k in TEXT_FIELDS if rec.get(k) is not None and not isinstance(rec[k], str)), None
                 )
                 if wrong:
                     yield SkippedFile(
-                        where, f"field {wrong!r} must be text or null, not {type(rec[wrong]).__name__}"
+                        where,
+                        f"字段 {wrong!r} 须为文本或 null，不能是 {type(rec[wrong]).__name__}",
+                        "bad_field",
                     )
                     continue
                 text = rec.pop("text")
@@ -266,22 +332,40 @@ def load_records(path: Path, key: str | None = None) -> Iterator[RawDocument | S
                 try:
                     doc_id = document_key(given if given not in (None, "") else f"{key}#{n}")
                 except BadKeyError as exc:
-                    yield SkippedFile(where, f"bad document key: {exc}")
+                    yield SkippedFile(where, f"文档键无效：{exc}", "bad_key")
                     continue
+                source = str(rec.get("source") or f"{key}:{n}")
+                common = {"id": doc_id, "source": source, "origin": where}
+                if looks_like_html(text):
+                    reader = HtmlReader()
+                    yield RawDocument(
+                        text="",
+                        fields=rec,
+                        content_hash=content_hash(text, rec, f"{reader.name}/{reader.version}"),
+                        reader=reader.name,
+                        pending=pending(reader, where, limits, text=text),
+                        **common,
+                    )
+                    continue
+                try:
+                    check = check_text(text)
+                except GarbageError as exc:
+                    yield SkippedFile(where, exc.reason, exc.code)
+                    continue
+                text = check.text
                 fmt = (
                     "markdown"
                     if "<!-- INFO END -->" in text or str(rec.get("source", "")).endswith(".md")
                     else "plain"
                 )
-                source = str(rec.get("source") or f"{key}:{n}")
                 yield RawDocument(
-                    id=doc_id,
                     text=text,
-                    source=source,
-                    origin=where,
                     fields=rec,
                     text_format=fmt,
                     content_hash=content_hash(text, rec, fmt),
+                    warnings=[Note(w, c) for w, c in zip(check.warnings, check.codes)],
+                    reader="jsonl",
+                    **common,
                 )
     except (OSError, EOFError, UnicodeDecodeError) as exc:
-        yield SkippedFile(str(path), f"cannot read record file: {exc}")
+        yield SkippedFile(str(path), f"记录文件无法读取：{exc}", "unreadable_records")

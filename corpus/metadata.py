@@ -170,6 +170,10 @@ class MetadataExtractor:
         cited = {normalize_doc_number(m.group(0)) for m in _DOC_NUMBER.finditer(text)}
         md.citations = sorted(c for c in cited if c and c != md.doc_number)
 
+        # 政府信息公开 table fields (given by the HTML reader, a record or a sidecar; else header lines)
+        md.index_number = given.get("index_number") or header.get("索引号")
+        md.subject = given.get("subject") or header.get("主题分类")
+        md.validity = given.get("validity")
         self._dates(md, lines, header, given)
         self._jurisdiction(md, text, given)
         md.law_level = given.get("level") if given.get("level") not in ("国家", "省级", "地市级") else None

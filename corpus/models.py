@@ -7,6 +7,17 @@ from typing import Any
 
 
 @dataclass
+class Note:
+    """Something to tell the operator about a document that is indexed anyway: a Chinese reason and a code.
+
+    ``Note("乱码已由 ftfy 修复：UTF-8 文本曾被按 Latin-1/cp1252 解码", "repaired_utf8_as_latin1")``
+    """
+
+    reason: str
+    code: str = ""
+
+
+@dataclass
 class RawDocument:
     """A document as loaded, before cleaning: text plus whatever metadata came with it."""
 
@@ -17,10 +28,16 @@ class RawDocument:
     text_format: str = "plain"  # "plain" or "markdown" (LawRefBook)
     origin: str = ""  # where it was read on this machine (reports to the operator only; never stored)
     content_hash: str = ""  # of text + fields + format: an unchanged hash means nothing to re-process
-    warnings: list[str] = field(default_factory=list)  # indexed, but with something to say (bytes replaced)
+    warnings: list[Note | str] = field(default_factory=list)  # indexed, but with something to say
+    reader: str = ""  # the reader that reads it: text / pdf / docx / doc / html / jsonl
+    pending: Any = None  # a corpus.readers PendingRead: text and fields are read on demand (resolve)
 
     def warning_reports(self) -> list[SkippedFile]:
-        return [SkippedFile(self.origin or self.source, w) for w in self.warnings]
+        where = self.origin or self.source
+        return [
+            SkippedFile(where, w.reason, w.code) if isinstance(w, Note) else SkippedFile(where, w)
+            for w in self.warnings
+        ]
 
 
 @dataclass
@@ -98,8 +115,11 @@ class Document:
 
 @dataclass
 class SkippedFile:
+    """A file (or record: ``FILE:LINE``) not indexed, or indexed with a warning: why, and a machine code."""
+
     path: str
-    reason: str
+    reason: str  # Chinese, for people: "PDF 没有文字层（扫描件）…"
+    code: str = ""  # for machines: "pdf_no_text"
 
 
 @dataclass

@@ -12,6 +12,7 @@ from corpus.gazetteer import Gazetteer
 from corpus.loader import load
 from corpus.metadata import MetadataExtractor, iso_date
 from corpus.models import Document, LoadReport, RawDocument, SkippedFile
+from corpus.readers import Limits, ReadError, resolve
 
 _INFO_END = "<!-- INFO END -->"
 
@@ -28,6 +29,8 @@ class CorpusPipeline:
         self.chunker = Chunker(options)
 
     def process(self, raw: RawDocument) -> Document:
+        """Clean, extract metadata, chunk; a deferred file is read first (:class:`ReadError` if it cannot be)."""
+        raw = resolve(raw)
         cleaned = clean(raw.text)
         text = cleaned.text
         body_start = 0
@@ -42,6 +45,7 @@ class CorpusPipeline:
         md = self.extractor.extract(
             text if raw.text_format != "markdown" else _md_head(text, body_start), given
         )
+        md.reader = raw.reader or None
         clauses = self.chunker.chunk(raw.id, text, md, body_start)
         return Document(
             id=raw.id,
@@ -56,8 +60,12 @@ class CorpusPipeline:
         """The processed document, or its path and why it failed: one bad document never stops a run."""
         try:
             return self.process(raw)
+        except ReadError as exc:
+            return SkippedFile(raw.origin or raw.source, exc.reason, exc.code)
         except Exception as exc:
-            return SkippedFile(raw.origin or raw.source, f"processing failed: {type(exc).__name__}: {exc}")
+            return SkippedFile(
+                raw.origin or raw.source, f"处理失败：{type(exc).__name__}: {exc}", "processing_failed"
+            )
 
     def iter_documents(self, paths: Iterable[Path]) -> Iterator[Document | SkippedFile]:
         for item in load(paths):
@@ -75,16 +83,19 @@ def process_raw(raw: RawDocument, options: ChunkOptions | None = None) -> Docume
 
 
 def process_paths(
-    paths: Iterable[Path], options: ChunkOptions | None = None, max_file_bytes: int | None = None
+    paths: Iterable[Path],
+    options: ChunkOptions | None = None,
+    max_file_bytes: int | None = None,
+    limits: Limits | None = None,
 ) -> LoadReport:
     report = LoadReport()
     pipeline = CorpusPipeline(options)
-    for raw in load(paths, max_file_bytes):
+    for raw in load(paths, max_file_bytes, limits):
         if isinstance(raw, SkippedFile):
             report.skipped.append(raw)
             continue
-        report.warnings += raw.warning_reports()
         item = pipeline.process_or_report(raw)
+        report.warnings += raw.warning_reports()  # after processing: a deferred read adds its own
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
         else:

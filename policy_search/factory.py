@@ -13,6 +13,7 @@ from corpus.chunker import ChunkOptions
 from corpus.loader import load
 from corpus.models import Document, LoadReport, RawDocument, SkippedFile
 from corpus.pipeline import CorpusPipeline, builtin_corpus_dir, process_paths
+from corpus.readers import Limits
 from index.builder import BuildOptions, BuildResult, reindex_into
 from index.cache import EmbeddingCache
 from index.embedder import Embedder, make_embedder
@@ -74,6 +75,11 @@ def build_options_from(settings: Settings) -> BuildOptions:
         backend=settings.backend,
         milvus=milvus_from(settings, building=True) if settings.backend == "milvus" else None,
     )
+
+
+def reader_limits_from(settings: Settings) -> Limits:
+    """How long and how much memory a PDF, Word or HTML reader may take per file."""
+    return Limits(settings.reader_timeout_seconds, settings.reader_memory_mb)
 
 
 def chunk_options_from(settings: Settings) -> ChunkOptions:
@@ -151,6 +157,7 @@ def load_corpus(
         list(paths) if paths else [builtin_corpus_dir()],
         chunk_options_from(settings),
         settings.max_file_bytes,
+        reader_limits_from(settings),
     )
     if jurisdiction:
         report.documents = [
@@ -170,6 +177,12 @@ class SourceReport:
     sources: list[RawDocument | Document] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     warnings: list[SkippedFile] = field(default_factory=list)
+    raws: list[RawDocument] = field(default_factory=list, repr=False)  # every document loaded
+
+    def gather_warnings(self) -> None:
+        """The documents' warnings so far: a PDF, Word or HTML file adds its own when it is read, which
+        is when it is processed (new or changed), so gather again after a build."""
+        self.warnings = [w for raw in self.raws for w in raw.warning_reports()]
 
 
 def load_sources(
@@ -179,11 +192,15 @@ def load_sources(
     a ``jurisdiction`` filter, documents whose record does not say their jurisdiction."""
     pipeline = CorpusPipeline(chunk_options_from(settings))
     report = SourceReport()
-    for item in load(list(paths) if paths else [builtin_corpus_dir()], settings.max_file_bytes):
+    for item in load(
+        list(paths) if paths else [builtin_corpus_dir()],
+        settings.max_file_bytes,
+        reader_limits_from(settings),
+    ):
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
             continue
-        report.warnings += item.warning_reports()
+        report.raws.append(item)
         if jurisdiction:
             given = item.fields.get("jurisdiction")
             if isinstance(given, str) and given:
@@ -199,6 +216,7 @@ def load_sources(
                 report.sources.append(doc)
                 continue
         report.sources.append(item)
+    report.gather_warnings()
     return report, pipeline
 
 
@@ -230,4 +248,5 @@ def reindex(
         )
     finally:
         cache.close()
+    report.gather_warnings()
     return result, report

@@ -1,5 +1,5 @@
-"""Bad documents: each of 36 kinds is reported with its path and a reason (or indexed, with a warning where
-something was repaired), and the rest of the corpus is indexed. One file never fails a build."""
+"""Bad documents: each kind is reported with its path, a reason and its code (or indexed, with a warning
+where something was repaired), and the rest of the corpus is indexed. One file never fails a build."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def _sidecar(name: str, meta: str) -> Callable[[Path], None]:
     return make
 
 
-# (kind, how to make it, outcome, text the report must contain, the file the report names)
+# (kind, how to make it, outcome, the report's code (a duplicate: the key it names), the file it names)
 CASES = [
     ("empty file", _write("empty.txt", b""), "skipped", "empty", "empty.txt"),
     ("whitespace only", _write("blank.txt", " \n\t\n"), "skipped", "empty", "blank.txt"),
@@ -76,36 +76,36 @@ CASES = [
         "binary with NUL bytes",
         _write("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20),
         "skipped",
-        "binary",
+        "unsupported_format",
         "image.txt",
     ),
-    ("random bytes", _write("noise.txt", bytes(range(128, 256)) * 8), "skipped", "decode", "noise.txt"),
+    ("random bytes", _write("noise.txt", bytes(range(128, 256)) * 8), "skipped", "undecodable", "noise.txt"),
     (
         "control characters",
         _write("ctrl.txt", "\x01\x02\x03\x04\x05正文" * 40),
         "skipped",
-        "control",
+        "garbage_control",
         "ctrl.txt",
     ),
     (
         "broken UTF-16 after its BOM",
         _write("u16.txt", codecs.BOM_UTF16_LE + b"\x00\xd8a\x00"),
         "skipped",
-        "utf-16",
+        "broken_after_bom",
         "u16.txt",
     ),
     (
         "last multibyte character cut off",
         _write("cut.txt", SEED[:-1] if SEED[-1] >= 0x80 else SEED.rstrip()[:-1]),
         "warning",
-        "replaced",
+        "bytes_replaced",
         "cut.txt",
     ),
     (
         "a few undecodable bytes inside",
         _write("bytes.txt", GOOD.encode()[:60] + b"\xff\xfe" + GOOD.encode()[60:]),
         "warning",
-        "replaced",
+        "bytes_replaced",
         "bytes.txt",
     ),
     ("GB18030", _write("gb.txt", GOOD.encode("gb18030")), "indexed", "", "gb.txt"),
@@ -135,35 +135,35 @@ CASES = [
     ),
     ("title only", _write("title.txt", "某市人民政府关于印发某某方案的通知\n"), "empty", "", "title.txt"),
     ("file name of 250 bytes", _long_name, "indexed", "", "医医医"),
-    ("file name not valid UTF-8", _bad_name, "skipped", "not valid UTF-8", "bad.txt"),
-    ("symbolic link loop", _symlink_loop, "skipped", "loop", "inner"),
+    ("file name not valid UTF-8", _bad_name, "skipped", "bad_file_name", "bad.txt"),
+    ("symbolic link loop", _symlink_loop, "skipped", "symlink_loop", "inner"),
     (
         "broken symbolic link",
         lambda d: (d / "gone.txt").symlink_to(d / "nowhere.txt"),
         "skipped",
-        "broken symbolic link",
+        "broken_link",
         "gone.txt",
     ),
-    ("FIFO", lambda d: os.mkfifo(d / "pipe.txt"), "skipped", "FIFO", "pipe.txt"),
+    ("FIFO", lambda d: os.mkfifo(d / "pipe.txt"), "skipped", "not_regular_file", "pipe.txt"),
     (
         "sidecar that is not JSON",
         _sidecar("side1", "{not json"),
         "skipped",
-        "bad metadata sidecar",
+        "bad_sidecar",
         "side1.meta.json",
     ),
     (
         "sidecar that is a list",
         _sidecar("side2", "[1, 2]"),
         "skipped",
-        "not a JSON object",
+        "bad_sidecar",
         "side2.meta.json",
     ),
     (
         "sidecar id that is an object",
         _sidecar("side3", '{"id": {"a": 1}}'),
         "skipped",
-        "bad document key",
+        "bad_key",
         "side3.txt",
     ),
     (
@@ -177,44 +177,44 @@ CASES = [
         "JSONL line that is not JSON",
         _records("a.jsonl", ['{"id": "r1", "text": "第一条 本法所称医疗机构。"}', "{broken"], raw=True),
         "skipped",
-        "invalid JSON",
+        "invalid_json",
         "a.jsonl:2",
     ),
-    ("JSONL record that is a list", _records("b.jsonl", [[1, 2]]), "skipped", "no 'text'", "b.jsonl:1"),
-    ("JSONL record without text", _records("c.jsonl", [{"id": "r"}]), "skipped", "no 'text'", "c.jsonl:1"),
+    ("JSONL record that is a list", _records("b.jsonl", [[1, 2]]), "skipped", "no_text", "b.jsonl:1"),
+    ("JSONL record without text", _records("c.jsonl", [{"id": "r"}]), "skipped", "no_text", "c.jsonl:1"),
     (
         "JSONL text that is a number",
         _records("d.jsonl", [{"id": "r", "text": 5}]),
         "skipped",
-        "no 'text'",
+        "no_text",
         "d.jsonl:1",
     ),
     (
         "JSONL blank text",
         _records("e.jsonl", [{"id": "r", "text": "   "}]),
         "skipped",
-        "no 'text'",
+        "no_text",
         "e.jsonl:1",
     ),
     (
         "JSONL title that is a list",
         _records("f.jsonl", [{"id": "r", "text": GOOD, "title": ["a"]}]),
         "skipped",
-        "'title' must be text",
+        "bad_field",
         "f.jsonl:1",
     ),
     (
         "JSONL id that is an object",
         _records("g.jsonl", [{"id": {"k": 1}, "text": GOOD}]),
         "skipped",
-        "not dict",
+        "bad_key",
         "g.jsonl:1",
     ),
     (
         "JSONL id with a newline",
         _records("h.jsonl", [{"id": "a\nb", "text": GOOD}]),
         "skipped",
-        "control characters",
+        "bad_key",
         "h.jsonl:1",
     ),
     (
@@ -224,8 +224,8 @@ CASES = [
         "same",
         "i.jsonl",
     ),
-    ("truncated JSONL.gz", _corrupt_gz, "skipped", "cannot read record file", "broken.jsonl.gz"),
-    ("file over the size limit", _write("huge.txt", GOOD * 300), "skipped", "larger than", "huge.txt"),
+    ("truncated JSONL.gz", _corrupt_gz, "skipped", "unreadable_records", "broken.jsonl.gz"),
+    ("file over the size limit", _write("huge.txt", GOOD * 300), "skipped", "too_large", "huge.txt"),
 ]
 
 
@@ -240,17 +240,23 @@ def test_bad_document_is_reported_and_the_rest_indexed(
     settings = Settings(data_dir=tmp_path / "data", max_file_bytes=40_000)
     result, report = reindex(settings, [corpus], embedder=HashEmbedder())
     found = {
-        "skipped": [(s.path, s.reason) for s in report.skipped] + [(f.path, f.reason) for f in result.failed],
-        "warning": [(w.path, w.reason) for w in report.warnings],
+        "skipped": [(s.path, s.code) for s in report.skipped] + [(f.path, f.code) for f in result.failed],
+        "warning": [(w.path, w.code) for w in report.warnings],
         "empty": [(k, "") for k in result.empty],
         "duplicate": [(f"{d.skipped} {d.key}", d.key) for d in result.duplicates],
     }
+    reasons = [s.reason for s in report.skipped + result.failed + report.warnings]
+    assert all(r and any("\u4e00" <= ch <= "\u9fff" for ch in r) for r in reasons), reasons  # in Chinese
     indexed = set(result.added)
     assert "good.txt" in indexed  # the rest of the corpus is indexed
     if outcome == "indexed":
         assert any(where in k for k in indexed) and not any(found.values()), (kind, found)
     else:
-        hits = [(p, r) for p, r in found[outcome] if where in p and needle in r]
+        hits = [
+            (p, r)
+            for p, r in found[outcome]
+            if where in p and (r == needle if outcome != "duplicate" else needle in r)
+        ]
         assert hits, (kind, found)
         others = {k: v for k, v in found.items() if k != outcome and v}
         assert not others or outcome == "warning", (kind, others)
@@ -271,8 +277,10 @@ def test_bad_documents_reach_the_cli_summary_and_json(tmp_path, monkeypatch, cap
     monkeypatch.setattr("policy_search.factory.embedder_from", lambda s: HashEmbedder())
     assert main(["reindex", str(corpus), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert [s["path"].rsplit("/", 1)[-1] for s in out["skipped_files"]] == ["empty.txt"]
-    assert out["empty"] == ["heads.txt"] and "replaced" in out["warnings"][0]["reason"]
+    assert [(s["path"].rsplit("/", 1)[-1], s["code"]) for s in out["skipped_files"]] == [
+        ("empty.txt", "empty")
+    ]
+    assert out["empty"] == ["heads.txt"] and out["warnings"][0]["code"] == "bytes_replaced"
     assert sorted(out["added"]) == ["cut.txt", "good.txt", "heads.txt"]
 
 
@@ -304,7 +312,7 @@ def test_unreadable_directory_is_reported(tmp_path) -> None:
         (corpus / "locked").chmod(0o755)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert [(s["path"].rsplit("/", 1)[-1], s["reason"]) for s in out["skipped"]] == [
-        ("locked", "cannot read directory: Permission denied")
+    assert [(s["path"].rsplit("/", 1)[-1], s["code"], s["reason"]) for s in out["skipped"]] == [
+        ("locked", "unreadable_directory", "目录无法读取：Permission denied")
     ]
     assert [d["id"] for d in out["documents"]] == ["good.txt"]

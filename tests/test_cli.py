@@ -44,7 +44,7 @@ def test_reindex_search_and_jurisdiction_filter(tmp_path, capsys, monkeypatch) -
     (tmp_path / "docs" / "bad.txt").write_bytes(b"")
     assert main(["reindex", str(tmp_path / "docs"), "--quiet", "--jurisdiction", "辽宁省"]) == 0
     out = capsys.readouterr()
-    assert "full build" in out.out and "1 added" in out.out and "bad.txt: empty file" in out.err
+    assert "full build" in out.out and "1 added" in out.out and "bad.txt: 空文件" in out.err
     assert main(["search", "社会办医", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert hits and {h["document"]["province"] for h in hits} == {"辽宁省"}

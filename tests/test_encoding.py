@@ -35,18 +35,34 @@ def test_decodes_chinese_encodings(data: bytes, encoding: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "reason"),
+    ("data", "code", "reason"),
     [
-        (b"", "empty"),
-        (b"  \n\t \n", "empty"),
-        (bytes(range(256)) * 8, "binary"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary"),
-        (bytes(range(0x80, 0x100)) * 6, "cannot decode"),
+        (b"", "empty", "空文件"),
+        (b"  \n\t \n", "empty", "空文件"),
+        (bytes(range(256)) * 8, "binary", "二进制"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary", "NUL"),
+        (bytes(range(0x80, 0x100)) * 6, "undecodable", "无法可靠解码"),
     ],
 )
-def test_rejects_unreadable_bytes(data: bytes, reason: str) -> None:
-    with pytest.raises(UndecodableError, match=reason):
+def test_rejects_unreadable_bytes(data: bytes, code: str, reason: str) -> None:
+    with pytest.raises(UndecodableError, match=reason) as exc:
         decode_bytes(data)
+    assert exc.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("declared", "data", "found"),
+    [
+        ("gb2312", SAMPLE.encode("gb18030"), "gb18030"),  # a page's declared charset is tried first
+        ("GBK", SAMPLE.encode("gbk"), "gb18030"),
+        ("utf-8", SAMPLE.encode("gb18030"), "gb18030"),  # a page that lies: detection decides
+        ("x-unknown", SAMPLE.encode("utf-8"), "utf-8"),  # a name Python does not know: detection
+        ("big5", TRADITIONAL.encode("big5"), "big5"),
+    ],
+)
+def test_declared_charset_comes_first_then_detection(declared: str, data: bytes, found: str) -> None:
+    text, encoding = decode_bytes(data, declared)
+    assert encoding == found and text in (SAMPLE, TRADITIONAL)
 
 
 def test_bad_files_are_skipped_with_reason_and_the_run_goes_on(tmp_path) -> None:
@@ -57,9 +73,8 @@ def test_bad_files_are_skipped_with_reason_and_the_run_goes_on(tmp_path) -> None
     (tmp_path / "garbage.txt").write_bytes(bytes(range(0x80, 0x100)) * 6)
     report = process_paths([tmp_path])
     assert len(report.documents) == 2
-    reasons = {s.path.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
-    assert set(reasons) == {"empty.txt", "image.txt", "garbage.txt"}
-    assert "empty" in reasons["empty.txt"] and "binary" in reasons["image.txt"]
+    codes = {s.path.rsplit("/", 1)[-1]: s.code for s in report.skipped}
+    assert codes == {"empty.txt": "empty", "image.txt": "unsupported_format", "garbage.txt": "undecodable"}
     assert report.summary() == f"2 documents, {report.clause_count} clauses, 3 skipped files"
 
 

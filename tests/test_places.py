@@ -56,8 +56,9 @@ def test_record_keys(tmp_path) -> None:
     items = list(load([p]))
     keys = [i.id for i in items if isinstance(i, RawDocument)]
     assert keys == ["law-1", "7", "laws.jsonl#3"]
-    reasons = [i.reason for i in items if isinstance(i, SkippedFile)]
-    assert "not dict" in reasons[0] and "control characters" in reasons[1]
+    skipped = [i for i in items if isinstance(i, SkippedFile)]
+    assert [i.code for i in skipped] == ["bad_key", "bad_key"]
+    assert "dict" in skipped[0].reason and "控制字符" in skipped[1].reason
     assert all(len(i.content_hash) == 32 for i in items if isinstance(i, RawDocument))
 
 

@@ -1,0 +1,163 @@
+"""Refuse text that is not text, repair mojibake that can be repaired.
+
+Every reader's output and every JSONL record's ``text`` goes through :func:`check_text` before anything
+is indexed. Kinds it recognises (each with a machine code beside a Chinese reason):
+
+=========================  ==================================================================  ==========
+code                       what it looks like                                                  outcome
+=========================  ==================================================================  ==========
+empty                      nothing but whitespace                                              refused
+garbage_word_binary        a Word .doc read as text: control characters, "ÐÏà¡±á", bjbj       refused
+garbage_pdf_source         a PDF's source read as text: "%PDF-1.7 … obj … endobj"              refused
+garbage_zip                a .docx/.xlsx (ZIP) read as text: "PK\\x03\\x04 … [Content_Types]"   refused
+garbage_control            mostly control characters (any binary file read as text)            refused
+garbage_gbk_as_utf8        GBK bytes decoded as UTF-8 with replacement: runs of U+FFFD         refused
+garbage_replacement        many U+FFFD replacement characters (bytes lost earlier)             refused
+garbage_kunjinkao          锟斤拷 / 烫烫烫 / 屯屯屯: U+FFFD or uninitialised memory seen as GBK    refused
+garbage_private_use        private-use characters (a PDF font without a Unicode map)           refused
+garbage_base64             one long Base64 run: an attachment's bytes, not its text            refused
+garbage_latin1             Latin-1 noise no repair turns into Chinese                          refused
+repaired_utf8_as_latin1    UTF-8 read as Latin-1/cp1252 ("æ”¯æŒ")                            ftfy repairs
+repaired_utf8_as_gbk       UTF-8 read as GBK ("鏀寔绀句細鍔炲尰" → "支持社会办医")              repaired
+repaired_gbk_as_latin1     GBK read as Latin-1 ("Ö§³ÖÉç»á" → "支持社会")                       repaired
+=========================  ==================================================================  ==========
+
+A repair is made only when it is exact (the bytes round-trip) and the result reads as common Chinese,
+and it is reported as a warning beside the indexed document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import ftfy
+
+from corpus.encoding import chinese_score
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{200,}={0,2}")
+_KUNJINKAO = re.compile(r"锟斤拷|烫烫烫|屯屯屯")
+_WORD_SIGNS = (
+    "ÐÏ\x11à¡±\x1aá",
+    "ÐÏà¡±á",
+    "bjbj",
+    "WordDocument",
+    "Microsoft Word",
+    "Root Entry",
+    "MSWordDoc",
+)
+_ZIP_SIGNS = ("PK\x03\x04", "[Content_Types].xml", "word/document.xml", "xl/workbook.xml")
+
+
+class GarbageError(ValueError):
+    """Text that must not be indexed: ``reason`` in Chinese for people, ``code`` for machines."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@dataclass
+class Checked:
+    text: str
+    warnings: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # one per warning
+
+
+def _shares(text: str) -> dict[str, float]:
+    chars = [ch for ch in text if not ch.isspace()]
+    n = max(1, len(chars))
+    control = sum(1 for ch in chars if unicodedata.category(ch) == "Cc")
+    return {
+        "n": len(chars),
+        "control": control / n,
+        "control_count": control,
+        "fffd": sum(ch == "\ufffd" for ch in chars) / n,
+        "fffd_count": sum(ch == "\ufffd" for ch in chars),
+        "pua": sum(1 for ch in chars if 0xE000 <= ord(ch) <= 0xF8FF) / n,
+        "latin1": sum(1 for ch in chars if 0x80 <= ord(ch) <= 0xFF) / n,
+        "cjk": len(_CJK.findall(text)) / n,
+    }
+
+
+def _fffd_runs(text: str) -> float:
+    """Mean length of runs of U+FFFD: GBK characters read as UTF-8 leave pairs and longer runs."""
+    runs = [len(m.group(0)) for m in re.finditer("\ufffd+", text)]
+    return sum(runs) / len(runs) if runs else 0.0
+
+
+def _try_repairs(text: str) -> tuple[str, str, str] | None:
+    """(repaired text, code, warning) for mojibake that decodes back exactly into readable Chinese."""
+    before = chinese_score(text)
+    fixed = ftfy.fix_encoding(text)
+    if fixed != text and chinese_score(fixed) >= max(0.3, before + 0.2):
+        return fixed, "repaired_utf8_as_latin1", "乱码已由 ftfy 修复：UTF-8 文本曾被按 Latin-1/cp1252 解码"
+    for wrong, right, code, what in (
+        ("gb18030", "utf-8", "repaired_utf8_as_gbk", "UTF-8 文本曾被按 GBK 解码"),
+        ("latin-1", "gb18030", "repaired_gbk_as_latin1", "GBK 文本曾被按 Latin-1 解码"),
+        ("cp1252", "gb18030", "repaired_gbk_as_latin1", "GBK 文本曾被按 cp1252 解码"),
+    ):
+        try:
+            again = text.encode(wrong).decode(right)
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if chinese_score(again) >= max(0.3, before + 0.2):
+            return again, code, f"乱码已修复：{what}"
+    return None
+
+
+def check_text(text: str) -> Checked:
+    """The text to index and what to warn about, or :class:`GarbageError` with the reason.
+
+    >>> check_text("\\x01\\x02\\x03\\x04" * 50 + "正文")
+    Traceback (most recent call last):
+    corpus.garbage.GarbageError: 控制字符过多：像是二进制文件被当作文本读取
+    """
+    if not text.strip():
+        raise GarbageError("空文本", "empty")
+    head = text.lstrip()[:4096]
+    s = _shares(text)
+    if head.startswith("%PDF-") or (
+        "endobj" in text[:200_000] and " obj" in text[:200_000] and s["cjk"] < 0.05
+    ):
+        raise GarbageError("像是 PDF 文件的源码被当作文本读取（请直接给出 .pdf 文件）", "garbage_pdf_source")
+    if head.startswith("PK\x03\x04") or (s["control"] > 0.01 and any(z in head for z in _ZIP_SIGNS[1:])):
+        raise GarbageError("像是 ZIP 压缩包（.docx/.xlsx）被当作文本读取（请直接给出原文件）", "garbage_zip")
+    if s["control_count"] > max(3, s["n"] // 100):
+        if any(sign in text[:100_000] for sign in _WORD_SIGNS):
+            raise GarbageError(
+                "像是 Word 二进制文件（.doc）被当作文本读取（请直接给出 .doc 文件）", "garbage_word_binary"
+            )
+        raise GarbageError("控制字符过多：像是二进制文件被当作文本读取", "garbage_control")
+    if len(_KUNJINKAO.findall(text)) >= 2:
+        raise GarbageError(
+            "含“锟斤拷/烫烫烫”类乱码：替换字符或未初始化内存又被按 GBK 解码，无法修复", "garbage_kunjinkao"
+        )
+    if s["fffd_count"] > 3 and s["fffd"] > 0.05:
+        if _fffd_runs(text) >= 1.5 and s["cjk"] < 0.2:
+            raise GarbageError(
+                "像是 GBK 编码的字节被当作 UTF-8 解码（成串的替换字符 U+FFFD），原字节已丢失，无法修复",
+                "garbage_gbk_as_utf8",
+            )
+        raise GarbageError("替换字符 U+FFFD 过多：文本在此前的解码中已损坏", "garbage_replacement")
+    if s["pua"] > 0.1:
+        raise GarbageError(
+            "私用区字符过多：字体没有 Unicode 映射（常见于 PDF），文字层不可用", "garbage_private_use"
+        )
+    longest = max((len(m.group(0)) for m in _BASE64_RUN.finditer(text)), default=0)
+    if longest > 0.5 * s["n"]:
+        raise GarbageError("像是 Base64 编码的二进制数据，不是正文", "garbage_base64")
+    suspicious = s["latin1"] > 0.05 or (s["cjk"] > 0.2 and chinese_score(text) < 0.2)
+    if suspicious:
+        repaired = _try_repairs(text)
+        if repaired is not None:
+            fixed, code, warning = repaired
+            return Checked(fixed, [warning], [code])
+        if s["latin1"] > 0.2 and s["cjk"] < 0.05:
+            raise GarbageError(
+                "Latin-1 乱码过多：像是二进制或 GBK 字节被当作 Latin-1 解码，且无法修复", "garbage_latin1"
+            )
+    return Checked(text)

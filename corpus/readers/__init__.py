@@ -1,0 +1,142 @@
+"""Document readers: one module per format behind one protocol (:class:`~corpus.readers.base.Reader`).
+
+==========  ==================================  =====================================================
+reader      files                               library
+==========  ==================================  =====================================================
+text        .txt .md (and any file no reader    charset-normalizer (+ own GB18030/Big5 scoring)
+            claims)
+pdf         .pdf, or content ``%PDF-``           pypdfium2 (PDFium)
+docx        .docx, or a ZIP with ``word/``       python-docx
+doc         .doc, or an OLE2 file               antiword or catdoc (Debian packages, optional)
+html        .html .htm, or ``<!doctype html``   selectolax (Lexbor)
+==========  ==================================  =====================================================
+
+A file's reader is picked by its content first (a PDF saved as .doc is read as a PDF, with a warning),
+then by its suffix. Formats known but not read (images, archives, RTF, executables) are reported as such.
+Adding a format is one module with a reader class, listed in :func:`default_registry`.
+
+Readers marked ``isolated`` run in a worker process bounded in time and memory
+(:mod:`corpus.readers.worker`), and lazily: the loader hashes the file's bytes and the builder asks for
+its text (:func:`resolve`) only when the document is new or changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from corpus.garbage import GarbageError, check_text
+from corpus.models import Note, RawDocument
+from corpus.readers.base import Reader, ReadError, ReadResult
+from corpus.readers.doc import DocReader
+from corpus.readers.docx import DocxReader
+from corpus.readers.html import HtmlReader
+from corpus.readers.pdf import PdfReader
+from corpus.readers.text import TextReader
+from corpus.readers.worker import Limits, Request, pool_for, reader_ref
+
+__all__ = [
+    "Limits",
+    "PendingRead",
+    "ReadError",
+    "ReadResult",
+    "Reader",
+    "Registry",
+    "checked",
+    "default_registry",
+    "resolve",
+]
+
+# formats recognised by their first bytes and not read: (magic, what it is)
+UNSUPPORTED: list[tuple[bytes, str]] = [
+    (b"\x89PNG\r\n\x1a\n", "PNG 图片（扫描件需要 OCR，本项目不做 OCR）"),
+    (b"\xff\xd8\xff", "JPEG 图片（扫描件需要 OCR，本项目不做 OCR）"),
+    (b"GIF8", "GIF 图片"),
+    (b"II*\x00", "TIFF 图片（扫描件需要 OCR，本项目不做 OCR）"),
+    (b"MM\x00*", "TIFF 图片（扫描件需要 OCR，本项目不做 OCR）"),
+    (b"PK\x03\x04", "ZIP 压缩包（不是 Word 文档；.xlsx/.pptx/.zip 需先解压或另存）"),
+    (b"Rar!\x1a\x07", "RAR 压缩包（需先解压）"),
+    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包（需先解压）"),
+    (b"\x1f\x8b", "gzip 压缩文件（JSONL 记录请以 .jsonl.gz 命名）"),
+    (b"{\\rtf", "RTF 文档（请另存为 .docx）"),
+    (b"\x7fELF", "可执行文件"),
+    (b"%!PS", "PostScript 文件（请另存为 PDF）"),
+]
+
+
+class Registry:
+    """Readers in the order their sniffing is tried, and the reader of last resort (text)."""
+
+    def __init__(self, readers: Sequence[Reader], fallback: Reader) -> None:
+        self.readers = list(readers)
+        self.fallback = fallback
+
+    def by_suffix(self, name: str) -> Reader | None:
+        lower = name.lower()
+        return next((r for r in [*self.readers, self.fallback] if lower.endswith(r.suffixes)), None)
+
+    def pick(self, name: str, head: bytes) -> tuple[Reader | None, Note | None]:
+        """(the reader, a warning when the name says another format), or (None, why it is not read).
+
+        Content first (a PDF named .doc is a PDF), then the suffix, then known unread formats, then text.
+        """
+        named = self.by_suffix(name)
+        for reader in self.readers:
+            if reader.sniff(head):
+                if named is not None and named is not reader:
+                    return reader, Note(f"扩展名与内容不符：按内容作为 {reader.name} 读取", "format_mismatch")
+                return reader, None
+        if named is not None and named is not self.fallback:
+            return named, None
+        for magic, what in UNSUPPORTED:
+            if head.startswith(magic):
+                return None, Note(f"不支持的文件格式：{what}", "unsupported_format")
+        return self.fallback, None
+
+
+def default_registry() -> Registry:
+    return Registry([PdfReader(), DocxReader(), DocReader(), HtmlReader()], TextReader())
+
+
+def checked(result: ReadResult) -> ReadResult:
+    """``result`` with its text through the garbage check (:mod:`corpus.garbage`): repaired with a
+    warning, or :class:`ReadError` with the reason."""
+    try:
+        c = check_text(result.text)
+    except GarbageError as exc:
+        raise ReadError(exc.reason, exc.code) from exc
+    result.text = c.text
+    result.warnings = [*result.warnings, *(Note(w, code) for w, code in zip(c.warnings, c.codes))]
+    return result
+
+
+@dataclass
+class PendingRead:
+    """A read deferred until the document is needed: run in this process's worker pool."""
+
+    request: Request
+    limits: Limits
+
+    def run(self) -> ReadResult:
+        return checked(pool_for(self.limits).read(self.request))
+
+
+def pending(
+    reader: Reader, name: str, limits: Limits, path: Path | None = None, text: str | None = None
+) -> PendingRead:
+    return PendingRead(Request(reader_ref(reader), name, str(path) if path else None, None, text), limits)
+
+
+def resolve(raw: RawDocument) -> RawDocument:
+    """Read a deferred document now (in place): its text, the reader's fields under the given ones, its
+    warnings. :class:`ReadError` when the file yields no indexable text."""
+    if raw.pending is None:
+        return raw
+    result = raw.pending.run()
+    raw.text = result.text
+    raw.fields = {**result.fields, **raw.fields}  # a sidecar or a record states fields: they win
+    raw.text_format = result.text_format
+    raw.warnings = [*raw.warnings, *result.warnings]
+    raw.pending = None
+    return raw

@@ -1,0 +1,66 @@
+"""The reader protocol: one file format in, plain policy text and given metadata out.
+
+A reader turns a file's bytes into what the pipeline reads: plain text in lines (one paragraph or heading
+per line; a table row as its cells joined by tabs, in its place) and the metadata fields the file states
+(a web page's 政府信息公开 table: ``{"index_number": "…", "issuer": "…", "written_date": "2025年03月18日"}``).
+It never guesses metadata from the text: :mod:`corpus.metadata` does that for every format alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from corpus.models import Note
+
+
+class ReadError(Exception):
+    """A file the reader cannot turn into text: ``reason`` in Chinese for people, ``code`` for machines.
+
+    ``ReadError("PDF 没有文字层（扫描件），需要 OCR，本项目不做 OCR", "pdf_no_text")``
+    """
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+    def __reduce__(self) -> tuple[Any, ...]:  # crosses the worker's pipe
+        return (type(self), (self.reason, self.code))
+
+
+@dataclass
+class ReadResult:
+    """What a reader made of one file.
+
+    ``text``: lines of plain text. ``fields``: metadata the file states, under DocumentMetadata's names
+    (title, issuer, doc_number, written_date, published_date, effective_date, index_number, subject,
+    validity). ``warnings``: indexed anyway, with something to say (a page without text skipped).
+    ``units``: pages for a PDF, 1 for other formats (for rates).
+    """
+
+    text: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    warnings: list[Note] = field(default_factory=list)
+    text_format: str = "plain"  # "plain" or "markdown"
+    units: int = 1
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """One format. ``name`` is what ``inspect`` shows; ``version`` goes into the content hash, so a reader
+    that reads differently re-reads its files at the next reindex; ``isolated`` readers run in the worker
+    process, bounded in time and memory (:mod:`corpus.readers.worker`)."""
+
+    name: str
+    version: str
+    suffixes: tuple[str, ...]  # ".pdf"; lower case
+    isolated: bool
+
+    def sniff(self, head: bytes) -> bool:
+        """Whether the first bytes of a file (8 KiB at most) are this format, whatever its name."""
+        ...
+
+    def read(self, data: bytes, name: str) -> ReadResult:
+        """The file's text and given fields; :class:`ReadError` with the reason when there is none."""
+        ...

@@ -1,0 +1,255 @@
+"""PDF files with a text layer, through pypdfium2 (PDFium, the engine of Chrome's PDF viewer).
+
+PDFium gives each run of text with its box on the page. From the boxes this reader rebuilds what the
+author typed:
+
+- **Lines wrapped by the page width are joined.** A line that reaches the right margin (within 1.5
+  characters of where the page's full lines end) runs on into the next one, unless the next one starts a
+  paragraph: it is indented (official documents indent every paragraph by two characters), it is a heading
+  after a sentence end ("。" then "二、重点任务"), or it is set in another size. "应" + "取得" → "应取得",
+  "到20" + "27年" → "到2027年"; Latin words keep a space ("health" + "care" → "health care").
+- **A title set over several centred lines in a larger size** becomes one line.
+- **Page furniture is dropped**: page numbers in the top or bottom band of a page ("— 3 —", "-3-", "3",
+  "第3页 共9页", "3/9", "Page 3 of 9"), and lines that repeat in that band on at least half the pages
+  (a running header, a browser's date and URL line).
+- **Table cells** set apart on one line are joined by a tab: one table row, one line.
+- **No text layer** (a scan) is refused with the reason; scanned pages inside a text PDF are named in a
+  warning. OCR is out of scope.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from corpus.headings import starts_with_heading_marker
+from corpus.models import Note
+from corpus.readers.base import ReadError, ReadResult
+
+_SENTENCE_END = set("。！？；：!?;:")
+_PAGE_NUMBER = re.compile(
+    r"^(?:[—–\-－~～\s]*\d{1,4}[—–\-－~～\s]*"
+    r"|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
+    r"|共\s*\d{1,4}\s*页\s*[，,]?\s*第\s*\d{1,4}\s*页"
+    r"|\d{1,4}\s*/\s*\d{1,4}"
+    r"|(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?)$",
+    re.IGNORECASE,
+)
+_BAND = 0.12  # share of the page height at the top and at the bottom where headers and footers live
+
+
+@dataclass
+class Line:
+    """One line of a page: its text and box in PDF points (origin bottom left, so top > bottom)."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float  # the tallest run's height: about the font size
+    page: int
+
+    @property
+    def mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+@dataclass
+class Layout:
+    """Where a document's body lines start and end, and how large its body text is."""
+
+    left: float
+    right: float
+    size: float
+    indents: bool  # paragraphs start indented
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _glue(a: str, b: str) -> str:
+    """Two pieces of one line or sentence: a space only between Latin words."""
+    if not a or not b:
+        return a + b
+    return a + (" " if _is_latin(a[-1]) and _is_latin(b[0]) else "") + b
+
+
+def lines_of_runs(runs: list[tuple[str, float, float, float, float]], page: int) -> list[Line]:
+    """Text runs ``(text, left, bottom, right, top)`` grouped into lines, top to bottom; runs set apart
+    on one line by more than a character (table cells) are joined by a tab."""
+    runs = [r for r in runs if r[0].strip()]
+    runs.sort(key=lambda r: (-(r[2] + r[4]) / 2, r[1]))
+    groups: list[list[tuple[str, float, float, float, float]]] = []
+    for r in runs:
+        mid = (r[2] + r[4]) / 2
+        if groups:
+            g = groups[-1]
+            top, bottom = max(x[4] for x in g), min(x[2] for x in g)
+            if bottom <= mid <= top:
+                g.append(r)
+                continue
+        groups.append([r])
+    out = []
+    for g in groups:
+        g.sort(key=lambda r: r[1])
+        size = max(r[4] - r[2] for r in g)
+        text = g[0][0].strip()
+        for prev, r in zip(g, g[1:]):
+            gap = r[1] - prev[3]
+            piece = r[0].strip()
+            text = text + "\t" + piece if gap > size else _glue(text, piece)
+        out.append(
+            Line(text, g[0][1], max(r[3] for r in g), max(r[4] for r in g), min(r[2] for r in g), size, page)
+        )
+    return out
+
+
+def drop_furniture(pages: list[list[Line]], heights: list[float]) -> list[list[Line]]:
+    """Pages without their page numbers, running headers and footers (see the module docstring)."""
+
+    def in_band(line: Line, height: float) -> bool:
+        return line.mid > height * (1 - _BAND) or line.mid < height * _BAND
+
+    def edges(lines: list[Line], height: float) -> list[Line]:
+        cand = lines[:2] + lines[-2:] if len(lines) > 4 else list(lines)
+        return [ln for ln in cand if in_band(ln, height)]
+
+    def shape(text: str) -> str:
+        return re.sub(r"\d+", "#", re.sub(r"\s+", "", text))
+
+    seen = Counter(
+        shape(ln.text)
+        for lines, h in zip(pages, heights)
+        for ln in {id(x): x for x in edges(lines, h)}.values()
+    )
+    repeat = max(2, (len(pages) + 1) // 2)
+    out = []
+    for lines, h in zip(pages, heights):
+        drop = {
+            id(ln)
+            for ln in edges(lines, h)
+            if _PAGE_NUMBER.match(ln.text.strip()) or (len(pages) > 1 and seen[shape(ln.text)] >= repeat)
+        }
+        out.append([ln for ln in lines if id(ln) not in drop])
+    return out
+
+
+def layout_of(lines: list[Line]) -> Layout | None:
+    """The body's size and margins: the commonest size, the left edge most lines start at, and where the
+    full lines of that size end (a high percentile, so that one hanging comma does not move it)."""
+    if not lines:
+        return None
+    sizes = Counter(round(ln.size) for ln in lines for _ in range(len(ln.text)))
+    size = float(sizes.most_common(1)[0][0])
+    body = [ln for ln in lines if abs(ln.size - size) <= 0.15 * size]
+    left = min(Counter(round(ln.x0) for ln in body).most_common(3), key=lambda kv: (kv[0], -kv[1]))[0]
+    long = sorted(ln.x1 for ln in body if len(ln.text) >= 8) or sorted(ln.x1 for ln in body)
+    right = long[int(0.8 * (len(long) - 1))]
+    starts = [
+        b for a, b in zip(body, body[1:]) if a.x1 < right - 2 * size and not _centred(a, left, right, size)
+    ]
+    indented = sum(1 for b in starts if b.x0 >= left + 1.2 * size)
+    return Layout(float(left), right, size, indents=bool(starts) and indented >= 0.5 * len(starts))
+
+
+def _centred(line: Line, left: float, right: float, size: float) -> bool:
+    return line.x0 > left + 1.2 * size and abs((line.x0 - left) - (right - line.x1)) < 2 * size
+
+
+def _large(line: Line, lay: Layout) -> bool:
+    return line.size >= 1.15 * lay.size
+
+
+def runs_on(a: Line, b: Line, lay: Layout) -> bool:
+    """Whether line ``b`` continues the sentence of line ``a`` (a wrap), rather than starting a new one."""
+    if "\t" in a.text or "\t" in b.text or a.text[-1] in _SENTENCE_END and _large(a, lay):
+        return False
+    if abs(a.size - b.size) > 0.15 * max(a.size, b.size):
+        return False
+    if _large(a, lay):  # a title over several centred lines, the same large size
+        near = a.page == b.page and a.bottom - b.top < 1.2 * a.size
+        return near and a.text[-1] not in _SENTENCE_END
+    if a.x1 < lay.right - 1.5 * lay.size:  # a short line ends its paragraph
+        return False
+    if b.x0 >= lay.left + 1.2 * lay.size:  # an indented line starts one
+        return False
+    ends = a.text[-1] in _SENTENCE_END
+    if ends and starts_with_heading_marker(b.text):
+        return False
+    return not (ends and not lay.indents)
+
+
+def join_lines(pages: list[list[Line]]) -> str:
+    """The document's text: wrapped lines joined back, one paragraph a line (pages in order)."""
+    lines = [ln for page in pages for ln in page]
+    lay = layout_of(lines)
+    if lay is None:
+        return ""
+    out: list[str] = []
+    prev: Line | None = None
+    for ln in lines:
+        if prev is not None and runs_on(prev, ln, lay):
+            out[-1] = _glue(out[-1], ln.text)
+        else:
+            out.append(ln.text)
+        prev = ln
+    return "\n".join(out) + "\n"
+
+
+class PdfReader:
+    name = "pdf"
+    version = "1"
+    suffixes = (".pdf",)
+    isolated = True
+
+    def sniff(self, head: bytes) -> bool:
+        return b"%PDF-" in head[:1024]
+
+    def read(self, data: bytes, name: str) -> ReadResult:
+        import pypdfium2 as pdfium
+
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise ReadError("PDF 已加密，需要密码才能读取", "pdf_encrypted") from exc
+            raise ReadError(f"PDF 已损坏或不是 PDF，无法打开：{exc}", "pdf_damaged") from exc
+        try:
+            pages: list[list[Line]] = []
+            heights: list[float] = []
+            empty: list[int] = []
+            for i in range(len(pdf)):
+                page = pdf[i]
+                textpage = page.get_textpage()
+                runs = []
+                for k in range(textpage.count_rects()):
+                    left, bottom, right, top = textpage.get_rect(k)
+                    runs.append(
+                        (textpage.get_text_bounded(left, bottom, right, top), left, bottom, right, top)
+                    )
+                lines = lines_of_runs(runs, i + 1)
+                if sum(len(ln.text.strip()) for ln in lines) < 5:
+                    empty.append(i + 1)
+                pages.append(lines)
+                heights.append(page.get_height())
+                textpage.close()
+                page.close()
+        finally:
+            pdf.close()
+        if not pages:
+            raise ReadError("PDF 没有页面", "pdf_empty")
+        if len(empty) == len(pages):
+            raise ReadError(
+                f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件）；需要 OCR，本项目不做 OCR", "pdf_no_text"
+            )
+        warnings = []
+        if empty:
+            shown = "、".join(map(str, empty[:10])) + ("等" if len(empty) > 10 else "")
+            warnings.append(
+                Note(f"第 {shown} 页没有文字层（可能是扫描页），其内容未读取", "pdf_pages_without_text")
+            )
+        text = join_lines(drop_furniture(pages, heights))
+        return ReadResult(text, {}, warnings, units=len(pages))

@@ -1,0 +1,250 @@
+"""Run readers in a worker process, bounded in time and memory per file, reused across files.
+
+PDF, Word and HTML libraries are C code that a hostile or broken file can send into a loop, a crash or
+an allocation of gigabytes. Each such read runs in one long-lived worker process (``python -m
+corpus.readers.worker``) whose address space is capped (``RLIMIT_AS``, POLICY_SEARCH_READER_MEMORY_MB);
+the parent waits for each answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS. A read that times out kills
+the worker; one that runs out of memory or crashes it ends with a :class:`ReadError` naming what happened;
+either way the next file gets a fresh worker and the run goes on.
+
+Requests and answers are pickles with an 8-byte length, over the worker's stdin and a private copy of
+its stdout (the libraries' own prints go to stderr, never into the answers).
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from corpus.readers.base import ReadError, ReadResult
+
+_HEADER = struct.Struct("<Q")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per file: seconds of wall-clock time, and megabytes of address space for the worker."""
+
+    timeout_s: float = 120.0
+    memory_mb: int = 2048
+
+
+@dataclass(frozen=True)
+class Request:
+    reader: str  # "module:Class" of the reader, imported in the worker
+    name: str  # file name, for the reader's choices (.md) and messages
+    path: str | None = None  # read the bytes from here (in the worker, under its memory limit)
+    data: bytes | None = None  # or these bytes
+    text: str | None = None  # or this decoded text (HTML inside a JSONL record)
+
+
+def reader_ref(reader: Any) -> str:
+    cls = type(reader)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def run_request(req: Request, readers: dict[str, Any] | None = None) -> ReadResult:
+    """Do one read here, in this process (the worker's loop, and the in-process path)."""
+    readers = readers if readers is not None else {}
+    reader = readers.get(req.reader)
+    if reader is None:
+        module, _, qual = req.reader.partition(":")
+        obj: Any = importlib.import_module(module)
+        for part in qual.split("."):
+            obj = getattr(obj, part)
+        reader = readers[req.reader] = obj()
+    if req.text is not None:
+        return reader.read_text(req.text, req.name)
+    if req.data is not None:
+        return reader.read(req.data, req.name)
+    with open(req.path or "", "rb") as fh:
+        return reader.read(fh.read(), req.name)
+
+
+def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+class ReaderPool:
+    """One worker process, started on the first request and again after a timeout or a crash.
+
+    >>> pool = ReaderPool(Limits(timeout_s=60, memory_mb=2048))
+    >>> pool.read(Request("corpus.readers.pdf:PdfReader", "a.pdf", path="/data/a.pdf"))  # doctest: +SKIP
+    """
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: Any = None
+        self._lock = threading.Lock()
+        self.started = 0  # workers started (a hang or a crash costs one)
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(x) for x in sys.path if x) if p)
+        self._stderr = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "corpus.readers.worker", str(self.limits.memory_mb)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
+            close_fds=True,
+        )
+        self.started += 1
+        return self._proc
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                proc.kill()
+            except ProcessLookupError:
+                pass
+            proc.wait()
+            for stream in (proc.stdin, proc.stdout):
+                if stream is not None:
+                    stream.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _stderr_tail(self) -> str:
+        """The worker's last words on stderr (a traceback's last line, a C library's abort message)."""
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0, os.SEEK_END)
+        self._stderr.seek(max(0, self._stderr.tell() - 2000))
+        lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1].strip() if lines else ""
+
+    def read(self, req: Request) -> ReadResult:
+        """The reader's result, or :class:`ReadError` (the reader's own, or a timeout, crash or memory cap)."""
+        with self._lock:
+            proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
+            assert proc.stdin is not None and proc.stdout is not None
+            payload = pickle.dumps(req, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                proc.stdin.write(_HEADER.pack(len(payload)) + payload)
+                proc.stdin.flush()
+                deadline = time.monotonic() + self.limits.timeout_s
+                fd = proc.stdout.fileno()
+                (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+                status, value = pickle.loads(_read_exact(fd, size, deadline))
+            except TimeoutError:
+                self._stop()
+                raise ReadError(
+                    f"读取超时：超过 {self.limits.timeout_s:g} 秒未完成（POLICY_SEARCH_READER_TIMEOUT_SECONDS）",
+                    "reader_timeout",
+                ) from None
+            except (EOFError, BrokenPipeError, OSError, pickle.UnpicklingError):
+                code = proc.wait()
+                tail = self._stderr_tail()
+                self._stop()
+                if "MemoryError" in tail:
+                    raise ReadError(
+                        f"读取时内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
+                        "reader_memory",
+                    ) from None
+                raise ReadError(
+                    f"读取进程异常退出（退出码 {code}）{('：' + tail[-200:]) if tail else ''}",
+                    "reader_crashed",
+                ) from None
+            if status == "ok":
+                return value
+            if status == "memory":
+                self._stop()  # a worker that ran out of memory may hold on to fragments: start afresh
+                raise ReadError(
+                    f"读取时内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
+                    "reader_memory",
+                )
+            if isinstance(value, ReadError):
+                raise value
+            raise ReadError(f"读取失败：{value}", "reader_failed")
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+
+_pools: dict[Limits, ReaderPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool_for(limits: Limits) -> ReaderPool:
+    """The process's worker pool for these limits: made on first use, closed at exit."""
+    with _pools_lock:
+        pool = _pools.get(limits)
+        if pool is None:
+            if not _pools:
+                atexit.register(close_pools)
+            pool = _pools[limits] = ReaderPool(limits)
+        return pool
+
+
+def close_pools() -> None:
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.close()
+        _pools.clear()
+
+
+def _serve(memory_mb: int) -> None:
+    """The worker's loop: one request in, one answer out, until stdin closes."""
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ValueError, OSError):
+        pass  # a hard limit already lower than ours: keep it
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a library that prints must not write into the answers
+    requests = sys.stdin.buffer
+    readers: dict[str, Any] = {}
+    while True:
+        head = requests.read(_HEADER.size)
+        if len(head) < _HEADER.size:
+            return
+        (size,) = _HEADER.unpack(head)
+        req = pickle.loads(requests.read(size))
+        try:
+            answer: tuple[str, Any] = ("ok", run_request(req, readers))
+        except ReadError as exc:
+            answer = ("error", exc)
+        except MemoryError:
+            answer = ("memory", None)
+        except Exception as exc:  # a reader's bug is this file's problem, not the run's
+            answer = ("error", ReadError(f"读取失败：{type(exc).__name__}: {exc}"[:500], "reader_failed"))
+        try:
+            blob = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            blob = pickle.dumps(("memory", None))
+        answers.write(_HEADER.pack(len(blob)) + blob)
+        answers.flush()
+
+
+if __name__ == "__main__":
+    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else Limits().memory_mb)
