@@ -309,3 +309,42 @@ def as_html() -> str:
 def write_html(path: Path) -> Path:
     path.write_bytes(as_html().encode("gb2312"))
     return path
+
+
+# -- PDF printed from HTML by headless Chromium (a real embedded TrueType font, the browser's own header and
+# footer: date, title, file URL, "1/4") ---------------------------------------------------------------------
+def as_print_html() -> str:
+    e = html.escape
+    body = []
+    for style, text in paragraphs():
+        if style == "table":
+            rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in TABLE)
+            body.append(f"<table>{rows}</table>")
+        elif style == "pagebreak":
+            body.append('<div style="break-after: page"></div>')
+        else:
+            body.append(f'<p class="{style}">{e(text)}</p>')
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{e(TITLE)}</title><style>
+@page {{ size: A4; margin: 37mm 26mm 35mm 28mm; }}
+body {{ font-family: "WenQuanYi Micro Hei", sans-serif; font-size: 16pt; line-height: 28pt; }}
+p {{ margin: 0; }} .p, .h {{ text-indent: 2em; }} .center {{ text-align: center; }}
+.title {{ text-align: center; font-size: 20pt; line-height: 32pt; }}
+.redhead {{ text-align: center; font-size: 26pt; color: #c00; line-height: 60pt; }}
+.right {{ text-align: right; padding-right: 4em; }}
+table {{ border-collapse: collapse; font-size: 14pt; }} td {{ border: 1px solid #000; padding: 2pt 6pt; }}
+</style></head><body>{"".join(body)}</body></html>"""
+
+
+def write_chromium_pdf(path: Path, chromium: str) -> Path:
+    import subprocess
+
+    page = path.with_suffix(".print.html")
+    page.write_text(as_print_html(), encoding="utf-8")
+    subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--print-to-pdf={path}", page.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    page.unlink()
+    return path

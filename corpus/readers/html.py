@@ -172,21 +172,25 @@ def _squash(text: str) -> str:
 
 
 def _title_of_page(tree: Any) -> str | None:
-    """``<meta name="ArticleTitle">``; else the longest heading the page ``<title>`` contains (the
-    article's ``<h1>``, not the site logo's); else the ``<title>`` without the site's name."""
+    """``<meta name="ArticleTitle">``; else the page ``<title>``'s first part ("…的通知 - 某市人民政府"
+    → "…的通知"), or the heading that holds it in full when the ``<title>`` is cut short; else the
+    longest ``<h1>``/``<h2>``."""
     meta = tree.css_first('meta[name="ArticleTitle"]')
     if meta is not None and (meta.attributes.get("content") or "").strip():
         return meta.attributes["content"].strip()
     node = tree.css_first("title")
     page = _text(node) if node is not None else ""
+    parts = [p.strip() for p in re.split(r"\s*(?:_|\||｜| - | — |－{1,2}|-{2})\s*", page) if p.strip()]
     heads = [_text(h) for h in tree.css("h1, h2, .article-title, .title")]
-    inside = [h for h in heads if len(_squash(h)) >= 6 and _squash(h) in _squash(page)]
-    if inside:
-        return max(inside, key=len)
-    if page:
-        parts = [p.strip() for p in re.split(r"\s*(?:_|\||｜| - | — |－{1,2}|-{2})\s*", page) if p.strip()]
-        return parts[0] if parts else None
-    return next((h for h in heads if 6 <= len(h) <= 120), None)
+    if parts:
+        first = _squash(parts[0]).rstrip(".…")
+        for h in heads:
+            if len(first) >= 6 and first in _squash(h):
+                return h
+        if len(first) >= 6:
+            return parts[0]
+    heads = [h for h in heads if 6 <= len(h) <= 120]
+    return max(heads, key=len) if heads else None
 
 
 def _remove_furniture(node: Any, total: int) -> None:

@@ -1,14 +1,16 @@
 """Run readers in a worker process, bounded in time and memory per file, reused across files.
 
 PDF, Word and HTML libraries are C code that a hostile or broken file can send into a loop, a crash or
-an allocation of gigabytes. Each such read runs in one long-lived worker process (``python -m
-corpus.readers.worker``) whose address space is capped (``RLIMIT_AS``, POLICY_SEARCH_READER_MEMORY_MB);
-the parent waits for each answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS. A read that times out kills
+an allocation of gigabytes. Each such read runs in one long-lived worker process (:func:`serve`) whose
+address space is capped (``RLIMIT_AS``, POLICY_SEARCH_READER_MEMORY_MB); the parent waits for each
+answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS. A read that times out kills
 the worker; one that runs out of memory or crashes it ends with a :class:`ReadError` naming what happened;
 either way the next file gets a fresh worker and the run goes on.
 
 Requests and answers are pickles with an 8-byte length, over the worker's stdin and a private copy of
-its stdout (the libraries' own prints go to stderr, never into the answers).
+its stdout (the libraries' own prints go to stderr, never into the answers). The worker exits when the
+parent closes its stdin or dies (a watchdog thread sees the parent change), so a killed run leaves no
+worker behind, not even one stuck in a read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import importlib
 import os
 import pickle
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -30,6 +33,7 @@ from typing import Any
 from corpus.readers.base import ReadError, ReadResult
 
 _HEADER = struct.Struct("<Q")
+_ENTRY = "import sys; from corpus.readers.worker import serve; serve(int(sys.argv[1]))"
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ class ReaderPool:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(x) for x in sys.path if x) if p)
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "corpus.readers.worker", str(self.limits.memory_mb)],
+            [sys.executable, "-c", _ENTRY, str(self.limits.memory_mb)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -163,15 +167,13 @@ class ReaderPool:
                 code = proc.wait()
                 tail = self._stderr_tail()
                 self._stop()
-                if "MemoryError" in tail:
+                if "MemoryError" in tail or "out of memory" in tail.lower():
                     raise ReadError(
                         f"读取时内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
                         "reader_memory",
                     ) from None
-                raise ReadError(
-                    f"读取进程异常退出（退出码 {code}）{('：' + tail[-200:]) if tail else ''}",
-                    "reader_crashed",
-                ) from None
+                how = f"信号 {signal.Signals(-code).name}" if code < 0 else f"退出码 {code}"
+                raise ReadError(f"读取进程崩溃（{how}），文件可能已损坏", "reader_crashed") from None
             if status == "ok":
                 return value
             if status == "memory":
@@ -211,10 +213,18 @@ def close_pools() -> None:
         _pools.clear()
 
 
-def _serve(memory_mb: int) -> None:
-    """The worker's loop: one request in, one answer out, until stdin closes."""
+def serve(memory_mb: int) -> None:
+    """The worker's loop: one request in, one answer out, until stdin closes (the parent is gone)."""
     import resource
 
+    parent = os.getppid()
+
+    def watchdog() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # the parent is gone (killed mid-read, say): nobody will ask again
+
+    threading.Thread(target=watchdog, daemon=True).start()
     limit = memory_mb * 1024 * 1024
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -244,7 +254,3 @@ def _serve(memory_mb: int) -> None:
             blob = pickle.dumps(("memory", None))
         answers.write(_HEADER.pack(len(blob)) + blob)
         answers.flush()
-
-
-if __name__ == "__main__":
-    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else Limits().memory_mb)
