@@ -110,10 +110,10 @@ def _condition(c: FieldCondition) -> str:
 
 def filter_expr(where: DocFilter | None) -> str | None:
     """A Milvus boolean expression for ``where`` (None: everything; "" never returned): the metadata
-    conditions when the filter has them, else its document keys."""
+    conditions when the filter has them on fields Milvus stores, else its document keys (主题分类)."""
     if where is None:
         return None
-    if where.conditions is not None:
+    if where.conditions is not None and all(c.field in SCALARS for c in where.conditions):
         return " and ".join(_condition(c) for c in where.conditions) or None
     return f"doc in [{', '.join(_lit(k) for k in sorted(where.keys))}]"
 

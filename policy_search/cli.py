@@ -49,7 +49,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     for d in report.documents:
         m = d.metadata
         print(f"■ {m.title or '(no title)'}  [{d.id}]")
-        print(f"  {d.source}")
+        table = "".join(f" · {k} {v}" for k, v in (("索引号", m.index_number), ("主题分类", m.subject)) if v)
+        print(f"  {d.source} · 读取器 {m.reader or '-'}{table}")
         jur = (m.jurisdiction or "未知") + (" (inferred)" if m.jurisdiction_inferred else "")
         print(
             f"  {jur} · {m.level or '-'} · {m.issuer or '-'} · {m.doc_number or '-'} · {m.date or '-'} · "

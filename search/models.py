@@ -73,6 +73,7 @@ class Filters(BaseModel):
     issuer: str | None = _filter("substring", None, "substring of the issuing office")
     doc_type: list[str] = _filter("one_of", [], "实施意见, 实施方案, 条例 …")
     law_level: list[str] = _filter("one_of", [], "法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规")
+    subject: list[str] = _filter("one_of", [], "主题分类（政府信息公开表中的原值）：卫生、体育\\卫生")
     date_from: dt.date | None = _filter(
         "date_from", None, "documents dated on or after (undated ones only with include_undated)"
     )
@@ -84,7 +85,7 @@ class Filters(BaseModel):
     )
     include_drafts: bool = _filter("drafts", True, "include drafts for comments (征求意见稿)")
 
-    @field_validator("jurisdiction", "province", "city", "level", "doc_type", "law_level", mode="before")
+    @field_validator("jurisdiction", "province", "city", "level", "doc_type", "law_level", "subject", mode="before")
     @classmethod
     def _split(cls, v: Any, info: ValidationInfo) -> Any:
         if info.mode == "json":
@@ -164,6 +165,9 @@ class DocumentInfo(BaseModel):
     status: str | None = None
     law_level: str | None = None
     jurisdiction_inferred: bool = False
+    index_number: str | None = None  # 索引号 (政府信息公开 table)
+    subject: str | None = None  # 主题分类
+    validity: str | None = None  # 有效性 / 时效性: 有效, 失效, 废止 …
 
 
 class Highlight(BaseModel):

@@ -97,6 +97,7 @@ class Views:
         docs = Counter(m.get("jurisdiction") or "未知" for m in meta)
         clauses = Counter(meta[d].get("jurisdiction") or "未知" for d in self.store.clause_doc.values())
         types = Counter(m.get("doc_type") or "未知" for m in meta)
+        subjects = Counter(m["subject"] for m in meta if m.get("subject"))
         return {
             "generation": self.manifest.generation,
             "documents": len(self.store.doc_ids),
@@ -105,6 +106,7 @@ class Views:
                 {"jurisdiction": j, "documents": n, "clauses": clauses[j]} for j, n in sorted(docs.items())
             ],
             "doc_types": dict(types),
+            "subjects": dict(subjects),  # 主题分类 of the documents that have one
             "citations": self.citations.summary(),
             "manifest": {k: v for k, v in self.manifest.__dict__.items() if k != "files"},
         }

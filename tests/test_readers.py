@@ -419,3 +419,49 @@ def test_sidecar_fields_win_over_what_a_reader_found(tmp_path) -> None:
     )
     [doc] = process_paths([tmp_path]).documents
     assert (doc.metadata.subject, doc.metadata.index_number) == ("医疗卫生", forms.INFO["索引号"])
+
+
+def test_hits_carry_the_info_table_and_subject_filters(tmp_path) -> None:
+    """索引号 and 主题分类 reach the hit's document; 主题分类 is a filter (the stats list its values)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from config.settings import Settings
+    from corpus.pipeline import builtin_corpus_dir
+    from policy_search.factory import reindex
+    from search.hybrid import HybridSearcher
+
+    from .conftest import LOCAL
+    from .test_index import HashEmbedder
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    forms.write_html(corpus / "plan.html")
+    (corpus / "seed.txt").write_bytes(next(builtin_corpus_dir().glob("000_*.txt")).read_bytes())
+    settings = Settings(data_dir=tmp_path / "data")
+    reindex(settings, [corpus], embedder=HashEmbedder())
+    searcher = HybridSearcher.open(settings.resolved_index_dir(), HashEmbedder())
+    with TestClient(create_app(settings, searcher_factory=lambda: searcher), base_url=LOCAL) as client:
+        assert client.get("/api/stats").json()["subjects"] == {forms.INFO["主题分类"]: 1}
+        everything = client.get("/api/search", params={"q": "医师多点执业", "top_k": 20}).json()["hits"]
+        assert {h["document"]["id"] for h in everything} == {"plan.html", "seed.txt"}
+        only = client.get(
+            "/api/search", params={"q": "医师多点执业", "top_k": 20, "subject": forms.INFO["主题分类"]}
+        ).json()["hits"]
+        assert only and {h["document"]["id"] for h in only} == {"plan.html"}
+        doc = only[0]["document"]
+        assert (doc["index_number"], doc["subject"], doc["validity"]) == (
+            forms.INFO["索引号"], forms.INFO["主题分类"], "有效"
+        )  # fmt: skip
+
+
+def test_milvus_filters_subject_by_document_keys() -> None:
+    """Milvus stores no 主题分类 field: a filter on it selects by the documents' keys instead."""
+    pytest.importorskip("pymilvus")
+    from index.milvus_backend import filter_expr
+    from index.protocols import DocFilter, FieldCondition
+
+    by_subject = DocFilter({"plan.html"}, [FieldCondition("subject", "in", ("卫生、体育\\卫生",))])
+    assert filter_expr(by_subject) == 'doc in ["plan.html"]'
+    by_province = DocFilter({"x"}, [FieldCondition("province", "in", ("吉林省",))])
+    assert filter_expr(by_province) == 'province in ["吉林省"]'

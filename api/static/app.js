@@ -59,8 +59,10 @@ let lastTerms = [];  // the matched terms of the current results: the document v
 function hitHtml(h) {
   const d = h.document, e = h.explanation;
   const meta = [d.title && `<b>${esc(d.title)}</b>`, d.doc_number && esc(d.doc_number), d.date && esc(d.date),
-                d.issuer && esc(d.issuer)].filter(Boolean).join(" · ");
-  const draft = d.status === "draft" ? '<span class="badge">征求意见稿</span>' : "";
+                d.issuer && esc(d.issuer), d.subject && `主题分类：${esc(d.subject)}`,
+                d.index_number && `<span class="index-number">索引号：${esc(d.index_number)}</span>`].filter(Boolean).join(" · ");
+  const draft = (d.status === "draft" ? '<span class="badge">征求意见稿</span>' : "")
+    + (d.validity && !/^(现行)?有效$/.test(d.validity) ? `<span class="badge">${esc(d.validity)}</span>` : "");
   const weak = h.strong === false ? '<span class="badge weak" title="相关度低于阈值">弱匹配</span>' : "";
   const part = h.part_count > 1 ? ` (${h.part}/${h.part_count})` : "";
   return `<article class="hit" data-doc="${esc(d.id)}" data-clause="${esc(h.clause_id)}">
@@ -78,7 +80,7 @@ function hitHtml(h) {
 }
 
 // -- state <-> URL <-> form -------------------------------------------------------------------------
-const FIELDS = [["jurisdiction", "#f-jurisdiction"], ["doc_type", "#f-doc-type"], ["date_from", "#f-date-from"], ["date_to", "#f-date-to"]];
+const FIELDS = [["jurisdiction", "#f-jurisdiction"], ["doc_type", "#f-doc-type"], ["subject", "#f-subject"], ["date_from", "#f-date-from"], ["date_to", "#f-date-to"]];
 
 function formState() {
   const p = new URLSearchParams();
@@ -107,7 +109,7 @@ function applyState(p) {
 
 function apiParams(p, view) {
   const a = new URLSearchParams();
-  for (const k of ["q", "jurisdiction", "doc_type", "date_from", "date_to", "include_undated", "include_drafts"]) {
+  for (const k of ["q", "jurisdiction", "doc_type", "subject", "date_from", "date_to", "include_undated", "include_drafts"]) {
     if (p.get(k)) a.set(k, p.get(k));
   }
   if (view === "search") {
@@ -249,7 +251,8 @@ async function openDocument(docId, clauseId, push = true) {
     body.push(`<div class="clause" data-ids="${esc(b.ids.join(" "))}">${markTerms(b.text, lastTerms)}${relatedHtml(b)}</div>`);
   });
   $("#doc-body").innerHTML = `<h2>${esc(m.title || "")}</h2>
-    <div class="meta">${region(m)} · ${[m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : ""]
+    <div class="meta">${region(m)} · ${[m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : "",
+      m.subject && `主题分类：${m.subject}`, m.index_number && `索引号：${m.index_number}`, m.validity && `有效性：${m.validity}`]
       .filter(Boolean).map(esc).join(" · ")}</div>
     ${toc.length ? `<nav class="toc"><b>目录</b><ul>${toc.join("")}</ul></nav>` : ""}
     ${body.join("")}`;
@@ -282,6 +285,9 @@ async function loadFacets() {
       [...regions].sort().map((j) => `<option value="${esc(j)}">${esc(j.replace("/", " › "))}</option>`).join(""));
     $("#f-doc-type").insertAdjacentHTML("beforeend",
       Object.keys(s.doc_types).sort().map((t) => `<option value="${esc(t)}">${esc(t)}</option>`).join(""));
+    const subjects = Object.keys(s.subjects || {}).sort();  // 主题分类: only web pages' info tables give one
+    $("#f-subject").insertAdjacentHTML("beforeend", subjects.map((t) => `<option value="${esc(t)}">${esc(t)}</option>`).join(""));
+    $("#l-subject").hidden = !subjects.length && !$("#f-subject").value;
   } catch (err) { /* the page still searches without facets */ }
 }
 
@@ -289,7 +295,7 @@ function currentView() { return new URLSearchParams(location.search).get("view")
 
 $("#search-form").addEventListener("submit", (ev) => { ev.preventDefault(); run("search"); });
 $("#compare-go").addEventListener("click", () => { if ($("#q").value.trim()) run("compare"); else $("#q").focus(); });
-for (const id of ["#f-jurisdiction", "#f-doc-type", "#f-date-from", "#f-date-to", "#f-undated", "#f-drafts", "#f-group"]) {
+for (const id of ["#f-jurisdiction", "#f-doc-type", "#f-subject", "#f-date-from", "#f-date-to", "#f-undated", "#f-drafts", "#f-group"]) {
   $(id).addEventListener("change", () => { if ($("#q").value.trim()) run(currentView()); });
 }
 $("#notices").addEventListener("click", (ev) => {
