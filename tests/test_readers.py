@@ -69,6 +69,18 @@ def test_join_lines(lines: list[Line], expected: list[str]) -> None:
     assert join_lines([page_of(*lines)]).splitlines() == expected
 
 
+def test_two_columns_come_out_as_rows_of_left_and_right() -> None:
+    """A documented limit: cells and columns set apart on one line are joined by a tab, row by row."""
+    from corpus.readers.pdf import page_lines
+
+    boxes = {(80.0, 700.0, 280.0, 716.0): "左栏第一行", (320.0, 700.0, 510.0, 716.0): "右栏第一行",
+             (80.0, 671.0, 280.0, 687.0): "左栏第二行", (320.0, 671.0, 510.0, 687.0): "右栏第二行"}  # fmt: skip
+    lines = page_lines(
+        list(boxes), lambda box: next(t for b, t in boxes.items() if b[0] == box[0] and b[1] == box[1]), 1
+    )
+    assert [ln.text for ln in lines] == ["左栏第一行\t右栏第一行", "左栏第二行\t右栏第二行"]
+
+
 def test_a_sentence_runs_on_across_a_page_break() -> None:
     p1 = page_of(*INDENTED, line("县卫生健康局在收到备案材料之日起15个工作日内完成审"))
     p2 = page_of(line("核。", x1=120, page=2), line("（四）推进医师多点执业。", x0=L + 2 * S, x1=300, page=2))
@@ -358,6 +370,9 @@ def test_every_reader_meets_the_protocol() -> None:
         ("a.txt", b"\x89PNG\r\n\x1a\n", None, "unsupported_format"),
         ("a.zip", b"PK\x03\x04\x14\x00", None, "unsupported_format"),
         ("a.rtf", b"{\\rtf1\\ansi", None, "unsupported_format"),
+        ("page.mht", b"MIME-Version: 1.0\r\nContent-Type: multipart/related", None, "unsupported_format"),
+        ("notice.ofd", b"PK\x03\x04\x14\x00", None, "unsupported_format"),
+        ("a.wps", b"\x00\x01 anything", None, "unsupported_format"),
     ],
 )
 def test_registry_picks_by_content_then_suffix(

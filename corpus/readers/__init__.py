@@ -64,6 +64,28 @@ UNSUPPORTED: list[tuple[bytes, str]] = [
     (b"%!PS", "PostScript 文件（请另存为 PDF）"),
 ]
 
+# formats known by their suffix and not read, when no reader claimed the content
+UNSUPPORTED_SUFFIXES: dict[str, str] = {
+    ".mht": "MHTML 网页存档（请另存为 .html）",
+    ".mhtml": "MHTML 网页存档（请另存为 .html）",
+    ".ofd": "OFD 版式文件（请另存为 PDF）",
+    ".wps": "WPS 文档（请另存为 .docx）",
+    ".rtf": "RTF 文档（请另存为 .docx）",
+    ".xls": "Excel 表格",
+    ".xlsx": "Excel 表格",
+    ".et": "WPS 表格",
+    ".ppt": "PowerPoint 演示文稿",
+    ".pptx": "PowerPoint 演示文稿",
+    ".jpg": "图片（扫描件需要 OCR，本项目不做 OCR）",
+    ".jpeg": "图片（扫描件需要 OCR，本项目不做 OCR）",
+    ".png": "图片（扫描件需要 OCR，本项目不做 OCR）",
+    ".tif": "图片（扫描件需要 OCR，本项目不做 OCR）",
+    ".tiff": "图片（扫描件需要 OCR，本项目不做 OCR）",
+    ".zip": "ZIP 压缩包（需先解压）",
+    ".rar": "RAR 压缩包（需先解压）",
+    ".7z": "7z 压缩包（需先解压）",
+}
+
 
 class Registry:
     """Readers in the order their sniffing is tried, and the reader of last resort (text)."""
@@ -79,7 +101,8 @@ class Registry:
     def pick(self, name: str, head: bytes) -> tuple[Reader | None, Note | None]:
         """(the reader, a warning when the name says another format), or (None, why it is not read).
 
-        Content first (a PDF named .doc is a PDF), then the suffix, then known unread formats, then text.
+        Content first (a PDF named .doc is a PDF), then the suffix, then formats known and not read (by
+        their first bytes, then their suffix), then text.
         """
         named = self.by_suffix(name)
         for reader in self.readers:
@@ -89,9 +112,10 @@ class Registry:
                 return reader, None
         if named is not None and named is not self.fallback:
             return named, None
-        for magic, what in UNSUPPORTED:
-            if head.startswith(magic):
-                return None, Note(f"不支持的文件格式：{what}", "unsupported_format")
+        what = next((w for m, w in UNSUPPORTED if head.startswith(m)), None)
+        what = what or UNSUPPORTED_SUFFIXES.get(Path(name).suffix.lower())
+        if what:
+            return None, Note(f"不支持的文件格式：{what}", "unsupported_format")
         return self.fallback, None
 
 

@@ -321,7 +321,7 @@ def looks_like_html(text: str) -> bool:
 class HtmlReader:
     name = "html"
     version = "1"
-    suffixes = (".html", ".htm", ".shtml", ".xhtml", ".mht", ".mhtml")
+    suffixes = (".html", ".htm", ".shtml", ".xhtml")
     isolated = True
 
     def sniff(self, head: bytes) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from corpus.headings import starts_with_heading_marker
@@ -77,33 +78,42 @@ def _glue(a: str, b: str) -> str:
     return a + (" " if _is_latin(a[-1]) and _is_latin(b[0]) else "") + b
 
 
-def lines_of_runs(runs: list[tuple[str, float, float, float, float]], page: int) -> list[Line]:
-    """Text runs ``(text, left, bottom, right, top)`` grouped into lines, top to bottom; runs set apart
-    on one line by more than a character (table cells) are joined by a tab."""
-    runs = [r for r in runs if r[0].strip()]
-    runs.sort(key=lambda r: (-(r[2] + r[4]) / 2, r[1]))
-    groups: list[list[tuple[str, float, float, float, float]]] = []
-    for r in runs:
-        mid = (r[2] + r[4]) / 2
-        if groups:
-            g = groups[-1]
-            top, bottom = max(x[4] for x in g), min(x[2] for x in g)
-            if bottom <= mid <= top:
-                g.append(r)
-                continue
-        groups.append([r])
+Box = tuple[float, float, float, float]  # left, bottom, right, top
+
+
+def page_lines(boxes: list[Box], text_in: Callable[[Box], str], page: int) -> list[Line]:
+    """Text boxes (PDFium's runs: a line, or a single glyph in PDFs that place each one) grouped into
+    lines top to bottom, and split where a gap wider than a character sets cells apart; ``text_in`` reads
+    the text inside a box once per line or cell, not once per glyph. Cells are joined by a tab."""
+    boxes = sorted(boxes, key=lambda r: (-(r[1] + r[3]) / 2, r[0]))
+    groups: list[list[Box]] = []
+    top = bottom = 0.0
+    for r in boxes:
+        mid = (r[1] + r[3]) / 2
+        if groups and bottom <= mid <= top:
+            groups[-1].append(r)
+            top, bottom = max(top, r[3]), min(bottom, r[1])
+        else:
+            groups.append([r])
+            top, bottom = r[3], r[1]
     out = []
     for g in groups:
-        g.sort(key=lambda r: r[1])
-        size = max(r[4] - r[2] for r in g)
-        text = g[0][0].strip()
-        for prev, r in zip(g, g[1:]):
-            gap = r[1] - prev[3]
-            piece = r[0].strip()
-            text = text + "\t" + piece if gap > size else _glue(text, piece)
-        out.append(
-            Line(text, g[0][1], max(r[3] for r in g), max(r[4] for r in g), min(r[2] for r in g), size, page)
-        )
+        g.sort(key=lambda r: r[0])
+        size = max(r[3] - r[1] for r in g)
+        lo, hi = min(r[1] for r in g), max(r[3] for r in g)
+        cells: list[list[Box]] = [[g[0]]]
+        for r in g[1:]:
+            if r[0] - max(x[2] for x in cells[-1]) > size:
+                cells.append([r])
+            else:
+                cells[-1].append(r)
+        parts = [
+            text_in((c[0][0], lo, max(x[2] for x in c), hi)).replace("\r", "").replace("\n", "").strip()
+            for c in cells
+        ]
+        text = "\t".join(p for p in parts if p)
+        if text:
+            out.append(Line(text, g[0][0], max(r[2] for r in g), hi, lo, size, page))
     return out
 
 
@@ -224,13 +234,8 @@ class PdfReader:
             for i in range(len(pdf)):
                 page = pdf[i]
                 textpage = page.get_textpage()
-                runs = []
-                for k in range(textpage.count_rects()):
-                    left, bottom, right, top = textpage.get_rect(k)
-                    runs.append(
-                        (textpage.get_text_bounded(left, bottom, right, top), left, bottom, right, top)
-                    )
-                lines = lines_of_runs(runs, i + 1)
+                boxes = [textpage.get_rect(k) for k in range(textpage.count_rects())]
+                lines = page_lines(boxes, lambda box, tp=textpage: tp.get_text_bounded(*box), i + 1)
                 if sum(len(ln.text.strip()) for ln in lines) < 5:
                     empty.append(i + 1)
                 pages.append(lines)
