@@ -480,3 +480,36 @@ def test_milvus_filters_subject_by_document_keys() -> None:
     assert filter_expr(by_subject) == 'doc in ["plan.html"]'
     by_province = DocFilter({"x"}, [FieldCondition("province", "in", ("吉林省",))])
     assert filter_expr(by_province) == 'province in ["吉林省"]'
+
+
+STATE_COUNCIL_PAGE = """<html><head><title>某部门关于规范医疗机构执业登记的通知_政策_某政府网</title>
+<meta name="ArticleTitle" content="某部门关于规范医疗机构执业登记的通知"></head><body>
+<div class="header"><ul><li>首页</li><li>政策</li></ul></div><div class="BreadcrumbNav">首页 &gt; 政策 &gt; 部门文件</div>
+<div class="article"><table class="bd1"><tbody>
+<tr><td><b>索　引　号：</b></td><td>000014349/2024-00071</td><td><b>主题分类：</b></td><td>卫生、体育\\卫生</td></tr>
+<tr><td><b>发文机关：</b></td><td>某部门</td><td><b>成文日期：</b></td><td>2024年06月10日</td></tr>
+<tr><td><b>标　　题：</b></td><td colspan="3">某部门关于规范医疗机构执业登记的通知</td></tr>
+<tr><td><b>发文字号：</b></td><td>某发〔2024〕42号</td><td><b>发布日期：</b></td><td>2024年06月12日</td></tr>
+<tr><td><b>时 效 性：</b></td><td>失效</td></tr></tbody></table>
+<div class="pages_content" id="UCAP-CONTENT"><p style="text-align:center">某发〔2024〕42号</p>
+<p>各省、自治区、直辖市卫生健康委：</p><p>　　为规范医疗机构执业登记，现就有关事项通知如下。</p>
+<p>　　一、简化登记材料<br>　　（一）诊所实行备案管理。</p><p style="text-align:right">某部门<br>2024年6月10日</p></div>
+<div class="editor">【我要纠错】 责任编辑：张三</div><div class="share">分享到： 微信 微博</div></div>
+<div class="footer">主办单位：某部门 网站标识码bm01000001 京ICP备05070218号 京公网安备11010202000001号</div></body></html>"""
+
+
+def test_labels_spaced_out_in_bold_cells_and_a_body_of_br_lines() -> None:
+    got = html_to_text(STATE_COUNCIL_PAGE)
+    assert (got.fields["index_number"], got.fields["validity"], got.fields["doc_number"]) == (
+        "000014349/2024-00071", "失效", "某发〔2024〕42号"
+    )  # fmt: skip
+    assert got.text.splitlines() == [
+        "某部门关于规范医疗机构执业登记的通知",  # from the table, written first: the body opens with the 文号
+        "某发〔2024〕42号",
+        "各省、自治区、直辖市卫生健康委：",
+        "\u3000\u3000为规范医疗机构执业登记，现就有关事项通知如下。",
+        "\u3000\u3000一、简化登记材料",
+        "\u3000\u3000（一）诊所实行备案管理。",
+        "某部门",
+        "2024年6月10日",
+    ]

@@ -62,13 +62,12 @@ _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl"
 _FURNITURE_WORDS = {
     "nav", "navbar", "navi", "menu", "breadcrumb", "breadcrumbs", "crumb", "crumbs", "position", "location",
     "dqwz", "share", "bshare", "jiathis", "sharebar", "footer", "foot", "bottom", "copyright", "print",
-    "close", "toolbar", "tools", "tool", "sidebar", "side", "header", "head", "top", "topbar", "search",
-    "login", "related", "xgwj", "xglj", "links", "friendlink", "banner", "qrcode", "ewm", "fontsize",
-    "pagination", "pager", "comment", "comments", "info", "meta", "xxgk", "xxgkml", "gkxx",
+    "toolbar", "sidebar", "header", "topbar", "search", "login", "related", "xgwj", "xglj", "friendlink",
+    "banner", "qrcode", "ewm", "fontsize", "pagination", "pager", "comment", "comments",
 }  # fmt: skip
 _CONTAINERS = ["#zoom", "#Zoom", ".TRS_Editor", ".TRS_UEDITOR", "#UCAP-CONTENT", "#fontzoom",
-               ".pages_content", ".article-content", ".article_content", ".content_text", "#content",
-               ".zw", "#zw", ".view", "article"]  # fmt: skip
+               ".pages_content", ".article-content", ".article_content", ".content_text", ".zw", "#zw"]  # fmt: skip
+_WRAPPERS = ["#content", ".view", "article", "main"]  # may wrap more than the body: looked into
 _FURNITURE_LINE = re.compile(
     r"打印本页|关闭窗口|【\s*打印\s*】|【\s*关闭\s*】|分享到|ICP备|ICP证|公网安备|公安备案|网站标识码|版权所有|"
     r"主办单位|承办单位|技术支持|当前位置|您现在的位置|扫一扫|返回顶部|上一篇|下一篇|浏览次数|访问量|"
@@ -161,7 +160,7 @@ def info_fields(tree: Any) -> tuple[dict[str, str], list[Any]]:
     for node in tree.css("li, p, span, div, label"):
         raw = _text(node)
         found = _label_value(raw) if len(raw) <= 80 else None
-        if found and found[1]:
+        if found and found[1] and found[0] != "title":  # "名称：某医院" in a body says nothing of the title
             key, value = found
             fields.setdefault(key, re.split(r"[\s\u3000\xa0]{2,}|\u3000", value)[0])
     return fields, holders
@@ -205,13 +204,17 @@ def _remove_furniture(node: Any, total: int) -> None:
 
 
 def _container(tree: Any) -> Any:
+    """The CMS's body element; else, from a wrapper or the page's body, the smallest element holding
+    70% of the non-link Chinese text."""
     body = tree.body or tree.root
     total = max(1, _own_cjk(body))
     for sel in _CONTAINERS:
         node = tree.css_first(sel)
         if node is not None and _own_cjk(node) >= 0.3 * total:
             return node
-    node = body
+    node = next(
+        (n for n in map(tree.css_first, _WRAPPERS) if n is not None and _own_cjk(n) >= 0.3 * total), body
+    )
     while True:
         best, best_n = None, -1
         for child in node.iter(include_text=False):
