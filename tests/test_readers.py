@@ -277,6 +277,23 @@ def test_doc_goes_through_antiword_with_tables_as_rows(tmp_path, monkeypatch) ->
     assert got.fields == {"converter": "antiword"}
 
 
+def test_doc_goes_through_libreoffice_when_it_is_the_converter_there_is(tmp_path, monkeypatch) -> None:
+    """LibreOffice writes its text beside the input (--outdir); a stand-in soffice keeps to that contract."""
+    fake = tmp_path / "bin" / "soffice"
+    fake.parent.mkdir()
+    fake.write_text(
+        '#!/bin/sh\nfor a; do last="${a%.doc}"; done\nwhile [ "$1" != "--outdir" ]; do shift; done\n'
+        'printf "\\357\\273\\277某县社会办医实施方案\\n一、总体要求\\n" > "$2/${last##*/}.txt"\n',
+        encoding="utf-8",
+    )
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(fake.parent))
+    got = DocReader().read(WORD_OLE2, "a.doc")
+    assert got.text.splitlines() == ["某县社会办医实施方案", "一、总体要求"] and got.fields == {
+        "converter": "soffice"
+    }
+
+
 # -- web pages ------------------------------------------------------------------------------------------
 FURNITURE = ["首页", "办事服务", "当前位置", "浏览次数", "字体", "分享到", "微博", "打印本页", "关闭窗口", "相关文件",
              "主办单位", "ICP备", "公网安备", "版权所有", "网站标识码", "统计代码", "请输入关键字", "索引号", "主题分类"]  # fmt: skip

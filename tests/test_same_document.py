@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,14 @@ from . import policy_forms as forms
 CHROMIUM = next(
     (p for p in (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")) if p), None
 )
+
+
+def _chinese_font() -> bool:
+    """Whether fontconfig knows a font with Chinese glyphs (Chromium prints tofu without one)."""
+    if shutil.which("fc-list") is None:
+        return False
+    done = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    return bool(done.stdout.strip())
 
 
 def _read(path: Path) -> Document:
@@ -90,11 +99,13 @@ def test_the_web_page_adds_its_info_table(forms_dir) -> None:
 
 
 @pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium to print the page to PDF (.ci/run installs it)"
+    CHROMIUM is None or not _chinese_font(),
+    reason="needs Debian's chromium and a Chinese font to print the page to PDF (.ci/run installs both: "
+    "chromium, fonts-wqy-microhei)",
 )
 def test_a_pdf_printed_by_chromium_gives_the_same_result(tmp_path, reference) -> None:
-    """A real embedded font (WenQuanYi, when installed; Chromium falls back otherwise) and the browser's
-    header and footer (date, title, file URL, "2/4") on every page."""
+    """A real embedded TrueType font (WenQuanYi) and the browser's header and footer (date, title, file
+    URL, "2/4") on every page."""
     doc = _read(forms.write_chromium_pdf(tmp_path / "printed.pdf", CHROMIUM))
     assert _summary(doc) == _summary(reference)
     assert "file://" not in doc.text and "/4" not in doc.text

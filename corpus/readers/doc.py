@@ -1,8 +1,9 @@
-"""Legacy Word .doc files (Word 97–2003, OLE2), through antiword, else catdoc (Debian packages).
+"""Legacy Word .doc files (Word 97–2003, OLE2), through antiword, else catdoc, else LibreOffice headless.
 
-Both are optional: where neither is installed, each .doc file is reported with how to install one
-(``apt-get install antiword``). antiword prints a paragraph a line with ``-w 0`` and tables as
-``|cell|cell|`` rows, which become tab-separated rows as the other readers give them.
+All are optional (Debian packages): where none is installed, each .doc file is reported with how to
+install one (``apt-get install antiword``). antiword prints a paragraph a line with ``-w 0`` and tables as
+``|cell|cell|`` rows, which become tab-separated rows as the other readers give them; LibreOffice
+(``soffice --convert-to txt``) writes a UTF-8 text file, a paragraph a line.
 """
 
 from __future__ import annotations
@@ -27,12 +28,29 @@ def _row(line: str) -> str:
     return line
 
 
-def _commands(path: str) -> list[tuple[str, list[str]]]:
-    out = []
+def _commands(path: str) -> list[tuple[str, list[str], str | None]]:
+    """(tool, command, the file it writes, or None for stdout), in order of preference."""
+    out: list[tuple[str, list[str], str | None]] = []
     if exe := shutil.which("antiword"):
-        out.append(("antiword", [exe, "-m", "UTF-8.txt", "-w", "0", path]))
+        out.append(("antiword", [exe, "-m", "UTF-8.txt", "-w", "0", path], None))
     if exe := shutil.which("catdoc"):
-        out.append(("catdoc", [exe, "-d", "utf-8", "-w", path]))
+        out.append(("catdoc", [exe, "-d", "utf-8", "-w", path], None))
+    if exe := shutil.which("soffice") or shutil.which("libreoffice"):
+        outdir = os.path.dirname(path)
+        profile = (
+            f"-env:UserInstallation=file://{outdir}/profile"  # its own profile: runs beside a desktop one
+        )
+        cmd = [
+            exe,
+            profile,
+            "--headless",
+            "--convert-to",
+            "txt:Text (encoded):UTF8",
+            "--outdir",
+            outdir,
+            path,
+        ]
+        out.append(("soffice", cmd, os.path.splitext(path)[0] + ".txt"))
     return out
 
 
@@ -58,18 +76,25 @@ class DocReader:
             commands = _commands(path)
             if not commands:
                 raise ReadError(
-                    "读取 .doc 需要 antiword 或 catdoc，本机都没有安装：apt-get install antiword（或 catdoc），"
-                    "或把文件另存为 .docx",
+                    "读取 .doc 需要 antiword、catdoc 或 LibreOffice，本机都没有安装：apt-get install antiword"
+                    "（或 catdoc、libreoffice-writer），或把文件另存为 .docx",
                     "doc_converter_missing",
                 )
             errors = []
-            for tool, cmd in commands:
+            for tool, cmd, written in commands:
                 try:
                     done = subprocess.run(cmd, capture_output=True, timeout=_TIMEOUT_S, check=False)
                 except subprocess.TimeoutExpired:
                     errors.append(f"{tool}: 超时")
                     continue
-                text = done.stdout.decode("utf-8", errors="replace")
+                output = done.stdout
+                if written is not None:
+                    try:
+                        with open(written, "rb") as fh:
+                            output = fh.read()
+                    except OSError:
+                        output = b""
+                text = output.decode("utf-8-sig", errors="replace")
                 if done.returncode == 0 and text.strip():
                     lines = [_row(ln) for ln in text.splitlines() if ln.strip() and ln.strip() != "[pic]"]
                     return ReadResult("\n".join(lines) + "\n", {"converter": tool})

@@ -116,6 +116,7 @@ class ReaderPool:
             stderr=self._stderr,
             env=env,
             close_fds=True,
+            start_new_session=True,  # its own process group: a converter it started goes down with it
         )
         self.started += 1
         return self._proc
@@ -124,8 +125,8 @@ class ReaderPool:
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                proc.kill()
-            except ProcessLookupError:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
             for stream in (proc.stdin, proc.stdout):
