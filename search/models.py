@@ -85,7 +85,9 @@ class Filters(BaseModel):
     )
     include_drafts: bool = _filter("drafts", True, "include drafts for comments (征求意见稿)")
 
-    @field_validator("jurisdiction", "province", "city", "level", "doc_type", "law_level", "subject", mode="before")
+    @field_validator(
+        "jurisdiction", "province", "city", "level", "doc_type", "law_level", "subject", mode="before"
+    )
     @classmethod
     def _split(cls, v: Any, info: ValidationInfo) -> Any:
         if info.mode == "json":
