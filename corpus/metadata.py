@@ -1,8 +1,14 @@
 """Extract document metadata from cleaned text: title, issuer, 文号, dates, jurisdiction, type, status.
 
 Sources, strongest first: fields that came with the document (JSONL record, .meta.json sidecar), header
-fields ("发文机关:\\t吉林市人民政府办公厅"), the document's own heading lines, its signature and date lines.
-A document number cited in the text ("（吉政办发〔2017〕84号）") is a citation, never the document's own.
+fields ("发文机关:\\t吉林市人民政府办公厅"), the document's own heading lines, its 落款 (signature and date,
+"二〇二五年三月十八日" too), 主送 and 附件说明 (``corpus.layout``). A document number cited in the text
+("（吉政办发〔2017〕84号）") is a citation, never the document's own.
+
+Jurisdiction comes from the issuer, the 文号 prefix and the title's opening, never from places the body or
+the 主送 line mention: a State Council notice about a 湖南 coal mine is 全国, and so is one addressed to
+新疆生产建设兵团. A draft is a document whose own title or header says so (征求意见稿, 草案, 送审稿, 讨论稿),
+not one whose body mentions another text's 草案.
 """
 
 from __future__ import annotations
@@ -11,7 +17,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from corpus.dates import is_date_line
+from corpus.dates import iso_date as _iso
 from corpus.gazetteer import Gazetteer
+from corpus.issuers import is_national, number_is_national, number_province
+from corpus.layout import ORG_SUFFIX, Layout, read_layout, split_orgs
 from corpus.models import DocumentMetadata
 
 _HEADER_KEYS = "索引号|分类|主题分类|发文机关|发布机构|成文日期|标题|发文字号|文号|发布日期|生效日期|实施日期"
@@ -23,12 +33,13 @@ _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{
 _STANDALONE_DATE = re.compile(r"^[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[）)]?$")
 _PRINTED = re.compile(r"((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*印发")
 _EFFECTIVE = re.compile(
-    r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*起\s*(?:施行|实施|执行|生效)"
+    r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇零○一二三四五六七八九]{4}年[^，。日]{1,6}日)"
+    r"\s*起\s*(?:施行|实施|执行|生效)"
 )
-_ORG_SUFFIX = re.compile(
-    r"(人民政府办公厅|人民政府办公室|人民政府|办公厅|办公室|委员会|常务委员会|人民代表大会|"
-    r"卫生健康委员会|卫生健康委|卫生计生委|局|厅|部|委|院|政府|中心|署)$"
-)
+_ORG_SUFFIX = ORG_SUFFIX
+# LawRefBook's info block: "2016年12月23日 温州市第十二届人民代表大会常务委员会第三十九次会议通过"
+_PASSED_BY = re.compile(r"^\S*?日\s*(.+?)(?:第[一二三四五六七八九十百零〇\d]+次(?:会议|全体会议)|会议)\s*(?:通过|批准|修订|修正)")
+_TERM = re.compile(r"第[一二三四五六七八九十百零〇\d]+届")
 DOC_TYPES = [
     "实施意见", "实施方案", "工作方案", "行动方案", "行动计划", "指导意见", "实施细则", "实施办法", "管理办法",
     "暂行办法", "若干规定", "若干措施", "若干意见", "司法解释", "法典", "意见", "方案", "通知", "条例", "办法",
@@ -36,19 +47,13 @@ DOC_TYPES = [
 ]  # fmt: skip
 _TYPE_TAIL = re.compile(r"[（(](试行|暂行|草案|征求意见稿|修订|修正|\d{4}年修正|\d{4}年修订)[）)]$")
 _DRAFT = re.compile(r"征求意见稿|草案|送审稿|草稿|讨论稿")
+_DRAFT_LINE = re.compile(r"^[（(【]?\s*(征求意见稿|草案|送审稿|讨论稿|草稿)\s*[）)】]?$")
 
 
 def iso_date(text: str | None) -> str | None:
-    """ "2019 年 4 月 1 日" → "2019-04-01"; None when there is no valid date."""
-    if not text:
-        return None
-    m = _DATE.search(text)
-    if not m:
-        return None
-    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not (1 <= mo <= 12 and 1 <= d <= 31):
-        return None
-    return f"{y:04d}-{mo:02d}-{d:02d}"
+    """ "2019 年 4 月 1 日" → "2019-04-01", "二〇二五年三月十八日" → "2025-03-18"; None when there is no valid date
+    (``corpus.dates``)."""
+    return _iso(text)
 
 
 def normalize_doc_number(text: str) -> str | None:
@@ -118,38 +123,64 @@ def _title_from_lines(lines: list[str]) -> str | None:
     return None
 
 
-def _issuer_from(title: str | None, lines: list[str]) -> str | None:
+def _issuer_from(title: str | None, lines: list[str], layout: Layout) -> str | None:
+    """The issuer named by the title ("淳安县人民政府办公室关于…"), the 版头 ("…文件") or the 落款."""
     if title and "关于" in title:
         prefix = title.split("关于", 1)[0]
-        if prefix and _ORG_SUFFIX.search(prefix):
+        if prefix and all(_ORG_SUFFIX.search(o) for o in split_orgs(prefix)):
             return prefix
     for line in lines[:5]:
         if line.endswith("文件") and len(line) <= 30:
             return line[: -len("文件")]
-    # signature: an organisation's name just before a standalone date line
+    if layout.signers:
+        return "、".join(dict.fromkeys(layout.signers))
+    # an organisation's name just before a date line the layout did not take for a 落款
     for i in range(len(lines) - 1, 0, -1):
-        if _STANDALONE_DATE.match(lines[i]):
+        if _STANDALONE_DATE.match(lines[i]) or is_date_line(lines[i]):
             prev = lines[i - 1]
             if len(prev) <= 30 and _ORG_SUFFIX.search(prev) and not re.search(r"[。，；：]", prev):
                 return prev
     return None
 
 
+def issuer_from_info(info: str) -> str | None:
+    """Who passed a law, from LawRefBook's info block: "…温州市第十二届人民代表大会常务委员会第三十九次会议通过" →
+    "温州市人民代表大会常务委员会"."""
+    for line in info.split("\n"):
+        m = _PASSED_BY.match(line.strip().lstrip("#").strip())
+        if m:
+            name = _TERM.sub("", m.group(1)).strip()
+            if _ORG_SUFFIX.search(name):
+                return name
+    return None
+
+
+def _is_draft(title: str | None, lines: list[str]) -> bool:
+    """Only the document's own title or a header line ("（征求意见稿）") makes it a draft."""
+    if title and _DRAFT.search(title):
+        return True
+    return any(_DRAFT_LINE.match(ln) for ln in lines[:8])
+
+
 class MetadataExtractor:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
 
-    def extract(self, text: str, given: Mapping[str, Any] | None = None) -> DocumentMetadata:
+    def extract(
+        self, text: str, given: Mapping[str, Any] | None = None, info: str = ""
+    ) -> DocumentMetadata:
+        """``info``: a Markdown law's info block (dates and the body that passed it), read for issuer and date
+        when the record does not give them."""
         given = {k: v for k, v in (given or {}).items() if v not in (None, "")}
-        lines = [ln for ln in text.split("\n") if ln.strip()]
+        lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
         header = header_fields(lines)
+        layout = read_layout(text)
         md = DocumentMetadata()
 
         md.title = given.get("title") or header.get("标题") or _title_from_lines(lines)
         if md.title:
             md.title = md.title.strip().lstrip("#").strip()
-        status_text = (md.title or "") + "\n".join(lines[:6])
-        md.status = given.get("status") or ("draft" if _DRAFT.search(status_text) else "final")
+        md.status = given.get("status") or ("draft" if _is_draft(md.title, lines) else "final")
         if md.title:
             md.title = _DRAFT_PAREN.sub("", md.title).strip()
         md.doc_type, md.issued_with = doc_type_of(md.title)
@@ -157,7 +188,9 @@ class MetadataExtractor:
 
         md.issuer = given.get("issuer") or header.get("发文机关") or header.get("发布机构")
         if not md.issuer:
-            md.issuer = _issuer_from(md.title, lines)
+            md.issuer = _issuer_from(md.title, lines, layout) or (issuer_from_info(info) if info else None)
+        if md.issuer and not given.get("issuer"):
+            md.issuer = "、".join(split_orgs(md.issuer)) or md.issuer
 
         own = given.get("doc_number") or header.get("发文字号") or header.get("文号")
         if not own:
@@ -169,19 +202,26 @@ class MetadataExtractor:
         md.doc_number = normalize_doc_number(own) if own else None
         cited = {normalize_doc_number(m.group(0)) for m in _DOC_NUMBER.finditer(text)}
         md.citations = sorted(c for c in cited if c and c != md.doc_number)
+        md.addressee = given.get("addressee") or layout.addressee
+        md.attachments = list(given.get("attachments") or layout.attachments)
 
         # 政府信息公开 table fields (given by the HTML reader, a record or a sidecar; else header lines)
         md.index_number = given.get("index_number") or header.get("索引号")
         md.subject = given.get("subject") or header.get("主题分类")
         md.validity = given.get("validity")
-        self._dates(md, lines, header, given)
+        self._dates(md, lines, header, given, layout, info)
         self._jurisdiction(md, text, given)
-        md.law_level = given.get("level") if given.get("level") not in ("国家", "省级", "地市级") else None
+        md.law_level = given.get("level") if given.get("level") not in ("国家", "省级", "地市级", "县级") else None
         return md
 
     @staticmethod
     def _dates(
-        md: DocumentMetadata, lines: list[str], header: dict[str, str], given: Mapping[str, Any]
+        md: DocumentMetadata,
+        lines: list[str],
+        header: dict[str, str],
+        given: Mapping[str, Any],
+        layout: Layout,
+        info: str = "",
     ) -> None:
         md.written_date = iso_date(given.get("written_date") or header.get("成文日期"))
         md.published_date = iso_date(given.get("published_date") or header.get("发布日期"))
@@ -190,43 +230,87 @@ class MetadataExtractor:
         )
         body = "\n".join(lines)
         if not md.written_date:
+            md.written_date = layout.signed_date
+        if not md.written_date:
             for line in lines:
-                if _STANDALONE_DATE.match(line):
+                if is_date_line(line) and not line.endswith("印发"):
                     md.written_date = iso_date(line)
                     break
         if not md.published_date:
             m = _PRINTED.search(body)
-            md.published_date = iso_date(m.group(1)) if m else None
+            md.published_date = layout.printed_date or (iso_date(m.group(1)) if m else None)
         if not md.effective_date:
             m = _EFFECTIVE.search(body)
             md.effective_date = iso_date(m.group(1)) if m else None
-        md.date = iso_date(given.get("date")) or md.written_date or md.published_date or md.effective_date
+        md.date = (
+            iso_date(given.get("date"))
+            or md.written_date
+            or md.published_date
+            or md.effective_date
+            or (iso_date(info) if info else None)
+        )
 
     def _jurisdiction(self, md: DocumentMetadata, text: str, given: Mapping[str, Any]) -> None:
         if given.get("jurisdiction") or given.get("province"):
             jur = given.get("jurisdiction") or "/".join(
-                x for x in (given.get("province"), given.get("city")) if x
+                x for x in (given.get("province"), given.get("city"), given.get("county")) if x
             )
             if jur == "全国":
                 md.jurisdiction, md.level = "全国", "国家"
                 return
-            prov, _, city = jur.partition("/")
-            md.province = given.get("province") or prov
-            md.city = given.get("city") or city or None
-        else:
-            place = None
-            for source in (md.issuer, md.title, "\n".join(text.split("\n")[:8])):
-                place = self.gazetteer.first(source or "")
-                if place:
-                    break
-            if place:
-                md.province, md.city = place.province, place.city
-            else:
-                inferred = self.gazetteer.infer(text)
-                if inferred:
-                    md.province, md.jurisdiction_inferred = inferred, True
-        if md.province:
-            md.jurisdiction = md.province + (f"/{md.city}" if md.city else "")
-            md.level = "地市级" if md.city else "省级"
-        elif given.get("level") == "国家" or (md.issuer or "").startswith(("国务院", "全国人民代表大会")):
+            parts = jur.split("/")
+            md.province = given.get("province") or parts[0]
+            md.city = given.get("city") or (parts[1] if len(parts) > 1 else None)
+            md.county = given.get("county") or (parts[2] if len(parts) > 2 else None)
+            if md.city and not md.county:
+                own = self.gazetteer.get(md.city)
+                if own is not None and own.level == "county" and own.province == md.province:
+                    md.city, md.county = own.city, own.county  # "北京市/房山区"
+            md.jurisdiction = "/".join(x for x in (md.province, md.city, md.county) if x)
+            md.level = "县级" if md.county else "地市级" if md.city else "省级"
+            return
+        place = self.locate(md)
+        if place == "全国":
             md.jurisdiction, md.level = "全国", "国家"
+            return
+        if place is None:
+            inferred = self.gazetteer.infer(text)
+            if inferred:
+                place, md.jurisdiction_inferred = self.gazetteer.get(inferred), True
+        if place is not None and not isinstance(place, str):
+            md.province, md.city, md.county = place.province, place.city, place.county
+            md.jurisdiction, md.level = place.jurisdiction, place.level_name
+
+    def locate(self, md: DocumentMetadata):  # noqa: ANN201 - Place | "全国" | None
+        """Where the document is from: its issuer's place; a national issuer; the place that opens its title;
+        a national or provincial 文号 prefix. Never the places its body or 主送 mention."""
+        hint = " ".join(x for x in (md.doc_number, md.title) if x)
+        if md.issuer:
+            place = self.gazetteer.locate(md.issuer, hint)
+            if place is not None:
+                return place
+            if is_national(md.issuer):
+                return "全国"
+        title = md.title or ""
+        opening = title.split("关于", 1)[0] if "关于" in title else title
+        found = self.gazetteer.mentions(opening)
+        if found and found[0][0] == 0:
+            place = self.gazetteer.locate(opening[: _opening_end(opening, found)], hint)
+            if place is not None:
+                return place
+        if "关于" in title and is_national(opening):
+            return "全国"
+        if number_is_national(md.doc_number):
+            return "全国"
+        province = number_province(md.doc_number)
+        return self.gazetteer.get(province) if province else None
+
+
+def _opening_end(opening: str, found: list) -> int:  # noqa: ANN001 - gazetteer mentions
+    """Where the run of place names that opens a title ends: "浙江省杭州市淳安县农村…" → after 淳安县."""
+    end = 0
+    for s, e, _ in found:
+        if s > end:
+            break
+        end = e
+    return end

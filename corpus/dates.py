@@ -1,0 +1,84 @@
+"""Dates as policy documents write them, read into ISO form.
+
+Forms read (anywhere in a string; :func:`iso_date` takes the first):
+
+- Arabic digits: "2025年3月18日", "2025 年 3 月 18 日", "2025-03-18", "2025.3.18", "2025/3/18";
+- full-width digits: "２０２５年３月１８日" (NFKC-folded first);
+- Chinese numerals, as 落款 are signed: "二〇二五年三月十八日", with 〇, 零, ○, О or Ｏ for zero, 十/廿/卅 in the
+  day ("二〇二一年六月廿八日"), and mixed forms ("二0二五年"). Numerals go through cn2an.
+
+A date line (:func:`is_date_line`) is a line that is a complete date and nothing else but a bracket or a
+"印发"; "2025年6月底前，各乡镇完成摸底登记。" (a timetable) is not one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import cn2an
+
+_ZERO = "〇零○ОOＯ0"
+_CN_DIGIT = "〇零○ОOＯ一二三四五六七八九0-9"
+_CN_SMALL = "一二三四五六七八九十廿卅〇零两"
+_ARABIC = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
+_CHINESE = re.compile(rf"([{_CN_DIGIT}]{{4}})\s*年\s*([{_CN_SMALL}\d]{{1,3}})\s*月\s*([{_CN_SMALL}\d]{{1,3}})\s*日")
+_DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | dict.fromkeys(_ZERO, "0")
+_LINE = re.compile(
+    rf"^[（(]?\s*(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|"
+    rf"[{_CN_DIGIT}]{{4}}\s*年\s*[{_CN_SMALL}\d]{{1,3}}\s*月\s*[{_CN_SMALL}\d]{{1,3}}\s*日|"
+    rf"(?:19|20)\d{{2}}-\d{{1,2}}-\d{{1,2}})\s*[）)]?\s*(?:印发)?$"
+)
+DATE_AT_END = re.compile(
+    rf"((?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|"
+    rf"[{_CN_DIGIT}]{{4}}\s*年\s*[{_CN_SMALL}\d]{{1,3}}\s*月\s*[{_CN_SMALL}\d]{{1,3}}\s*日)\s*$"
+)
+
+
+def _small(text: str) -> int | None:
+    """A month or day: "十八" → 18, "廿八" → 28, "卅一" → 31, "三十" → 30, "08" → 8."""
+    if text.isdigit():
+        return int(text)
+    t = text.replace("廿", "二十").replace("卅", "三十").replace("〇", "零")
+    try:
+        return int(cn2an.cn2an(t, "strict"))
+    except (ValueError, KeyError):
+        return None
+
+
+def _valid(y: int, m: int | None, d: int | None) -> str | None:
+    if m is None or d is None or not (1900 <= y <= 2100 and 1 <= m <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def iso_date(text: str | None) -> str | None:
+    """The first date in ``text`` as "YYYY-MM-DD", or None.
+
+    >>> iso_date("二〇二五年三月十八日"), iso_date("2019 年 4 月 1 日"), iso_date("二〇二一年六月廿八日")
+    ('2025-03-18', '2019-04-01', '2021-06-28')
+    """
+    if not text:
+        return None
+    text = unicodedata.normalize("NFKC", text) if not text.isascii() else text
+    found: list[tuple[int, str | None]] = []
+    m = _ARABIC.search(text)
+    if m:
+        found.append((m.start(), _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
+    m = _CHINESE.search(text)
+    if m:
+        year = "".join(_DIGIT.get(c, c) for c in m.group(1))
+        if year.isdigit():
+            found.append((m.start(), _valid(int(year), _small(m.group(2)), _small(m.group(3)))))
+    found.sort(key=lambda x: x[0])
+    return found[0][1] if found else None
+
+
+def is_date_line(line: str) -> bool:
+    """A line that is one complete date and nothing more (a 落款 or 成文日期 line).
+
+    >>> is_date_line("二〇二五年三月十八日"), is_date_line("2025年6月底前，各乡镇完成摸底登记。")
+    (True, False)
+    """
+    s = unicodedata.normalize("NFKC", line).strip()
+    return bool(_LINE.match(s)) and iso_date(s) is not None
