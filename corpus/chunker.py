@@ -3,8 +3,11 @@
 Policy documents nest 一、 → （一） → 1. → （1）; laws nest 第X编 → 第X章 → 第X节 → 第X条, and the items
 （一）（二） of an article stay inside it. A lead phrase opening a paragraph is a heading too:
 "（十二）加强人力资源保障。切实落实……" has the path […, "（十二）加强人力资源保障"].
-Text before the first heading is the 序言, closing paragraphs after the last one are the 结语, and
-附件 sections keep their own path. Clauses over ``max_chars`` split at sentence ends (。；！？), each
+Text before the first heading is the 序言, closing paragraphs after the last one are the 结语 (never the
+only text of the last heading: "四、保障措施" / "各乡镇、各部门要……" is section 四), and 附件 sections keep their own
+path. The 主送, 附件说明, 落款, 附注 and 版记 lines (``corpus.layout``) are no clause's text. Headings run inline
+are split where their numbers say a new one starts; in a law, an article number that does not move forward
+("第三条第二项所列人员……" inside 第四条) continues the article it stands in. Clauses over ``max_chars`` split at sentence ends (。；！？), each
 part keeping the path; fragments under ``min_chars`` merge with a neighbour.
 """
 
@@ -15,7 +18,8 @@ import re
 from dataclasses import dataclass, field
 
 from config.settings import default_of
-from corpus.headings import Heading, attachment_label, parse_heading
+from corpus.headings import Heading, Numbering, attachment_label, numeral, parse_heading
+from corpus.layout import Layout, read_layout
 from corpus.metadata import _DOC_NUMBER, _STANDALONE_DATE, is_title_like
 from corpus.models import Clause, DocumentMetadata
 from corpus.places import clause_places
@@ -86,26 +90,24 @@ def _is_front_or_trailer(line: str, md: DocumentMetadata, seen_body: bool) -> bo
     return False
 
 
-def _is_signature(paras: list[_Para], i: int) -> bool:
-    """An organisation name alone on a line right before a date line."""
-    s = paras[i].text.strip()
-    if len(s) > 30 or re.search(r"[。，；：]", s):
-        return False
-    nxt = paras[i + 1].text.strip() if i + 1 < len(paras) else ""
-    return bool(_STANDALONE_DATE.match(nxt) or _PRINTED_LINE.search(nxt)) or (
-        i + 1 < len(paras) and bool(re.match(r"^\d{4}年", nxt))
-    )
-
-
 class Chunker:
     def __init__(self, options: ChunkOptions | None = None) -> None:
         self.options = options or ChunkOptions()
 
-    def chunk(self, doc_id: str, text: str, md: DocumentMetadata, body_start: int = 0) -> list[Clause]:
-        paras = _paragraphs(text, body_start)
+    def chunk(
+        self, doc_id: str, text: str, md: DocumentMetadata, body_start: int = 0, layout: Layout | None = None
+    ) -> list[Clause]:
+        layout = layout or read_layout(text, body_start)
+        skipped = layout.skipped
+        paras = [p for p in _paragraphs(text, body_start) if p.start not in skipped]
+        law_mode = sum(1 for p in paras if (h := parse_heading(p.text)) and h.kind == "条") >= 2
+        if not law_mode:
+            paras = _split_inline(paras)
         heads = [parse_heading(p.text) for p in paras]
         last_heading = max((i for i, h in enumerate(heads) if h), default=-1)
-        law_mode = sum(1 for h in heads if h and h.kind == "条") >= 2
+        article: float | None = None  # the number of the article being read (laws)
+        content = False  # has the newest heading any text yet?
+        skip_next = False
         stack: list[tuple[int, str]] = []
         attachment: str | None = None
         opened: list[_Open] = []
@@ -134,16 +136,29 @@ class Chunker:
 
         for i, para in enumerate(paras):
             line = para.text.strip()
-            if _is_front_or_trailer(line, md, seen_body) or _is_signature(paras, i):
+            if skip_next:
+                skip_next = False
+                continue
+            if _is_front_or_trailer(line, md, seen_body):
                 continue
             label = attachment_label(line)
             if label and (len(line) <= 40 or line[len(label) :].lstrip("：: ").startswith(("1", "一"))):
                 flush()
-                attachment, stack, in_article = label + _attachment_title(line, label), [], False
+                title = _attachment_title(line, label)
+                nxt = paras[i + 1].text.strip() if i + 1 < len(paras) else ""
+                if not title and line == label and _is_attachment_title(nxt):
+                    title, skip_next = f"：{nxt}", True  # "附件1" / "重点城市名单"
+                attachment, stack, in_article = label + title, [], False
                 continue
             h: Heading | None = heads[i]
             if h and law_mode and in_article and h.kind in ("p2", "p3", "p4"):
                 h = None  # an item （一） of the article, not a heading
+            if h and law_mode and h.kind == "条":
+                n = _article_number(h.label)
+                if n is not None and article is not None and n <= article and n != 1:
+                    h = None  # "第三条第二项所列人员……" inside 第四条: a reference, not an article
+                elif n is not None:
+                    article = n
             if h and attachment and h.kind in ("p3", "p4"):
                 h = None  # "1.某某医院" in an attachment is a list entry
             if h:
@@ -154,6 +169,7 @@ class Chunker:
                     stack.pop()
                 stack.append((h.depth, h.label))
                 in_article = h.kind == "条"
+                content = bool(h.body)
                 if h.body:
                     cur = _Open(path_now(), "attachment" if attachment else "body", [para])
                 else:
@@ -166,7 +182,7 @@ class Chunker:
                     cur.path = ["印发通知"]
                 flush()
                 continue
-            if i > last_heading >= 0 and not attachment and _CLOSING_CUE.match(line):
+            if i > last_heading >= 0 and not attachment and content and _CLOSING_CUE.match(line):
                 if not (cur and cur.kind == "closing"):
                     flush()
                     cur = _Open(["结语"], "closing")
@@ -178,6 +194,7 @@ class Chunker:
                 else:
                     cur = _Open(["序言"], "preamble")
             cur.paras.append(para)
+            content = True
             seen_body = seen_body or bool(stack)
         flush()
         emit_leaf(None)
@@ -237,6 +254,42 @@ def _is_statement(line: str) -> bool:
     """A heading line that says something: it ends a sentence, or runs long (not "一、总则")."""
     s = line.strip()
     return s.endswith(("。", "；", "！", "？", ".", ";")) or len(s) >= 30
+
+
+def _split_inline(paras: list[_Para]) -> list[_Para]:
+    """Lines that run several headings together, cut where each one starts (``Numbering.breaks``)."""
+    numbering = Numbering()
+    out: list[_Para] = []
+    for p in paras:
+        cuts = numbering.breaks(p.text, parse_heading(p.text))
+        bounds = [0, *cuts, len(p.text)]
+        for a, b in zip(bounds, bounds[1:]):
+            piece = p.text[a:b]
+            lead = len(piece) - len(piece.lstrip())
+            piece = piece.strip()
+            if not piece:
+                continue
+            out.append(_Para(piece, p.start + a + lead, p.start + a + lead + len(piece)))
+            h = parse_heading(piece)
+            if h:
+                numbering.observe(h)
+    return out
+
+
+def _article_number(label: str) -> float | None:
+    """ "第十二条" → 12, "第十二条之一" → 12.1 (an inserted article comes after its base)."""
+    m = re.match(r"第([^条]+)条(?:之(.+))?", label)
+    if not m:
+        return None
+    n = numeral(m.group(1))
+    if n is None:
+        return None
+    sub = numeral(m.group(2)) if m.group(2) else 0
+    return n + (sub or 0) / 100
+
+
+def _is_attachment_title(line: str) -> bool:
+    return 0 < len(line) <= 40 and not re.search(r"[。，；：:]", line) and not parse_heading(line)
 
 
 def _attachment_title(line: str, label: str) -> str:

@@ -173,6 +173,8 @@ def _tail(layout: Layout) -> None:
         if _PRINTED.search(s) and iso_date(s) and len(s) <= 60:
             ln.role = "printed"
             layout.printed_date = layout.printed_date or iso_date(s)
+            if k and not lines[k - 1].role and is_org_line(lines[k - 1].text):
+                lines[k - 1].role = "printed"  # "舟山市人民政府办公室" / "2019年4月11日印发"
         elif _NOTE.match(s) or _PLAIN_NOTE.match(s):
             ln.role = "note"
         elif is_date_line(s):

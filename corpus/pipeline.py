@@ -35,6 +35,7 @@ class CorpusPipeline:
         text = cleaned.text
         body_start = 0
         given = dict(raw.fields)
+        info = ""
         if raw.text_format == "markdown":
             pos = text.find(_INFO_END)
             if pos >= 0:
@@ -43,7 +44,7 @@ class CorpusPipeline:
                 if not given.get("date"):
                     given["date"] = iso_date(info)
         md = self.extractor.extract(
-            text if raw.text_format != "markdown" else _md_head(text, body_start), given
+            text if raw.text_format != "markdown" else _md_head(text, body_start), given, info=info
         )
         md.reader = raw.reader or None
         clauses = self.chunker.chunk(raw.id, text, md, body_start)

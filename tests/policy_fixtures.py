@@ -62,13 +62,23 @@ def heading_labels(doc: Any) -> list[str]:
     return list(seen)
 
 
+def _opens_a_line(fragment: str, text: str) -> bool:
+    """A 落款, 抄送 or 附件 line is a line of its own: the fragment opens one of the clause's lines (or follows
+    a sentence end: a scraped page runs lines together)."""
+    for line in text.split("\n"):
+        for piece in [line, *line.split("。")[1:]]:
+            if piece.strip().lstrip("（(").startswith(fragment):
+                return True
+    return False
+
+
 def score(j: Judged, doc: Any) -> dict[str, Any]:
     """What one processed document got right: each metadata field, headings lost / spurious, clauses that hold
     a 落款, 抄送/印发 or 附件-list line."""
     md = doc.metadata
     got = {k: getattr(md, k, None) for k in FIELDS}
     labels = heading_labels(doc)
-    leaks = [frag for frag in j.outside if any(frag in c.text for c in doc.clauses)]
+    leaks = [frag for frag in j.outside if any(_opens_a_line(frag, c.text) for c in doc.clauses)]
     return {
         "fields": {k: got[k] == j.expected[k] for k in FIELDS},
         "got": got,
