@@ -22,7 +22,9 @@ _ZERO = "〇零○ОOＯ0"
 _CN_DIGIT = "〇零○ОOＯ一二三四五六七八九0-9"
 _CN_SMALL = "一二三四五六七八九十廿卅〇零两"
 _ARABIC = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
-_CHINESE = re.compile(rf"([{_CN_DIGIT}]{{4}})\s*年\s*([{_CN_SMALL}\d]{{1,3}})\s*月\s*([{_CN_SMALL}\d]{{1,3}})\s*日")
+_CHINESE = re.compile(
+    rf"([{_CN_DIGIT}]{{4}})\s*年\s*([{_CN_SMALL}\d]{{1,3}})\s*月\s*([{_CN_SMALL}\d]{{1,3}})\s*日"
+)
 _DIGIT = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | dict.fromkeys(_ZERO, "0")
 _LINE = re.compile(
     rf"^[（(]?\s*(?:(?:19|20)\d{{2}}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*日|"

@@ -60,7 +60,9 @@ _EVIDENCE: list[tuple[str, tuple[str, ...]]] = [
     ("新疆维吾尔自治区", ("兵团", "地州市", "各地州")),
 ]
 # Short names that are ordinary words or shared by many places: never read as a place on their own.
-_GENERIC_SHORT = re.compile(r"^(新区|高新区|经开区|开发区|城区|郊区|矿区|东区|西区|南区|北区|中区|市中|省直辖|.)$")
+_GENERIC_SHORT = re.compile(
+    r"^(新区|高新区|经开区|开发区|城区|郊区|矿区|东区|西区|南区|北区|中区|市中|省直辖|.)$"
+)
 # A prefecture written by its short name and a kind: 大理州 (自治州), 延边州, 锡盟 is not read.
 _SHORT_KIND = {"州": ("自治州",), "地区": ("地区",), "盟": ("盟",), "市": ("市",)}
 # A county written by its short name and a kind: 长阳县 (长阳土家族自治县), 伊旗 is not read.
@@ -94,7 +96,9 @@ class Gazetteer:
     def from_files(cls, divisions: Path, changes: Path | None = None) -> Gazetteer:
         rows = list(csv.DictReader(divisions.read_text(encoding="utf-8").splitlines()))
         places = [
-            Place(r["name"], r["level"], r["province"], r.get("prefecture", ""), r.get("short", ""), r["adcode"])
+            Place(
+                r["name"], r["level"], r["province"], r.get("prefecture", ""), r.get("short", ""), r["adcode"]
+            )
             for r in rows
         ]
         g = cls(places)
@@ -186,6 +190,10 @@ class Gazetteer:
                     picked = [p for p in cands if p.level == "province"]  # 浙江: distinctive anywhere
                     if not picked and (s == 0 or not _cjk(text[s - 1]) or text[s - 1] in _ORG_END):
                         picked = [p for p in cands if p.level == "prefecture"]  # 郑州住房公积金管理中心
+            if len(picked) > 1:  # 新乡: the city before its own county of that short name (新乡县)
+                cities = {p.name for p in picked if p.level == "prefecture"}
+                if cities and all(p.level == "prefecture" or p.prefecture in cities for p in picked):
+                    picked = [p for p in picked if p.level == "prefecture"]
             if picked:
                 found.append((s, e, picked))
                 for i in range(s, e):
@@ -201,19 +209,19 @@ class Gazetteer:
         found = self.mentions(text)
         if not found:
             return None
-        named = {p.name for _, _, cands in found for p in cands}
         hinted = {p.name for p in self.find(hint)} | {
             p.name for _, _, c in self.mentions(hint) for p in c if len(c) == 1
         }
-
-        def support(p: Place) -> tuple[int, int]:
-            return (
-                (p.province in named) + (bool(p.prefecture) and p.prefecture in named),
-                (p.province in hinted) + (bool(p.prefecture) and p.prefecture in hinted),
-            )
-
         resolved: list[Place] = []
-        for _, _, cands in found:
+        for k, (_, _, cands) in enumerate(found):
+            named = {p.name for j, (_, _, c) in enumerate(found) if j != k for p in c}
+
+            def support(p: Place, named: set[str] = named) -> tuple[int, int]:
+                return (
+                    (p.province in named) + (bool(p.prefecture) and p.prefecture in named),
+                    (p.province in hinted) + (bool(p.prefecture) and p.prefecture in hinted),
+                )
+
             ranked = sorted(cands, key=support, reverse=True)
             if len(ranked) > 1 and support(ranked[0]) == support(ranked[1]):
                 continue  # 朝阳区 alone: which one is not said
@@ -256,5 +264,7 @@ def _bundled() -> Gazetteer:
     """Built once per process (about 50 ms): every pipeline and resolver shares it."""
     got = _CACHE.get("bundled")
     if got is None:
-        got = _CACHE["bundled"] = Gazetteer.from_files(_DATA / "divisions.csv", _DATA / "division_changes.csv")
+        got = _CACHE["bundled"] = Gazetteer.from_files(
+            _DATA / "divisions.csv", _DATA / "division_changes.csv"
+        )
     return got

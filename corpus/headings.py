@@ -243,7 +243,11 @@ class Numbering:
             probe.observe(head)
         for pos, kind, n in found:
             before = line[seg_start:pos]
-            bare_title = bool(parse_heading(before)) and not re.search(r"[，。；：！？,;:]", before) and len(before) <= 30
+            bare_title = (
+                bool(parse_heading(before))
+                and not re.search(r"[，。；：！？,;:]", before)
+                and len(before) <= 30
+            )
             if kind in ("p3",) and not _ENDS_SENTENCE.search(before):
                 continue
             if not (_ENDS_SENTENCE.search(before) or bare_title):

@@ -28,14 +28,18 @@ _NOTE = re.compile(r"^[（(]\s*(此件|本件|信息公开|公开方式|联系�
 _COPY = re.compile(r"^(抄送|抄报|分送|发送)\s*[：:]")
 _PRINTED = re.compile(r"印发\s*$")
 _PLAIN_NOTE = re.compile(r"^(公开方式|公开属性|信息公开选项|联系人|联系电话)\s*[：:]")
-_ADDRESSEE_NOT = re.compile(r"(如下|通知|意见|公告|规定|办法|方案|决定)[：:]$|^(为|根据|按照|现|经|依据|依照|近期|近年)")
+_ADDRESSEE_NOT = re.compile(
+    r"(如下|通知|意见|公告|规定|办法|方案|决定)[：:]$|^(为|根据|按照|现|经|依据|依照|近期|近年)"
+)
 _ADDRESSEE_WORDS = re.compile(
     r"^各|人民政府|政府|部门|单位|机构|委员会|委|办|厅|局|银行|分行|公司|企业|职工|纳税人|管委会|办事处|总部|交易所|学校|医院"
 )
 _DOC_NUMBER_LINE = re.compile(
     r"^[\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*\d{1,4}\s*号$"
 )
-_HEADER_FIELD = re.compile(r"\t|^(索引号|发文机关|发布机构|成文日期|发文字号|文号|发布日期|主题分类|标题)[:：]")
+_HEADER_FIELD = re.compile(
+    r"\t|^(索引号|发文机关|发布机构|成文日期|发文字号|文号|发布日期|主题分类|标题)[:：]"
+)
 
 
 @dataclass
@@ -90,8 +94,10 @@ def _split_glued(name: str) -> list[str]:
         head, rest = name[:i], name[i:]
         if ORG_SUFFIX.search(head) and _ORG_START.match(rest) and ORG_SUFFIX.search(rest):
             # 国家税务总局四川省税务局 stays whole: its second part is where the first one sits
-            if head.startswith(("国家", "中国")) and head.endswith(("总局", "银行", "委员会")) and not rest.startswith(
-                ("国家", "中国", "国务院", "财政部", "税务总局")
+            if (
+                head.startswith(("国家", "中国"))
+                and head.endswith(("总局", "银行", "委员会"))
+                and not rest.startswith(("国家", "中国", "国务院", "财政部", "税务总局"))
             ):
                 continue
             return [head, *_split_glued(rest)]
@@ -222,7 +228,11 @@ def _attachment_list(layout: Layout, k: int) -> None:
     if first:
         titles = [first.group(2)]
         j = k + 1
-        while j < len(lines) and (item := _LIST_ITEM.match(lines[j].text)) and int(item.group(1)) == len(titles) + 1:
+        while (
+            j < len(lines)
+            and (item := _LIST_ITEM.match(lines[j].text))
+            and int(item.group(1)) == len(titles) + 1
+        ):
             titles.append(item.group(2))
             j += 1
         for x in range(k, j):

@@ -38,7 +38,9 @@ _EFFECTIVE = re.compile(
 )
 _ORG_SUFFIX = ORG_SUFFIX
 # LawRefBook's info block: "2016年12月23日 温州市第十二届人民代表大会常务委员会第三十九次会议通过"
-_PASSED_BY = re.compile(r"^\S*?日\s*(.+?)(?:第[一二三四五六七八九十百零〇\d]+次(?:会议|全体会议)|会议)\s*(?:通过|批准|修订|修正)")
+_PASSED_BY = re.compile(
+    r"^\S*?日\s*(.+?)(?:第[一二三四五六七八九十百零〇\d]+次(?:会议|全体会议)|会议)\s*(?:审议|修订)?\s*(通过|批准)"
+)
 _TERM = re.compile(r"第[一二三四五六七八九十百零〇\d]+届")
 DOC_TYPES = [
     "实施意见", "实施方案", "工作方案", "行动方案", "行动计划", "指导意见", "实施细则", "实施办法", "管理办法",
@@ -146,13 +148,16 @@ def _issuer_from(title: str | None, lines: list[str], layout: Layout) -> str | N
 def issuer_from_info(info: str) -> str | None:
     """Who passed a law, from LawRefBook's info block: "…温州市第十二届人民代表大会常务委员会第三十九次会议通过" →
     "温州市人民代表大会常务委员会"."""
+    found = []
     for line in info.split("\n"):
         m = _PASSED_BY.match(line.strip().lstrip("#").strip())
         if m:
             name = _TERM.sub("", m.group(1)).strip()
             if _ORG_SUFFIX.search(name):
-                return name
-    return None
+                found.append(
+                    (m.group(2) != "通过", name)
+                )  # the body that passed it, before the one that approved
+    return min(found)[1] if found else None
 
 
 def _is_draft(title: str | None, lines: list[str]) -> bool:
@@ -166,9 +171,7 @@ class MetadataExtractor:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
 
-    def extract(
-        self, text: str, given: Mapping[str, Any] | None = None, info: str = ""
-    ) -> DocumentMetadata:
+    def extract(self, text: str, given: Mapping[str, Any] | None = None, info: str = "") -> DocumentMetadata:
         """``info``: a Markdown law's info block (dates and the body that passed it), read for issuer and date
         when the record does not give them."""
         given = {k: v for k, v in (given or {}).items() if v not in (None, "")}
@@ -211,7 +214,9 @@ class MetadataExtractor:
         md.validity = given.get("validity")
         self._dates(md, lines, header, given, layout, info)
         self._jurisdiction(md, text, given)
-        md.law_level = given.get("level") if given.get("level") not in ("国家", "省级", "地市级", "县级") else None
+        md.law_level = (
+            given.get("level") if given.get("level") not in ("国家", "省级", "地市级", "县级") else None
+        )
         return md
 
     @staticmethod
@@ -285,25 +290,38 @@ class MetadataExtractor:
         """Where the document is from: its issuer's place; a national issuer; the place that opens its title;
         a national or provincial 文号 prefix. Never the places its body or 主送 mention."""
         hint = " ".join(x for x in (md.doc_number, md.title) if x)
+        title = _ZONE_PREFIX.sub(r"\1", md.title or "")  # 中国（上海）自由贸易试验区条例
+        opening = title.split("关于", 1)[0] if "关于" in title else title
+        found = self.gazetteer.mentions(opening)
+        titled = None
+        if found and found[0][0] == 0:
+            titled = self.gazetteer.locate(opening[: _opening_end(opening, found)], hint)
         if md.issuer:
             place = self.gazetteer.locate(md.issuer, hint)
             if place is not None:
+                # a regulation titled by a place within its issuer's: 温州市民间融资管理条例 (浙江省人大常委会)
+                first = found[0][2][0] if found and found[0][0] == 0 else None
+                if titled is not None and "关于" not in title and first is not None and _within(first, place):
+                    return titled
                 return place
             if is_national(md.issuer):
                 return "全国"
-        title = md.title or ""
-        opening = title.split("关于", 1)[0] if "关于" in title else title
-        found = self.gazetteer.mentions(opening)
-        if found and found[0][0] == 0:
-            place = self.gazetteer.locate(opening[: _opening_end(opening, found)], hint)
-            if place is not None:
-                return place
+        if titled is not None:
+            return titled
         if "关于" in title and is_national(opening):
             return "全国"
         if number_is_national(md.doc_number):
             return "全国"
         province = number_province(md.doc_number)
         return self.gazetteer.get(province) if province else None
+
+
+_ZONE_PREFIX = re.compile(r"^中国[（(]([\u4e00-\u9fff]{2,8})[）)]")
+
+
+def _within(inner, outer) -> bool:  # noqa: ANN001 - gazetteer places
+    """``inner`` lies strictly below ``outer``."""
+    return inner.name != outer.name and outer.name in (inner.province, inner.prefecture)
 
 
 def _opening_end(opening: str, found: list) -> int:  # noqa: ANN001 - gazetteer mentions

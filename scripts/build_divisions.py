@@ -44,14 +44,18 @@ def divisions(location_zip: bytes) -> list[dict[str, str]]:
         code = code[:6]
         if depth == 0:
             province, prefecture, short_of_province = name, "", short
-            rows.append(dict(adcode=code, name=name, level="province", province=name, prefecture="", short=short))
+            rows.append(
+                dict(adcode=code, name=name, level="province", province=name, prefecture="", short=short)
+            )
         elif depth == 1:
             if name in (province, short_of_province, UNDER_PROVINCE):
                 prefecture = ""  # a municipality's (or 香港's) own line; the province's own counties
                 continue
             prefecture = name
             rows.append(
-                dict(adcode=code, name=name, level="prefecture", province=province, prefecture="", short=short)
+                dict(
+                    adcode=code, name=name, level="prefecture", province=province, prefecture="", short=short
+                )
             )
         else:
             key = f"{code}{name}"
@@ -59,7 +63,14 @@ def divisions(location_zip: bytes) -> list[dict[str, str]]:
                 continue
             seen.add(key)
             rows.append(
-                dict(adcode=code, name=name, level="county", province=province, prefecture=prefecture, short=short)
+                dict(
+                    adcode=code,
+                    name=name,
+                    level="county",
+                    province=province,
+                    prefecture=prefecture,
+                    short=short,
+                )
             )
     order = {"province": 0, "prefecture": 1, "county": 2}
     rows.sort(key=lambda r: (r["adcode"], order[r["level"]]))

@@ -15,7 +15,6 @@ import argparse
 import gzip
 import json
 from collections import Counter
-from pathlib import Path
 
 from corpus.models import RawDocument
 from corpus.pipeline import CorpusPipeline
@@ -38,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     deeper = 0
     for r in records:
         level = LEVELS[r["jurisdiction"].count("/") + 1]
-        md = pipeline.process(RawDocument(id=r["id"], text=r["text"], source=r["id"], text_format="markdown")).metadata
+        md = pipeline.process(
+            RawDocument(id=r["id"], text=r["text"], source=r["id"], text_format="markdown")
+        ).metadata
         got_j = md.jurisdiction or ""
         at_level = "/".join(got_j.split("/")[: r["jurisdiction"].count("/") + 1])
         deeper += got_j.count("/") > r["jurisdiction"].count("/")

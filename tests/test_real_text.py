@@ -31,7 +31,10 @@ def test_the_fixture_set_covers_the_issue() -> None:
     assert len(JUDGED) >= 60
     levels = [j.expected["level"] for j in JUDGED]
     assert all(levels.count(lv) >= 10 for lv in ("国家", "省级", "地市级", "县级"))
-    assert sum(bool(j.attachments) for j in JUDGED) >= 3 and sum(bool(j.expected["addressee"]) for j in JUDGED) >= 60
+    assert (
+        sum(bool(j.attachments) for j in JUDGED) >= 3
+        and sum(bool(j.expected["addressee"]) for j in JUDGED) >= 60
+    )
 
 
 @pytest.mark.parametrize("judged", JUDGED, ids=[j.id for j in JUDGED])
@@ -90,7 +93,9 @@ def test_date_lines(line: str, is_date: bool) -> None:
 
 
 def test_date_from_filter_keeps_a_chinese_numeral_signed_document(pipeline) -> None:
-    doc = _process(pipeline, "某县人民政府关于某事的通知\n一、总则\n内容。\n某县人民政府\n二〇二五年三月十八日\n")
+    doc = _process(
+        pipeline, "某县人民政府关于某事的通知\n一、总则\n内容。\n某县人民政府\n二〇二五年三月十八日\n"
+    )
     assert doc.metadata.date == "2025-03-18"
 
 
@@ -139,9 +144,15 @@ def test_county_short_names_need_their_parent() -> None:
     ("text", "jurisdiction"),
     [
         # a national notice about a 湖南 coal mine is national
-        ("国务院关于加强煤矿安全的通知\n国发〔2025〕7号\n各省、自治区、直辖市人民政府：\n湖南省某煤矿发生事故。\n一、要求\n内容。\n国务院\n2025年3月18日\n", "全国"),
+        (
+            "国务院关于加强煤矿安全的通知\n国发〔2025〕7号\n各省、自治区、直辖市人民政府：\n湖南省某煤矿发生事故。\n一、要求\n内容。\n国务院\n2025年3月18日\n",
+            "全国",
+        ),
         # 主送 names 新疆生产建设兵团: still national
-        ("国务院办公厅关于某事的意见\n各省、自治区、直辖市人民政府，新疆生产建设兵团：\n一、要求\n内容。\n", "全国"),
+        (
+            "国务院办公厅关于某事的意见\n各省、自治区、直辖市人民政府，新疆生产建设兵团：\n一、要求\n内容。\n",
+            "全国",
+        ),
         ("财政部 税务总局关于延续某项政策的公告\n一、\n内容。\n", "全国"),
         ("中国人民银行关于调整贷款政策的通知\n银发〔2024〕88号\n一、要求\n内容。\n", "全国"),
         # a body that only mentions places gives no jurisdiction
@@ -153,13 +164,22 @@ def test_county_short_names_need_their_parent() -> None:
         ("关于做好秋粮收购工作的通知\n豫政办〔2024〕3号\n一、要求\n内容。\n", "河南省"),
     ],
 )
-def test_jurisdiction_comes_from_issuer_number_and_title(pipeline, text: str, jurisdiction: str | None) -> None:
+def test_jurisdiction_comes_from_issuer_number_and_title(
+    pipeline, text: str, jurisdiction: str | None
+) -> None:
     assert _process(pipeline, text).metadata.jurisdiction == jurisdiction
 
 
 @pytest.mark.parametrize(
     ("name", "national"),
-    [("国务院", True), ("人力资源社会保障部", True), ("财政部、税务总局", True), ("中国证监会", True), ("自治区卫生健康委", False), ("市委统战部", False)],
+    [
+        ("国务院", True),
+        ("人力资源社会保障部", True),
+        ("财政部、税务总局", True),
+        ("中国证监会", True),
+        ("自治区卫生健康委", False),
+        ("市委统战部", False),
+    ],
 )
 def test_national_bodies(name: str, national: bool) -> None:
     assert is_national(name) is national
@@ -168,7 +188,10 @@ def test_national_bodies(name: str, national: bool) -> None:
 def test_number_prefixes() -> None:
     assert number_is_national("国办发〔2024〕15号") and number_is_national("财税〔2023〕12号")
     assert not number_is_national("浙政办发〔2025〕11号")
-    assert number_province("浙政办发〔2025〕11号") == "浙江省" and number_province("杭政办函〔2024〕56号") is None
+    assert (
+        number_province("浙政办发〔2025〕11号") == "浙江省"
+        and number_province("杭政办函〔2024〕56号") is None
+    )
 
 
 # -- status ----------------------------------------------------------------------------------------------
@@ -257,7 +280,11 @@ def test_glued_heading() -> None:
 
 @pytest.mark.parametrize(
     "reference",
-    ["第三条第二项所列人员，经审核的，可以申请。", "第三条规定的期限内，应当办理。", "第二条、第三条所列情形除外。"],
+    [
+        "第三条第二项所列人员，经审核的，可以申请。",
+        "第三条规定的期限内，应当办理。",
+        "第二条、第三条所列情形除外。",
+    ],
 )
 def test_cross_reference_inside_an_article_is_not_an_article(pipeline, reference: str) -> None:
     text = f"某市管理办法\n第一条 甲。\n第二条 乙。\n第三条 丙。\n第四条 丁。\n{reference}\n第五条 戊。\n"
