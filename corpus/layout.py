@@ -138,7 +138,7 @@ def read_layout(text: str, body_start: int = 0) -> Layout:
 
 def _front(layout: Layout) -> None:
     """版头, 文号, header fields and 主送: before the first heading or sentence of the body."""
-    for k, ln in enumerate(layout.lines[:20]):
+    for ln in layout.lines[:20]:
         s = ln.text
         if parse_heading(s) and not _DOC_NUMBER_LINE.match(s):
             return
