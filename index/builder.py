@@ -37,21 +37,30 @@ from index.backends import (
     open_indexes,
 )
 from index.cache import EmbeddingCache, embed_with_cache
+from index.copies import Copy, find_copies, signatures
 from index.embedder import Embedder
 from index.generations import IndexLayout, fault_point
 from index.integrity import IntegrityError, checksums, verify_files
 from index.manifest import MANIFEST, Manifest
 from index.neardup import WordingIndex
 from index.passages import passage_text
-from index.store import STORE_FILE, document_hashes, write_store
+from index.store import (
+    STORE_FILE,
+    copy_records,
+    document_count,
+    document_hashes,
+    stored_signatures,
+    write_store,
+)
 from index.tokenizer import ChineseTokenizer
 
 if TYPE_CHECKING:
     from index.milvus_backend import MilvusConfig
 
 log = logging.getLogger(__name__)
-PIPELINE_VERSION = 3  # bump when cleaning/chunking changes what a document's clauses are, or the files
-# of a generation change (3: the wording index)
+PIPELINE_VERSION = 4  # bump when cleaning/chunking changes what a document's clauses are, or the files
+# of a generation change (3: the wording index; 4: 落款/版记 out of clauses, inline headings, county level,
+# near-duplicate documents)
 
 
 class EmptyCorpusError(ValueError):
@@ -107,6 +116,7 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
+    copies: list[Copy] = field(default_factory=list)  # near-duplicate documents recorded, not indexed
     failed: list[SkippedFile] = field(default_factory=list)  # documents that could not be processed
     empty: list[str] = field(default_factory=list)  # documents that yielded no clause
     embedded_now: int = 0
@@ -123,7 +133,8 @@ class BuildResult:
             f"{head}: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
             f"{self.unchanged} unchanged documents; {self.manifest.documents} documents, "
             f"{self.manifest.clauses} clauses; {self.embedded_now} passages embedded, {self.from_cache} from "
-            f"cache; {len(self.duplicates)} duplicate keys, {len(self.failed)} failed, "
+            f"cache; {len(self.duplicates)} duplicate keys, {len(self.copies)} near-duplicate copies, "
+            f"{len(self.failed)} failed, "
             f"{len(self.empty)} without clauses; {self.seconds:.2f}s"
         )
 
@@ -140,6 +151,7 @@ class BuildResult:
             "documents": self.manifest.documents,
             "clauses": self.manifest.clauses,
             "duplicates": [d.__dict__ for d in self.duplicates],
+            "copies": [c.to_dict() for c in self.copies],
             "failed": [s.__dict__ for s in self.failed],
             "empty": self.empty,
             "embedded_now": self.embedded_now,
@@ -255,10 +267,15 @@ def reindex_into(
                 )
                 continue
             wanted[s.id] = s
-        old = document_hashes(base / STORE_FILE) if base else {}
+        indexed = document_hashes(base / STORE_FILE) if base else {}
+        old_copies = copy_records(base / STORE_FILE) if base else {}
+        old = {**indexed, **{k: c.content_hash for k, c in old_copies.items()}}
         added = [k for k in wanted if k not in old]
         changed = [k for k in wanted if k in old and old[k] != source_hash(wanted[k])]
         removed = [k for k in old if k not in wanted]
+        # a copy whose original leaves or changes is looked at again: it may now be the one indexed
+        moved = set(removed) | set(changed)
+        changed += [k for k, c in old_copies.items() if k in wanted and k not in changed and c.of in moved]
         failed: list[SkippedFile] = []
         new_docs: list[Document] = []
         for key in added + changed:
@@ -279,6 +296,19 @@ def reindex_into(
         added = [k for k in added if k not in failed_keys]
         changed = [k for k in changed if k not in failed_keys]  # the previous version stays
         drop = removed + changed
+        # near-duplicate documents: each new one against the indexed ones (and the other new ones)
+        kept_sigs = stored_signatures(base / STORE_FILE, leave_out=drop) if base else []
+        new_sigs = signatures([d for d in new_docs if d.clauses])
+        new_copies = find_copies(new_sigs, kept_sigs)
+        hashes = {d.id: d.content_hash for d in new_docs}
+        for c in new_copies:
+            c.content_hash = hashes[c.key]
+        copy_keys = {c.key for c in new_copies}
+        new_docs = [d for d in new_docs if d.id not in copy_keys]
+        new_sigs = [s for s in new_sigs if s.key not in copy_keys]
+        all_copies = sorted(
+            [c for k, c in old_copies.items() if k not in drop and k in wanted] + new_copies, key=lambda c: c.key
+        )
         empty = [d.id for d in new_docs if not d.clauses]
         mode = "incremental" if base else "full"
         if base_manifest is not None and not (added or changed or removed):
@@ -289,6 +319,7 @@ def reindex_into(
                 reason,
                 unchanged=len(wanted) - len(failed_keys),
                 duplicates=result_dups,
+                copies=all_copies,
                 failed=failed,
                 seconds=time.perf_counter() - t0,
             )
@@ -306,7 +337,9 @@ def reindex_into(
         # -- write the generation -----------------------------------------------------------------
         build = layout.new_build_dir()
         try:
-            gone = write_store(build / STORE_FILE, new_docs, base / STORE_FILE if base else None, drop)
+            gone = write_store(
+                build / STORE_FILE, new_docs, base / STORE_FILE if base else None, drop, new_sigs, new_copies
+            )
             fault_point("after-store")
             if base and base_manifest:
                 vec, lex = open_indexes(base, base_manifest, options.milvus)
@@ -329,7 +362,7 @@ def reindex_into(
             wording.save(build / WORDING_DIR)
             fault_point("after-indexes")
             name = layout.next_name()
-            documents_total = len(old) - len(removed) - len(changed) + len(new_docs)
+            documents_total = document_count(build / STORE_FILE)
             manifest = Manifest(
                 embedder_name=embedder.name,
                 embedder_fingerprint=embedder.fingerprint,
@@ -351,6 +384,7 @@ def reindex_into(
                     "removed": len(removed),
                     "unchanged": len(wanted) - len(added) - len(changed) - len(failed_keys),
                     "duplicates": len(result_dups),
+                    "copies": [c.to_dict() for c in all_copies],
                     "failed": len(failed),
                     "empty": len(empty),
                     "embedded_now": fresh,
@@ -383,6 +417,7 @@ def reindex_into(
         removed,
         unchanged=manifest.build["unchanged"],
         duplicates=result_dups,
+        copies=all_copies,
         failed=failed,
         empty=empty,
         embedded_now=fresh,

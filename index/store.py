@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.models import Clause, Document
+from index.copies import Copy, Signature, signature_from_row
 
 STORE_FILE = "clauses.sqlite"
 
@@ -28,6 +29,16 @@ CREATE TABLE clauses (
   part INTEGER, part_count INTEGER, responsible_units TEXT, lead_unit TEXT
 );
 CREATE INDEX clauses_doc ON clauses(doc_key, ordinal);
+"""
+# near-duplicate documents (index.copies): the body signature of each indexed document, and the documents
+# recorded as copies of one (not indexed; their content hash decides whether a reindex looks at them again)
+_COPIES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS signatures (
+  key TEXT PRIMARY KEY, doc_number TEXT, date TEXT, jurisdiction TEXT, title TEXT, minhash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS copies (
+  key TEXT PRIMARY KEY, of_key TEXT NOT NULL, reason TEXT, similarity REAL, content_hash TEXT NOT NULL
+);
 """
 
 
@@ -74,8 +85,11 @@ def write_store(
     documents: Sequence[Document],
     base: Path | None = None,
     remove: Iterable[str] = (),
+    signatures: Sequence[Signature] = (),
+    copies: Sequence[Copy] = (),
 ) -> list[str]:
-    """Write the store at ``path``: a copy of ``base`` less the ``remove``d documents, plus ``documents``.
+    """Write the store at ``path``: a copy of ``base`` less the ``remove``d documents (and copies), plus
+    ``documents``, their body ``signatures`` and the new ``copies``.
 
     Returns the ids of the clauses that were removed.
     """
@@ -85,6 +99,7 @@ def write_store(
     try:
         if base is None:
             db.executescript(_SCHEMA)
+        db.executescript(_COPIES_SCHEMA)
         gone: list[str] = []
         keys = list(remove)
         for i in range(0, len(keys), 500):
@@ -93,7 +108,14 @@ def write_store(
             gone += [r[0] for r in db.execute(f"SELECT id FROM clauses WHERE doc_key IN ({marks})", chunk)]
             db.execute(f"DELETE FROM clauses WHERE doc_key IN ({marks})", chunk)
             db.execute(f"DELETE FROM documents WHERE key IN ({marks})", chunk)
+            db.execute(f"DELETE FROM signatures WHERE key IN ({marks})", chunk)
+            db.execute(f"DELETE FROM copies WHERE key IN ({marks})", chunk)
         _insert(db, documents)
+        db.executemany("INSERT INTO signatures VALUES (?,?,?,?,?,?)", [s.to_row() for s in signatures])
+        db.executemany(
+            "INSERT INTO copies VALUES (?,?,?,?,?)",
+            [(c.key, c.of, c.reason, c.similarity, c.content_hash) for c in copies],
+        )
         db.commit()
         return gone
     finally:
@@ -105,6 +127,45 @@ def document_hashes(path: Path) -> dict[str, str]:
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return dict(db.execute("SELECT key, content_hash FROM documents"))
+    finally:
+        db.close()
+
+
+def _has_copies(db: sqlite3.Connection) -> bool:
+    return bool(db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='copies'").fetchone())
+
+
+def copy_records(path: Path) -> dict[str, Copy]:
+    """``{key: Copy}``: the documents a generation recorded as copies of an indexed one."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if not _has_copies(db):
+            return {}
+        return {
+            r[0]: Copy(r[0], r[1], r[2], r[3], r[4])
+            for r in db.execute("SELECT key, of_key, reason, similarity, content_hash FROM copies")
+        }
+    finally:
+        db.close()
+
+
+def stored_signatures(path: Path, leave_out: Iterable[str] = ()) -> list[Signature]:
+    """The body signatures of a generation's indexed documents (less ``leave_out``)."""
+    gone = set(leave_out)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if not _has_copies(db):
+            return []
+        rows = db.execute("SELECT key, doc_number, date, jurisdiction, title, minhash FROM signatures")
+        return [signature_from_row(*r) for r in rows if r[0] not in gone]
+    finally:
+        db.close()
+
+
+def document_count(path: Path) -> int:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
     finally:
         db.close()
 

@@ -37,7 +37,7 @@ from index.cache import EmbeddingCache, text_key
 from index.embedder import Embedder
 from index.generations import IndexLayout
 from index.manifest import IndexError_
-from index.store import STORE_FILE, document_hashes
+from index.store import STORE_FILE, copy_records, document_hashes
 from policy_search.factory import (
     SourceReport,
     build_options_from,
@@ -116,7 +116,8 @@ def _to_process(
     old: dict[str, str] = {}
     if not full and layout.exists():
         try:
-            old = document_hashes(layout.current() / STORE_FILE)
+            store = layout.current() / STORE_FILE
+            old = document_hashes(store) | {k: c.content_hash for k, c in copy_records(store).items()}
         except (IndexError_, OSError):
             old = {}
     seen: set[str] = set()
