@@ -307,7 +307,8 @@ def reindex_into(
         new_docs = [d for d in new_docs if d.id not in copy_keys]
         new_sigs = [s for s in new_sigs if s.key not in copy_keys]
         all_copies = sorted(
-            [c for k, c in old_copies.items() if k not in drop and k in wanted] + new_copies, key=lambda c: c.key
+            [c for k, c in old_copies.items() if k not in drop and k in wanted] + new_copies,
+            key=lambda c: c.key,
         )
         empty = [d.id for d in new_docs if not d.clauses]
         mode = "incremental" if base else "full"

@@ -37,7 +37,19 @@ from index.protocols import DocFilter, FieldCondition
 
 MILVUS_FILE = "milvus.json"
 DF_FILE = "df.json"
-SCALARS = ("jurisdiction", "province", "city", "level", "issuer", "doc_type", "law_level", "date", "status")
+# county joined in issue 21: collections made before it lack the field (see _scalars_of)
+SCALARS = (
+    "jurisdiction",
+    "province",
+    "city",
+    "level",
+    "issuer",
+    "doc_type",
+    "law_level",
+    "date",
+    "status",
+    "county",
+)
 ID_LEN, DOC_LEN, TEXT_LEN, SCALAR_LEN = 4096, 4096, 65535, 1024  # bytes, as Milvus counts
 INSERT_BATCH = 1000
 MAX_LIMIT = 16384  # Milvus's top-k ceiling
@@ -248,11 +260,14 @@ class MilvusCollection:
         Lite has no partial update); the terms they held, for the document frequencies."""
         gone: Counter[str] = Counter()
         ids = sorted(self._removed)
+        fields = (
+            ["pk", "id", "born", "died", "doc", "text", "vec", *_scalars_of(self.client, self.name)]
+            if ids
+            else []
+        )
         for i in range(0, len(ids), INSERT_BATCH):
             rows = self.client.query(
-                self.name,
-                filter=_and(self.visible, _id_in(ids[i : i + INSERT_BATCH])),
-                output_fields=["pk", "id", "born", "died", "doc", "text", "vec", *SCALARS],
+                self.name, filter=_and(self.visible, _id_in(ids[i : i + INSERT_BATCH])), output_fields=fields
             )
             for r in rows:
                 r["died"] = number
@@ -427,6 +442,13 @@ def next_generation_number(generation_dir: Path) -> int:
     return generation_number(IndexLayout(generation_dir.parent).next_name())
 
 
+def _scalars_of(client: Any, name: str) -> tuple[str, ...]:  # noqa: ANN401 - pymilvus.MilvusClient
+    """The scalar fields a collection has: one made before a field joined SCALARS (county) lacks it, and a
+    query that names a missing field fails."""
+    have = {f["name"] for f in client.describe_collection(name).get("fields", [])}
+    return tuple(f for f in SCALARS if f in have)
+
+
 def _id_in(ids: Sequence[str]) -> str:
     return f"id in [{', '.join(_lit(c) for c in ids)}]"
 
@@ -447,7 +469,7 @@ def prepare_collection(generation_dir: Path, config: MilvusConfig, ahead_of: int
     if ahead:
         client.delete(name, filter=f"born > {ahead_of}")
     revived = 0
-    fields = ["pk", "id", "born", "died", "doc", "text", "vec", *SCALARS]
+    fields = ["pk", "id", "born", "died", "doc", "text", "vec", *_scalars_of(client, name)]
     it = client.query_iterator(
         name, batch_size=INSERT_BATCH, filter=f"died > {ahead_of} and died < {ALIVE}", output_fields=fields
     )

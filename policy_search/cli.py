@@ -111,7 +111,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         print(f"duplicate key {d.key!r}: kept {d.kept}, skipped {d.skipped}", file=sys.stderr)
     for c in result.copies:
         why = "同一文号" if c.reason == "文号" else f"正文相似度 {c.similarity:.2f}"
-        print(f"近似重复文档 {c.key!r}：与 {c.of!r} 重复（{why}），只索引后者 (near_duplicate)", file=sys.stderr)
+        print(
+            f"近似重复文档 {c.key!r}：与 {c.of!r} 重复（{why}），只索引后者 (near_duplicate)", file=sys.stderr
+        )
     for key in result.empty:
         print(f"no clauses in {key}", file=sys.stderr)
     if result.mode == "full" and result.reason and result.reason != "no index yet":

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from config.settings import default_of
+from corpus.fold import to_simplified
 from corpus.models import Clause
 from index.backends import OpenedGeneration, open_generation
 from index.embedder import Embedder
@@ -220,20 +221,23 @@ class HybridSearcher:
     def prepare(self, request: Question) -> Prepared:
         """Everything a search and a comparison share: the filters as read, the query terms and vectors."""
         opts = self.options
-        q = request.q
+        q = to_simplified(request.q)  # the documents are simplified: both the lexical and relevance sides
         if len(q) > opts.max_query_chars:
             raise QueryError(f"q is {len(q)} characters long; the limit is {opts.max_query_chars}")
         filters = request.filters()
         notices: list[str] = []
+        if q != request.q:
+            notices.append(f"已将繁体字转为简体检索：{q}（traditional_folded）")
         if filters.jurisdiction:
             read = self.resolver.resolve(filters.jurisdiction)
             filters = filters.model_copy(update={"jurisdiction": read.prefixes})
             notices += read.notices
-        if filters.province or filters.city:
+        if filters.province or filters.city or filters.county:
             filters = filters.model_copy(
                 update={
                     "province": [self.resolver.province(p) for p in filters.province],
                     "city": [self.resolver.city(c) for c in filters.city],
+                    "county": [self.resolver.county(c) for c in filters.county],
                 }
             )
         empty = filters.empty_range()

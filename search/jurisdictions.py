@@ -1,8 +1,12 @@
 """Turn what a user types for a region into the index's jurisdiction prefixes, and say when none exists.
 
-Jurisdictions are stored as "省" or "省/市" (``辽宁省``, ``吉林省/吉林市``, ``全国``). Users type a province,
-a city or a short name: ``辽宁`` → ``辽宁省``, ``吉林市`` → ``吉林省/吉林市``, ``舟山`` → ``浙江省/舟山市``,
-``内蒙古`` → ``内蒙古自治区``. A short name that is both (``吉林``) means the province, as it does in speech.
+Jurisdictions are stored as "省", "省/市" or "省/市/县" (``辽宁省``, ``吉林省/吉林市``, ``浙江省/杭州市/淳安县``,
+``北京市/房山区``, ``全国``); a prefix matches the region and everything under it (杭州 includes 淳安县).
+Users type a province, a city, a county or a short name, run together the way people write them:
+``辽宁`` → ``辽宁省``, ``舟山`` → ``浙江省/舟山市``, ``浙江杭州`` → ``浙江省/杭州市``, ``杭州市淳安`` and
+``淳安`` → ``浙江省/杭州市/淳安县``, ``大理州`` → ``云南省/大理白族自治州``. A short name that is both (``吉林``)
+means the province, as it does in speech; one shared by several places (``朝阳``) means the highest of them,
+and the notice names the others. A name that is no place gets the closest names there are, never a dead end.
 """
 
 from __future__ import annotations
@@ -10,18 +14,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corpus.gazetteer import Gazetteer, Place
+from rapidfuzz import process as fuzzy
+
+from corpus.gazetteer import MUNICIPALITIES, Gazetteer, Place
 
 NATIONAL = "全国"
 _NATIONAL_NAMES = {"全国", "国家", "中央", "国务院", "national", "china", "prc"}
 _SUFFIXES = ("省", "市", "自治区", "特别行政区", "地区", "盟", "自治州")
+_LEVELS = ("province", "prefecture", "county")
 
 
 def level_of(jurisdiction: str) -> int:
-    """0 national, 1 province, 2 city (the order a comparison lists them in)."""
+    """0 national, 1 province, 2 city, 3 county (the order a comparison lists them in):
+    "北京市/房山区" and "湖北省/仙桃市" are counties."""
     if jurisdiction == NATIONAL:
         return 0
-    return 2 if "/" in jurisdiction else 1
+    parts = jurisdiction.split("/")
+    if len(parts) >= 3:
+        return 3
+    if len(parts) == 2:
+        if parts[0] in MUNICIPALITIES:
+            return 3
+        place = Gazetteer.bundled().get(parts[1])
+        return 3 if place is not None and place.level == "county" and not place.prefecture else 2
+    return 1
 
 
 @dataclass
@@ -38,64 +54,90 @@ class JurisdictionResolver:
         self.gazetteer = gazetteer or Gazetteer.bundled()
 
     def _place(self, name: str) -> Place | None:
+        return self._lookup(name)[0]
+
+    def _lookup(self, name: str) -> tuple[Place | None, list[Place]]:
+        """The place ``name`` means, and the other places it could mean (a short name shared by several)."""
         g = self.gazetteer
         exact = g.get(name)
         if exact:
-            return exact
-        # a short name: provinces before cities (吉林 is the province), then any division it begins
+            return exact, [p for p in g.all_named(name) if p is not exact]
+        # a short name with a kind: provinces before cities (吉林 is the province)
         for level in ("province", "prefecture"):
             for suffix in _SUFFIXES:
                 p = g.get(name + suffix)
                 if p and p.level == level:
-                    return p
+                    return p, [q for q in g.by_short(name) if q.jurisdiction != p.jurisdiction]
+        # a short name alone: 淳安, 房山, 朝阳 (the highest level first; the others are named in the notice)
+        shorts = sorted(g.by_short(name), key=lambda p: _LEVELS.index(p.level))
+        if shorts:
+            return shorts[0], shorts[1:]
+        # run together as people write it: 浙江杭州, 杭州市淳安, 北京房山, 大理州
+        located = g.locate(name)
+        if located is not None:
+            return located, []
         if len(name) >= 2:
-            for level in ("province", "prefecture"):
+            for level in _LEVELS:
                 for p in g.places:
                     if p.level == level and p.name.startswith(name):
-                        return p
-        return None
+                        return p, []
+        return None, []
 
     def one(self, value: str) -> str | None:
         """The jurisdiction prefix ``value`` names, or None when it names no region."""
-        v = value.strip().replace("›", "/").replace(" ", "")
+        return self._read(value)[0]
+
+    def _read(self, value: str) -> tuple[str | None, list[Place]]:
+        v = value.strip().replace("›", "/").replace(" ", "").replace("·", "")
         if not v:
-            return None
+            return None, []
         if v.lower() in _NATIONAL_NAMES:
-            return NATIONAL
+            return NATIONAL, []
         if v in self.known or any(k.startswith(v + "/") for k in self.known):
-            return v
+            return v, []
         if "/" in v:
             parts = [self._place(x) for x in v.split("/") if x]
-            if all(parts) and parts:
+            if parts and all(parts):
                 last = parts[-1]
                 assert last is not None
-                return last.province + (f"/{last.name}" if last.city else "")
-            return None
-        p = self._place(v)
-        if p is None:
-            return None
-        return p.province + (f"/{p.name}" if p.city else "")
+                return last.jurisdiction, []
+            return None, []
+        p, others = self._lookup(v)
+        return (p.jurisdiction if p else None), others
+
+    def suggestions(self, value: str, n: int = 5) -> list[str]:
+        """The indexed jurisdictions whose names come closest to ``value`` (a typo: 杭洲 → 浙江省/杭州市)."""
+        names: dict[str, str] = {}
+        for k in self.known:
+            parts = k.split("/")
+            for i in range(1, len(parts) + 1):
+                names["/".join(parts[:i])] = parts[i - 1]
+        if not names:
+            return []
+        got = fuzzy.extract(value, names, limit=n, score_cutoff=40)
+        return [key for _, _, key in got]
 
     def resolve(self, values: Sequence[str]) -> Resolved:
         prefixes: list[str] = []
         notices: list[str] = []
         problems: list[str] = []
-        existing = "the index has documents from: " + "、".join(self.known[:30])
+        existing = "已索引的地区：" + "、".join(self.known[:30])
         if len(self.known) > 30:
-            existing += f" and {len(self.known) - 30} more"
+            existing += f" 等 {len(self.known)} 个"
         for v in values:
-            got = self.one(v)
+            got, others = self._read(v)
             if got is None:
-                problems.append(
-                    f"jurisdiction {v!r} names no province or city this service knows; {existing}"
-                )
+                close = self.suggestions(v)
+                hint = f"您是否要找：{'、'.join(close)}；" if close else ""
+                problems.append(f"地区“{v}”不是可识别的省、市或县（unknown_jurisdiction）；{hint}{existing}")
                 notices.append(problems[-1])
                 prefixes.append(v)  # matches nothing, as asked
                 continue
             if got != v:
-                notices.append(f"jurisdiction {v!r} read as {got}")
+                also = f"（也可指：{'、'.join(p.jurisdiction for p in others[:4])}）" if others else ""
+                notices.append(f"地区“{v}”按 {got} 检索{also}（jurisdiction_read）")
             if not any(k == got or k.startswith(got + "/") for k in self.known):
-                problems.append(f"no indexed document is from {got}; {existing}")
+                problems.append(f"没有来自 {got} 的已索引文件（jurisdiction_empty）；{existing}")
                 notices.append(problems[-1])
             prefixes.append(got)
         return Resolved(list(dict.fromkeys(prefixes)), notices, problems)
@@ -106,4 +148,8 @@ class JurisdictionResolver:
 
     def city(self, value: str) -> str:
         p = self._place(value.strip())
-        return p.name if p and p.city else value
+        return p.city if p and p.city else value
+
+    def county(self, value: str) -> str:
+        p = self._place(value.strip())
+        return p.county if p and p.county else value

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
@@ -58,26 +60,36 @@ class Filters(BaseModel):
     """Restrictions applied before the top-k cut. Each filter is defined here once: its type, how it matches
     (``search.filters``), the GET parameters and the POST fields all come from this model.
 
-    ``jurisdiction`` is a region: "辽宁省" or "辽宁" matches the province and its cities, "吉林市" the city,
-    "全国" the national level (``search.jurisdictions`` reads the names).
+    ``jurisdiction`` is a region: "辽宁省" or "辽宁" matches the province and its cities and counties,
+    "杭州" the city and its counties (淳安县), "淳安" or "杭州市淳安" the county, "全国" the national level
+    (``search.jurisdictions`` reads the names). ``date_from`` / ``date_to`` take a day, a month or a year:
+    "2023" is 2023-01-01 as a start and 2023-12-31 as an end, "2023-05" (or 2023年5月) the month's first or
+    last day.
     """
 
     model_config = {"extra": "forbid"}
 
     jurisdiction: list[str] = _filter(
-        "prefix", [], "province, city or short name: 辽宁, 吉林市, 舟山, 辽宁省/沈阳市, 全国"
+        "prefix",
+        [],
+        "province, city, county or short name: 辽宁, 吉林市, 舟山, 浙江杭州, 淳安, 辽宁省/沈阳市, 全国",
     )
     province: list[str] = _filter("one_of", [])
     city: list[str] = _filter("one_of", [])
-    level: list[str] = _filter("one_of", [], "国家 / 省级 / 地市级")
+    county: list[str] = _filter("one_of", [], "county-level division: 淳安县, 房山区, 义乌市")
+    level: list[str] = _filter("one_of", [], "国家 / 省级 / 地市级 / 县级")
     issuer: str | None = _filter("substring", None, "substring of the issuing office")
     doc_type: list[str] = _filter("one_of", [], "实施意见, 实施方案, 条例 …")
     law_level: list[str] = _filter("one_of", [], "法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规")
     subject: list[str] = _filter("one_of", [], "主题分类（政府信息公开表中的原值）：卫生、体育\\卫生")
     date_from: dt.date | None = _filter(
-        "date_from", None, "documents dated on or after (undated ones only with include_undated)"
+        "date_from",
+        None,
+        "documents dated on or after: 2023-05-18, 2023-05 or 2023 (undated ones only with include_undated)",
     )
-    date_to: dt.date | None = _filter("date_to", None, "documents dated on or before")
+    date_to: dt.date | None = _filter(
+        "date_to", None, "documents dated on or before: 2023-05-18, 2023-05 or 2023"
+    )
     include_undated: bool = _filter(
         "undated",
         False,
@@ -85,8 +97,13 @@ class Filters(BaseModel):
     )
     include_drafts: bool = _filter("drafts", True, "include drafts for comments (征求意见稿)")
 
+    @field_validator("date_from", "date_to", mode="before")
+    @classmethod
+    def _date(cls, v: Any, info: ValidationInfo) -> Any:
+        return read_date(v, end=info.field_name == "date_to")
+
     @field_validator(
-        "jurisdiction", "province", "city", "level", "doc_type", "law_level", "subject", mode="before"
+        "jurisdiction", "province", "city", "county", "level", "doc_type", "law_level", "subject", mode="before"
     )
     @classmethod
     def _split(cls, v: Any, info: ValidationInfo) -> Any:
@@ -124,6 +141,34 @@ class Filters(BaseModel):
         )
 
 
+_DATE_FORMS = re.compile(
+    r"^\s*(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*(?:月)?\s*(?:[-/.]?\s*(\d{1,2})\s*日?)?)?\s*年?\s*$"
+)
+
+
+def read_date(v: Any, end: bool = False) -> Any:  # noqa: ANN401 - whatever the request held
+    """A date filter as people type it: "2023-05-18", "2023-05", "2023", "2023年5月" (a month or a year
+    stands for its first day, or its last as an ``end``). Anything else that is a string is refused with a
+    message saying what is accepted; other types are left to pydantic."""
+    if not isinstance(v, str) or not v.strip():
+        return None if isinstance(v, str) else v
+    m = _DATE_FORMS.match(v)
+    if not m:
+        raise ValueError(
+            f"无法识别的日期“{v}”（bad_date）；可用的写法：2023、2023-05、2023-05-18（也可写 2023年5月18日）"
+        )
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if month is None:
+            return dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
+        mo = int(month)
+        if day is None:
+            return dt.date(year, mo, calendar.monthrange(year, mo)[1] if end else 1)
+        return dt.date(year, mo, int(day))
+    except (ValueError, calendar.IllegalMonthError) as exc:
+        raise ValueError(f"日期“{v}”不存在（bad_date）：{exc}") from None
+
+
 class Question(Filters):
     """What a search and a comparison both take: the question, the filters and the ranking asked for."""
 
@@ -159,6 +204,7 @@ class DocumentInfo(BaseModel):
     jurisdiction: str | None = None
     province: str | None = None
     city: str | None = None
+    county: str | None = None
     level: str | None = None
     issuer: str | None = None
     doc_number: str | None = None

@@ -92,7 +92,7 @@ def test_reindex_json_incremental_and_rollback(tmp_path, capsys, monkeypatch, bu
         (["search", "医保", "--date-from", "yesterday"], "date_from"),
         (
             ["search", "医保", "--jurisdiction", "火星省"],
-            "the index has documents from: 内蒙古自治区、吉林省/吉林市",
+            "已索引的地区：内蒙古自治区、吉林省/吉林市",
         ),
     ],
 )

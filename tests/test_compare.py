@@ -84,7 +84,7 @@ def test_compare_takes_the_filters(searcher) -> None:
     r = searcher.compare(CompareRequest(q="医师多点执业", jurisdiction=["辽宁", "吉林市"]))
     listed = {j.jurisdiction for j in r.jurisdictions + r.without}
     assert listed == {"辽宁省", "吉林省/吉林市"}
-    assert any("read as 辽宁省" in n for n in r.notices)
+    assert any("按 辽宁省 检索" in n for n in r.notices)
 
 
 # -- API ---------------------------------------------------------------------------------------------
@@ -142,11 +142,11 @@ def test_jurisdiction_without_documents_names_the_ones_that_exist(client) -> Non
     body = client.get("/api/search", params={"q": "社会办医", "jurisdiction": "沈阳"}).json()
     assert body["hits"] == []
     assert any(
-        "辽宁省/沈阳市" in n and "documents from:" in n and "辽宁省" in n.split("documents from:")[1]
+        "辽宁省/沈阳市" in n and "已索引的地区：" in n and "辽宁省" in n.split("已索引的地区：")[1]
         for n in body["notices"]
     )
     body = client.get("/api/search", params={"q": "社会办医", "jurisdiction": "火星"}).json()
-    assert body["hits"] == [] and any("names no province" in n for n in body["notices"])
+    assert body["hits"] == [] and any("unknown_jurisdiction" in n for n in body["notices"])
 
 
 def test_total_counts_matching_clauses_and_groups_count_theirs(client) -> None:

@@ -95,7 +95,18 @@ def test_the_collection_is_what_the_manifest_says(milvus_index, milvus_searcher)
     assert name and name.startswith("ps_test_")
     client = config.client()
     fields = {f["name"]: f for f in client.describe_collection(name)["fields"]}
-    assert {"id", "doc", "text", "sparse", "vec", "jurisdiction", "date", "issuer", "status"} <= set(fields)
+    assert {
+        "id",
+        "doc",
+        "text",
+        "sparse",
+        "vec",
+        "jurisdiction",
+        "county",
+        "date",
+        "issuer",
+        "status",
+    } <= set(fields)
     indexed = {client.describe_index(name, i)["field_name"] for i in client.list_indexes(name)}
     assert {"vec", "sparse", "doc", "jurisdiction", "level", "date", "issuer"} <= indexed
     assert milvus_searcher.generation.vectors.size == m.clauses == len(milvus_searcher.store)
@@ -106,6 +117,8 @@ def test_the_collection_is_what_the_manifest_says(milvus_index, milvus_searcher)
     [
         {"jurisdiction": ["辽宁"]},
         {"jurisdiction": ["吉林省"]},
+        {"jurisdiction": ["浙江舟山"]},
+        {"county": ["淳安县"]},  # the county field (issue 21): no built-in document is from one
         {"level": ["地市级"]},
         {"issuer": "卫生"},
         {"date_from": "2017-06-01"},
