@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from config.settings import default_of
 from corpus.headings import Heading, Numbering, attachment_label, numeral, parse_heading
-from corpus.layout import Layout, read_layout
+from corpus.layout import Layout, is_org_line, read_layout
 from corpus.metadata import _DOC_NUMBER, _STANDALONE_DATE, is_title_like
 from corpus.models import Clause, DocumentMetadata
 from corpus.places import clause_places
@@ -176,6 +176,8 @@ class Chunker:
                     leaf = (path_now(), para, h.depth)
                 continue
             leaf = None
+            if not stack and not attachment and is_org_line(line):
+                continue  # the author line under a forwarded document's title: "国家发展改革委"
             if not stack and is_title_like(line) and len(line) <= 60:
                 # the title of the issued document after its cover notice (印发…的通知)
                 if cur and cur.kind == "preamble":

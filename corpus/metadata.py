@@ -128,7 +128,8 @@ def _title_from_lines(lines: list[str]) -> str | None:
 def _issuer_from(title: str | None, lines: list[str], layout: Layout) -> str | None:
     """The issuer named by the title ("淳安县人民政府办公室关于…"), the 版头 ("…文件") or the 落款."""
     if title and "关于" in title:
-        prefix = title.split("关于", 1)[0]
+        # "国务院办公厅转发国家发展改革委关于…的通知": the issuer is who forwards
+        prefix = re.split(r"转发|印发|批转", title.split("关于", 1)[0], maxsplit=1)[0]
         if prefix and all(_ORG_SUFFIX.search(o) for o in split_orgs(prefix)):
             return prefix
     for line in lines[:5]:

@@ -36,8 +36,11 @@ FIELDS, load_judged, score = (lambda m: (m.FIELDS, m.load_judged, m.score))(_fix
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--show", action="store_true", help="print every miss")
+    ap.add_argument(
+        "--file", type=Path, help="another judged set (default: tests/fixtures/policy_documents.txt)"
+    )
     args = ap.parse_args(argv)
-    judged = load_judged()
+    judged = load_judged(args.file) if args.file else load_judged()
     pipeline = CorpusPipeline()
     n = len(judged)
     right = dict.fromkeys(FIELDS, 0)

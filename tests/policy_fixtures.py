@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 FIXTURES = Path(__file__).parent / "fixtures" / "policy_documents.txt"
+HELD_OUT = (
+    Path(__file__).parent / "fixtures" / "policy_documents_heldout.txt"
+)  # judged after the code was done
 FIELDS = ("jurisdiction", "level", "issuer", "doc_number", "date", "status", "addressee")
 NOT_HEADINGS = {"序言", "结语", "印发通知"}
 
@@ -64,12 +67,20 @@ def heading_labels(doc: Any) -> list[str]:
 
 def _opens_a_line(fragment: str, text: str) -> bool:
     """A 落款, 抄送 or 附件 line is a line of its own: the fragment opens one of the clause's lines (or follows
-    a sentence end: a scraped page runs lines together)."""
+    a sentence end: a scraped page runs lines together), and what follows it on the line is nothing, a date
+    or a bracket — not a sentence that merely opens with the same name ("国家发展改革委《关于…》已经…")."""
     for line in text.split("\n"):
         for piece in [line, *line.split("。")[1:]]:
-            if piece.strip().lstrip("（(").startswith(fragment):
+            piece = piece.strip().lstrip("（(")
+            rest = piece[len(fragment) :]
+            if piece.startswith(fragment) and (
+                fragment in _PREFIXES or not rest or rest[0] in "：:（）() \t0123456789二〇"
+            ):
                 return True
     return False
+
+
+_PREFIXES = {"抄送", "印发", "联系人", "此件公开发布", "此件主动公开"}
 
 
 def score(j: Judged, doc: Any) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from corpus.layout import read_layout, split_orgs
 from corpus.models import DocumentMetadata, RawDocument
 from corpus.pipeline import CorpusPipeline
 
-from .policy_fixtures import FIELDS, load_judged, score
+from .policy_fixtures import FIELDS, HELD_OUT, load_judged, score
 
-JUDGED = load_judged()
+JUDGED = load_judged() + load_judged(HELD_OUT)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def _process(pipeline: CorpusPipeline, text: str, doc_id: str = "d"):
 
 
 def test_the_fixture_set_covers_the_issue() -> None:
-    assert len(JUDGED) >= 60
+    assert len(load_judged()) >= 60 and len(load_judged(HELD_OUT)) >= 15
     levels = [j.expected["level"] for j in JUDGED]
     assert all(levels.count(lv) >= 10 for lv in ("国家", "省级", "地市级", "县级"))
     assert (
@@ -225,6 +225,19 @@ def test_layout_parts() -> None:
         "2025-03-18",
         "2025-03-19",
     )
+
+
+def test_a_forwarded_documents_issuer_is_who_forwards_it(pipeline) -> None:
+    text = (
+        "国务院办公厅转发国家发展改革委关于促进家政服务业提质扩容意见的通知\n国办发〔2023〕36号\n"
+        "国家发展改革委《关于促进家政服务业提质扩容的意见》已经国务院同意，现转发给你们。\n国务院办公厅\n2023年10月20日\n"
+        "关于促进家政服务业提质扩容的意见\n国家发展改革委\n一、总体要求\n推动高质量发展。\n"
+    )
+    doc = _process(pipeline, text)
+    assert doc.metadata.issuer == "国务院办公厅"
+    assert all(
+        line != "国家发展改革委" for c in doc.clauses for line in c.text.split("\n")
+    )  # the author line
 
 
 def test_joint_issuers_are_split() -> None:
