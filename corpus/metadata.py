@@ -199,9 +199,10 @@ class MetadataExtractor:
         own = given.get("doc_number") or header.get("发文字号") or header.get("文号")
         if not own:
             for line in lines[:10]:
-                m = _DOC_NUMBER.fullmatch(line.strip())
+                # "国办发〔2024〕15号", or in brackets under the title as web pages print it
+                m = _DOC_NUMBER.fullmatch(re.sub(r"^[（(]\s*|\s*[)）]$", "", line.strip()))
                 if m:
-                    own = line
+                    own = m.group(0)
                     break
         md.doc_number = normalize_doc_number(own) if own else None
         cited = {normalize_doc_number(m.group(0)) for m in _DOC_NUMBER.finditer(text)}

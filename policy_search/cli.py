@@ -56,6 +56,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             f"  {jur} · {m.level or '-'} · {m.issuer or '-'} · {m.doc_number or '-'} · {m.date or '-'} · "
             f"{m.doc_type or '-'} · {m.status}"
         )
+        if m.addressee:
+            print(f"  主送：{m.addressee}")
+        if m.attachments:
+            print(f"  附件：{'；'.join(m.attachments)}")
         for c in d.clauses:
             part = f" ({c.part}/{c.part_count})" if c.part_count > 1 else ""
             preview = c.text.replace("\n", " ")[:48]

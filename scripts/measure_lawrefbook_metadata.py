@@ -35,12 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     agree: Counter[str] = Counter()
     shown: Counter[str] = Counter()
     deeper = 0
+    empty: Counter[str] = Counter()
     for r in records:
         level = LEVELS[r["jurisdiction"].count("/") + 1]
         md = pipeline.process(
             RawDocument(id=r["id"], text=r["text"], source=r["id"], text_format="markdown")
         ).metadata
         got_j = md.jurisdiction or ""
+        for field, value in (("jurisdiction", md.jurisdiction), ("issuer", md.issuer), ("date", md.date)):
+            empty[field] += not value
         at_level = "/".join(got_j.split("/")[: r["jurisdiction"].count("/") + 1])
         deeper += got_j.count("/") > r["jurisdiction"].count("/")
         checks = {
@@ -61,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 shown[field] += 1
                 print(f"{field}: {r['title']}: record {want!r}, read {got!r}")
     print(f"{len(records)} local regulations; {deeper} read one level deeper than the record (a county)")
+    print("read empty: " + ", ".join(f"{k} {empty[k]}" for k in ("jurisdiction", "issuer", "date")))
     print("| field | province | city | county | all |\n|---|---:|---:|---:|---:|")
     for field in ("jurisdiction", "jurisdiction at the record's level", "issuer", "date"):
         cells = []

@@ -240,6 +240,14 @@ def test_a_forwarded_documents_issuer_is_who_forwards_it(pipeline) -> None:
     )  # the author line
 
 
+def test_a_doc_number_in_brackets_under_the_title(pipeline) -> None:
+    doc = _process(
+        pipeline, "国务院办公厅关于某事的意见\n（国办发〔2024〕15号）\n各省人民政府：\n一、要求\n内容。\n"
+    )
+    assert doc.metadata.doc_number == "国办发〔2024〕15号"
+    assert all("国办发" not in c.text for c in doc.clauses)
+
+
 def test_joint_issuers_are_split() -> None:
     assert split_orgs("财政部税务总局") == ["财政部", "税务总局"]
     assert split_orgs("四川省财政厅 国家税务总局四川省税务局") == ["四川省财政厅", "国家税务总局四川省税务局"]
