@@ -31,8 +31,9 @@ _PLAIN_NOTE = re.compile(r"^(公开方式|公开属性|信息公开选项|联系
 _ADDRESSEE_NOT = re.compile(
     r"(如下|通知|意见|公告|规定|办法|方案|决定)[：:]$|^(为|根据|按照|现|经|依据|依照|近期|近年)"
 )
-_ADDRESSEE_WORDS = re.compile(
-    r"^各|人民政府|政府|部门|单位|机构|委员会|委|办|厅|局|银行|分行|公司|企业|职工|纳税人|管委会|办事处|总部|交易所|学校|医院"
+_RECIPIENT = re.compile(
+    r"(政府|部门|单位|机构|委员会|委|办|厅|局|行|公司|企业|职工|纳税人|管委会|办事处|总部|交易所|学校|医院|院|会|处|"
+    r"所|中心|街道|社区|村|镇|乡|市|县|区|州|盟|旗|团|部|署|室|人员|各有关方面)[）)]?$"
 )
 _DOC_NUMBER_LINE = re.compile(
     r"^[（(]?[\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*\d{1,4}\s*号[)）]?$"
@@ -70,6 +71,15 @@ class Layout:
     def skipped(self) -> set[int]:
         """Start offsets of the lines that are never clause text."""
         return {ln.start for ln in self.lines if ln.role}
+
+
+def is_addressee(text: str) -> bool:
+    """A 主送 list: recipients between 、，； — each short, the last one a body or group ("…人民政府",
+    "各缴存单位、缴存职工"), never a sentence ("…会议决定，对《…》作如下修改")."""
+    if _ADDRESSEE_NOT.search(text + "：") or "《" in text or "如下" in text:
+        return False
+    parts = [p for p in re.split(r"[，、；,;]", text) if p.strip()]
+    return bool(parts) and all(len(p) <= 40 for p in parts) and bool(_RECIPIENT.search(parts[-1]))
 
 
 def split_orgs(text: str) -> list[str]:
@@ -149,7 +159,7 @@ def _front(layout: Layout) -> None:
         elif _DOC_NUMBER_LINE.match(s) or re.match(r"^(签发人|签发)[：:]", s):
             ln.role = "doc_number"
         elif s.endswith(("：", ":")) and len(s) <= 200 and "。" not in s:
-            if not _ADDRESSEE_NOT.search(s) and _ADDRESSEE_WORDS.search(s) and layout.addressee is None:
+            if is_addressee(s[:-1]) and layout.addressee is None:
                 ln.role = "addressee"
                 layout.addressee = s[:-1].strip()
             return
@@ -239,10 +249,22 @@ def _attachment_list(layout: Layout, k: int) -> None:
             lines[x].role = "attachment_list"
         layout.attachments += [_title(t) for t in titles]
         return
-    nxt = lines[k + 1].text if k + 1 < len(lines) else ""
-    if is_date_line(nxt) or is_org_line(nxt) or _signature_with_date(nxt):
+    if _signature_follows(lines, k + 1):
         lines[k].role = "attachment_list"
         layout.attachments.append(_title(m.group(1)))
+
+
+def _signature_follows(lines: list[Line], j: int) -> bool:
+    """A 落款 starts at line ``j``: names (up to three lines) then a date line, or a name and date on one line
+    ("×××人民法院" / "协助执行通知书" is an attachment's first lines, not a 落款)."""
+    if j < len(lines) and (is_date_line(lines[j].text) or _signature_with_date(lines[j].text)):
+        return True
+    for k in range(j, min(j + 3, len(lines))):
+        if not is_org_line(lines[k].text):
+            return False
+        if k + 1 < len(lines) and is_date_line(lines[k + 1].text):
+            return True
+    return False
 
 
 def _title(text: str) -> str:

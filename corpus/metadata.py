@@ -41,7 +41,7 @@ _ORG_SUFFIX = ORG_SUFFIX
 _PASSED_BY = re.compile(
     r"^\S*?日\s*(.+?)(?:第[一二三四五六七八九十百零〇\d]+次(?:会议|全体会议)|会议)\s*(?:审议|修订)?\s*(通过|批准)"
 )
-_TERM = re.compile(r"第[一二三四五六七八九十百零〇\d]+届")
+_TERM = re.compile(r"第?[一二三四五六七八九十百零〇\d]+届")
 DOC_TYPES = [
     "实施意见", "实施方案", "工作方案", "行动方案", "行动计划", "指导意见", "实施细则", "实施办法", "管理办法",
     "暂行办法", "若干规定", "若干措施", "若干意见", "若干政策", "政策措施", "司法解释", "法典", "意见", "方案", "通知", "条例", "办法",
@@ -150,14 +150,18 @@ def issuer_from_info(info: str) -> str | None:
     """Who passed a law, from LawRefBook's info block: "…温州市第十二届人民代表大会常务委员会第三十九次会议通过" →
     "温州市人民代表大会常务委员会"."""
     found = []
-    for line in info.split("\n"):
+    lines = info.split("\n")
+    title = lines[0].lstrip("#").strip() if lines else ""
+    for line in lines:
         m = _PASSED_BY.match(line.strip().lstrip("#").strip())
         if m:
             name = _TERM.sub("", m.group(1)).strip()
+            if name.startswith(("市", "省")):  # "市九届人大常委会": the place is the title's
+                own = re.match(r"^[\u4e00-\u9fff]{2,6}?" + name[0], title)
+                name = own.group(0) + name[1:] if own else name
             if _ORG_SUFFIX.search(name):
-                found.append(
-                    (m.group(2) != "通过", name)
-                )  # the body that passed it, before the one that approved
+                # the body that passed it, before the one that approved it
+                found.append((m.group(2) != "通过", name))
     return min(found)[1] if found else None
 
 

@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             if not ok and shown[field] < args.show:
                 shown[field] += 1
                 print(f"{field}: {r['title']}: record {want!r}, read {got!r}")
-    print(f"{len(records)} local regulations; {deeper} read one level deeper than the record (a county)")
+    print(
+        f"{len(records)} local regulations; {deeper} read deeper than the record (a city where it has the province, a county where it has the city)"
+    )
     print("read empty: " + ", ".join(f"{k} {empty[k]}" for k in ("jurisdiction", "issuer", "date")))
     print("| field | province | city | county | all |\n|---|---:|---:|---:|---:|")
     for field in ("jurisdiction", "jurisdiction at the record's level", "issuer", "date"):
