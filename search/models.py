@@ -103,7 +103,15 @@ class Filters(BaseModel):
         return read_date(v, end=info.field_name == "date_to")
 
     @field_validator(
-        "jurisdiction", "province", "city", "county", "level", "doc_type", "law_level", "subject", mode="before"
+        "jurisdiction",
+        "province",
+        "city",
+        "county",
+        "level",
+        "doc_type",
+        "law_level",
+        "subject",
+        mode="before",
     )
     @classmethod
     def _split(cls, v: Any, info: ValidationInfo) -> Any:
