@@ -37,7 +37,7 @@ from index.backends import (
     open_indexes,
 )
 from index.cache import EmbeddingCache, embed_with_cache
-from index.copies import Copy, find_copies, signatures
+from index.copies import Copy, find_copies, signatures, still_a_copy
 from index.embedder import Embedder
 from index.generations import IndexLayout, fault_point
 from index.integrity import IntegrityError, checksums, verify_files
@@ -273,39 +273,65 @@ def reindex_into(
         added = [k for k in wanted if k not in old]
         changed = [k for k in wanted if k in old and old[k] != source_hash(wanted[k])]
         removed = [k for k in old if k not in wanted]
-        # a copy whose original leaves or changes is looked at again: it may now be the one indexed
+        # a copy whose original leaves or changes is looked at again (on its stored signature first)
         moved = set(removed) | set(changed)
-        changed += [k for k, c in old_copies.items() if k in wanted and k not in changed and c.of in moved]
+        recheck = {k: c for k, c in old_copies.items() if k in wanted and k not in changed and c.of in moved}
         failed: list[SkippedFile] = []
-        new_docs: list[Document] = []
-        for key in added + changed:
-            s = wanted[key]
-            if isinstance(s, Document):
-                doc = s
-            else:
-                if process is None:
-                    raise ValueError("raw documents need a processor")
-                doc = process(s)
-                if isinstance(doc, SkippedFile):  # one bad document must not stop a build
-                    failed.append(doc)
-                    continue
-            if not doc.content_hash:
-                doc.content_hash = source_hash(s)
-            new_docs.append(doc)
+
+        def process_all(keys: list[str]) -> list[Document]:
+            docs = []
+            for key in keys:
+                s = wanted[key]
+                if isinstance(s, Document):
+                    doc = s
+                else:
+                    if process is None:
+                        raise ValueError("raw documents need a processor")
+                    doc = process(s)
+                    if isinstance(doc, SkippedFile):  # one bad document must not stop a build
+                        failed.append(doc)
+                        continue
+                if not doc.content_hash:
+                    doc.content_hash = source_hash(s)
+                docs.append(doc)
+            return docs
+
+        new_docs = process_all(added + changed)
         failed_keys = set(added + changed) - {d.id for d in new_docs}
         added = [k for k in added if k not in failed_keys]
         changed = [k for k in changed if k not in failed_keys]  # the previous version stays
-        drop = removed + changed
         # near-duplicate documents: each new one against the indexed ones (and the other new ones)
-        kept_sigs = stored_signatures(base / STORE_FILE, leave_out=drop) if base else []
-        new_sigs = signatures([d for d in new_docs if d.clauses])
-        new_copies = find_copies(new_sigs, kept_sigs)
+        kept_sigs, copy_sigs = (
+            stored_signatures(base / STORE_FILE, leave_out=removed + changed) if base else ([], {})
+        )
+        sigs = signatures([d for d in new_docs if d.clauses])
+        new_copies = find_copies(sigs, kept_sigs)
+        new_kept = {s.key: s for s in sigs if s.key not in {c.key for c in new_copies}}
+        still: list[Copy] = []
+        redo: list[str] = []
+        for key, old_copy in recheck.items():
+            original = new_kept.get(old_copy.of)
+            again = still_a_copy(copy_sigs[key], original) if original and key in copy_sigs else None
+            if again is not None:
+                again.content_hash = old_copy.content_hash
+                still.append(again)
+            else:
+                redo.append(key)  # its original left, or changed past it: read it again
+        if redo:
+            more = process_all(redo)
+            changed += [d.id for d in more]
+            more_sigs = signatures([d for d in more if d.clauses])
+            new_copies += find_copies(more_sigs, kept_sigs + list(new_kept.values()))
+            new_docs += more
+            sigs += more_sigs
         hashes = {d.id: d.content_hash for d in new_docs}
         for c in new_copies:
             c.content_hash = hashes[c.key]
         copy_keys = {c.key for c in new_copies}
         new_docs = [d for d in new_docs if d.id not in copy_keys]
-        new_sigs = [s for s in new_sigs if s.key not in copy_keys]
+        sig_rows = sigs + [copy_sigs[c.key] for c in still]
+        new_copies = sorted(new_copies + still, key=lambda c: c.key)
+        drop = removed + changed + [c.key for c in still]
         all_copies = sorted(
             [c for k, c in old_copies.items() if k not in drop and k in wanted] + new_copies,
             key=lambda c: c.key,
@@ -339,7 +365,7 @@ def reindex_into(
         build = layout.new_build_dir()
         try:
             gone = write_store(
-                build / STORE_FILE, new_docs, base / STORE_FILE if base else None, drop, new_sigs, new_copies
+                build / STORE_FILE, new_docs, base / STORE_FILE if base else None, drop, sig_rows, new_copies
             )
             fault_point("after-store")
             if base and base_manifest:

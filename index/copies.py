@@ -180,3 +180,14 @@ def find_copies(
         else:
             admit(s)
     return sorted(out, key=lambda c: c.key)
+
+
+def still_a_copy(copy: Signature, original: Signature, threshold: float = THRESHOLD) -> Copy | None:
+    """Whether a recorded copy is still one after its original changed (judged on the stored signatures,
+    without reading the copy again)."""
+    sim = similarity(copy, original)
+    if copy.doc_number and copy.doc_number == original.doc_number:
+        return Copy(copy.key, original.key, "文号", sim)
+    if not _apart(copy, original) and sim >= threshold:
+        return Copy(copy.key, original.key, "minhash", sim)
+    return None

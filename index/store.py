@@ -89,7 +89,8 @@ def write_store(
     copies: Sequence[Copy] = (),
 ) -> list[str]:
     """Write the store at ``path``: a copy of ``base`` less the ``remove``d documents (and copies), plus
-    ``documents``, their body ``signatures`` and the new ``copies``.
+    ``documents``, the body ``signatures`` (of the new documents and of the new copies) and the new
+    ``copies``.
 
     Returns the ids of the clauses that were removed.
     """
@@ -149,15 +150,26 @@ def copy_records(path: Path) -> dict[str, Copy]:
         db.close()
 
 
-def stored_signatures(path: Path, leave_out: Iterable[str] = ()) -> list[Signature]:
-    """The body signatures of a generation's indexed documents (less ``leave_out``)."""
+def stored_signatures(
+    path: Path, leave_out: Iterable[str] = ()
+) -> tuple[list[Signature], dict[str, Signature]]:
+    """The body signatures of a generation's indexed documents (less ``leave_out``), and those of the
+    documents it recorded as copies, by key."""
     gone = set(leave_out)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         if not _has_copies(db):
-            return []
+            return [], {}
+        copies = {r[0] for r in db.execute("SELECT key FROM copies")}
         rows = db.execute("SELECT key, doc_number, date, jurisdiction, title, minhash FROM signatures")
-        return [signature_from_row(*r) for r in rows if r[0] not in gone]
+        indexed: list[Signature] = []
+        of_copies: dict[str, Signature] = {}
+        for r in rows:
+            if r[0] in copies:
+                of_copies[r[0]] = signature_from_row(*r)
+            elif r[0] not in gone:
+                indexed.append(signature_from_row(*r))
+        return indexed, of_copies
     finally:
         db.close()
 

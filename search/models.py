@@ -7,7 +7,8 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
+from annotated_types import Ge, Le
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
 MAX_TOP_K = 100
 
@@ -56,6 +57,24 @@ def _filter(kind: str, default: Any = None, description: str | None = None, **kw
     return Field(default=default, description=description, json_schema_extra=extra, **kw)
 
 
+# What a JSON body may give for a date filter, as the schema says it: a day, a year-month or a year. GET
+# parameters and the CLI also take 2023年5月 and 2023/5 (read_date).
+_YEAR_MONTH = r"^[1-9]\d{3}(-(0[1-9]|1[0-2]))?$"
+_JSON_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$|" + _YEAR_MONTH)  # format "date", or the pattern
+DateFilter = Annotated[
+    dt.date | None,
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "pattern": _YEAR_MONTH},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
 class Filters(BaseModel):
     """Restrictions applied before the top-k cut. Each filter is defined here once: its type, how it matches
     (``search.filters``), the GET parameters and the POST fields all come from this model.
@@ -82,12 +101,12 @@ class Filters(BaseModel):
     doc_type: list[str] = _filter("one_of", [], "实施意见, 实施方案, 条例 …")
     law_level: list[str] = _filter("one_of", [], "法律 / 行政法规 / 司法解释 / 部门规章 / 地方性法规")
     subject: list[str] = _filter("one_of", [], "主题分类（政府信息公开表中的原值）：卫生、体育\\卫生")
-    date_from: dt.date | None = _filter(
+    date_from: DateFilter = _filter(
         "date_from",
         None,
         "documents dated on or after: 2023-05-18, 2023-05 or 2023 (undated ones only with include_undated)",
     )
-    date_to: dt.date | None = _filter(
+    date_to: DateFilter = _filter(
         "date_to", None, "documents dated on or before: 2023-05-18, 2023-05 or 2023"
     )
     include_undated: bool = _filter(
@@ -100,6 +119,8 @@ class Filters(BaseModel):
     @field_validator("date_from", "date_to", mode="before")
     @classmethod
     def _date(cls, v: Any, info: ValidationInfo) -> Any:
+        if info.mode == "json" and isinstance(v, str) and not _JSON_DATE.match(v):
+            raise ValueError(f"无法识别的日期“{v}”（bad_date）；可用的写法：2023、2023-05、2023-05-18")
         return read_date(v, end=info.field_name == "date_to")
 
     @field_validator(
@@ -200,7 +221,9 @@ class SearchRequest(Question):
     rerank: bool | None = Field(
         default=None, description="re-order the first stage's best clauses with the cross-encoder"
     )
-    rerank_depth: int | None = Field(default=None, ge=1, le=200, description="how many clauses it reads")
+    rerank_depth: Annotated[int, Ge(1), Le(200), BeforeValidator(_integral)] | None = Field(
+        default=None, description="how many clauses it reads"
+    )
     group_by: Literal["jurisdiction"] | None = None
     per_group: Count = Field(default=3, ge=1, le=20)
 
