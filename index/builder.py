@@ -38,7 +38,7 @@ from index.backends import (
 )
 from index.cache import EmbeddingCache, embed_with_cache
 from index.copies import Copy, find_copies, signatures, still_a_copy
-from index.embedder import Embedder
+from index.embedder import Embedder, engine_name
 from index.generations import IndexLayout, fault_point
 from index.integrity import IntegrityError, checksums, verify_files
 from index.manifest import MANIFEST, Manifest
@@ -144,6 +144,8 @@ class BuildResult:
             "wrote_generation": self.wrote_generation,
             "mode": self.mode,
             "full_reason": self.reason,
+            "engine": self.manifest.engine_name,
+            "embedder": self.manifest.embedder_fingerprint,
             "added": self.added,
             "changed": self.changed,
             "removed": self.removed,
@@ -204,8 +206,23 @@ def _incremental_base(
         m = Manifest.load(base)
     except IndexError_ as exc:
         return None, None, f"current index unusable ({exc})"
+    if m.embedder_fingerprint != embedder.fingerprint:
+        now = engine_name(embedder)
+        if now != m.engine_name:
+            return (
+                None,
+                None,
+                (
+                    f"引擎变更 (engine_changed)：索引由 {m.engine_name} 嵌入，本次构建用 {now}；两种引擎的向量不能混用，"
+                    f"所有条款重新嵌入（要保留 {m.engine_name}，请加 --embedder {m.engine_name.removeprefix('st:')}）"
+                ),
+            )
+        return (
+            None,
+            None,
+            f"嵌入模型变更 (embedder_changed)：{m.embedder_fingerprint} → {embedder.fingerprint}",
+        )
     for what, old, new in (
-        ("embedder", m.embedder_fingerprint, embedder.fingerprint),
         ("tokenizer", m.tokenizer, tokenizer.fingerprint),
         ("pipeline", m.pipeline, options.pipeline()),
         ("vector backend", m.vector_backend, options.vector_backend),
@@ -393,6 +410,7 @@ def reindex_into(
             manifest = Manifest(
                 embedder_name=embedder.name,
                 embedder_fingerprint=embedder.fingerprint,
+                engine=engine_name(embedder),
                 dimension=embedder.dim,
                 tokenizer=tokenizer.fingerprint,
                 documents=documents_total,

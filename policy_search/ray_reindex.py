@@ -34,7 +34,7 @@ from corpus.chunker import ChunkOptions
 from corpus.models import Document, RawDocument, SkippedFile
 from index.builder import BuildResult, clause_texts, reindex_into, source_hash
 from index.cache import EmbeddingCache, text_key
-from index.embedder import Embedder
+from index.embedder import ENGINES, Embedder, engine_name
 from index.generations import IndexLayout
 from index.manifest import IndexError_
 from index.store import STORE_FILE, copy_records, document_hashes
@@ -92,12 +92,28 @@ def _process_batch(batch: dict[str, np.ndarray], chunk: ChunkOptions) -> dict[st
 
 
 class _EmbedActor:
-    """Loads the embedder once; embeds batches of passage texts."""
+    """Loads the embedder once (the int8 engine from the driver's engine directory, built there before
+    the actors start); embeds batches of passage texts with ``threads`` threads."""
 
-    def __init__(self, embedder: str, query_prefix: str, passage_prefix: str, batch_size: int) -> None:
+    def __init__(
+        self,
+        embedder: str,
+        query_prefix: str,
+        passage_prefix: str,
+        batch_size: int,
+        engine_dir: str = "",
+        threads: int = 0,
+    ) -> None:
         from index.embedder import make_embedder
 
-        self.embedder = make_embedder(embedder, query_prefix, passage_prefix, batch_size)
+        self.embedder = make_embedder(
+            embedder,
+            query_prefix,
+            passage_prefix,
+            batch_size,
+            engine_dir=Path(engine_dir) if engine_dir else None,
+            threads=threads,
+        )
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         vecs = self.embedder.encode_passages([str(t) for t in batch["text"]])
@@ -182,6 +198,7 @@ def ray_reindex(
         have = cache.get_many(embedder.fingerprint, list(dict.fromkeys(keys)))
         todo = {k: x for k, x in zip(keys, dense_texts) if k not in have}
         stats.passages_to_embed = len(todo)
+        engine = engine_name(embedder)
         if todo:
             own_dir = shards_dir is None
             out = Path(shards_dir or tempfile.mkdtemp(prefix="policy-search-shards-"))
@@ -192,10 +209,15 @@ def ray_reindex(
                     batch_size=batch_size,
                     compute=ray.data.ActorPoolStrategy(size=actors),
                     fn_constructor_kwargs={
-                        "embedder": settings.embedder,
+                        # the driver's engine: the vectors go into its cache under its fingerprint
+                        "embedder": engine if engine in ENGINES else settings.embedder,
                         "query_prefix": settings.query_prefix,
                         "passage_prefix": settings.passage_prefix,
                         "batch_size": settings.batch_size,
+                        "engine_dir": str(settings.resolved_engine_dir()),
+                        # the cores shared among the actors, unless the settings name a count
+                        "threads": settings.engine_threads
+                        or max(1, (num_cpus or os.cpu_count() or 1) // max(1, actors)),
                     },
                 ).write_parquet(str(out))
                 stats.seconds["embed"] = time.perf_counter() - t

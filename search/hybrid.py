@@ -16,7 +16,7 @@ from config.settings import default_of
 from corpus.fold import to_simplified
 from corpus.models import Clause
 from index.backends import OpenedGeneration, open_generation
-from index.embedder import Embedder
+from index.embedder import Embedder, engine_stats
 from index.generations import IndexLayout
 from index.manifest import IndexError_
 from index.passages import passage_text
@@ -498,7 +498,11 @@ class HybridSearcher:
         return self.views.clause(clause_id)
 
     def stats(self) -> dict[str, Any]:
-        return {**self.views.stats(), "query_encoder": self.encoder.stats()}
+        return {
+            **self.views.stats(),
+            "query_encoder": self.encoder.stats(),
+            "engine": engine_stats(self.embedder),
+        }
 
 
 def _group(hits: list[SearchHit], per_group: int) -> list[Group]:

