@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api.admission import Admission
 from api.limits import RateLimit, RequestLimits
 from config.settings import Settings
 from index.manifest import IndexError_
@@ -35,6 +35,7 @@ from search.base import Searcher
 from search.compare_models import CompareRequest, CompareResponse
 from search.models import (
     ClauseView,
+    DocumentPage,
     DocumentView,
     ErrorBody,
     NotFound,
@@ -57,7 +58,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (429, "over POLICY_SEARCH_RATE_LIMIT_PER_MINUTE (only when set); see Retry-After"),
         (414, "request target over POLICY_SEARCH_MAX_URL_BYTES"),
         (422, "a parameter or field is invalid; the message names it"),
-        (503, "the index cannot be read, or too many queries wait for the encoder (see Retry-After)"),
+        (
+            503,
+            "the index cannot be read (code index_unreadable), or the queue's expected wait is over "
+            "POLICY_SEARCH_MAX_QUEUE_WAIT_SECONDS (code busy; see Retry-After)",
+        ),
     )
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such id"}}
@@ -68,23 +73,6 @@ def get_searcher(request: Request) -> Searcher:
 
 
 SearcherDep = Annotated[Any, Depends(get_searcher)]
-
-
-class Admission:
-    """At most ``limit`` searches run at once; another waits up to ``wait_ms`` for a slot, then gets
-    :class:`Overloaded` (503 + Retry-After). Measured on 2 cores (BENCHMARKS.md): 1 slot and a 20 ms wait keep an
-    ordinary query's p99 under load near its unloaded p99, at the same throughput."""
-
-    def __init__(self, limit: int, wait_ms: int) -> None:
-        self._slots = threading.BoundedSemaphore(limit)
-        self.wait = wait_ms / 1000
-
-    def __enter__(self) -> None:
-        if not self._slots.acquire(timeout=self.wait):
-            raise Overloaded("the service is busy with other searches; retry shortly")
-
-    def __exit__(self, *exc: object) -> None:
-        self._slots.release()
 
 
 def _static_dir() -> Path:
@@ -170,37 +158,47 @@ def create_app(
     @app.exception_handler(StoreError)
     async def _index_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.error("index unavailable: %s", exc)
-        return JSONResponse(status_code=503, content={"detail": f"the index cannot be read: {exc}"})
+        return JSONResponse(
+            status_code=503,
+            content={"detail": f"the index cannot be read: {exc}", "code": "index_unreadable"},
+        )
 
     @app.exception_handler(Overloaded)
     async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": str(exc)}, headers={"Retry-After": "1"})
+        wait = str(getattr(exc, "retry_after", 1))
+        return JSONResponse(
+            status_code=503, content={"detail": str(exc), "code": "busy"}, headers={"Retry-After": wait}
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return JSONResponse(status_code=500, content={"detail": f"internal error: {type(exc).__name__}"})
 
-    admission = Admission(settings.max_searches_in_flight, settings.admission_wait_ms)
+    # a search is CPU work on a small machine: one at a time, the others queue while their expected wait
+    # stays under max_queue_wait_seconds, and are refused (503 + Retry-After) beyond it
+    admission = Admission(settings.max_searches_in_flight, settings.max_queue_wait_seconds)
+    app.state.admission = admission
 
-    def run_search(s: Searcher, req: Question) -> Response:
-        if len(req.q) > max_q:
-            raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
-        # a search is CPU work on a small machine: past a few in flight, answering 503 at once keeps every
-        # admitted query fast instead of making everyone wait in one long queue
-        with admission:
-            try:
-                found = s.compare(req) if isinstance(req, CompareRequest) else s.search(req)
-            except QueryError as exc:
-                raise HTTPException(422, str(exc)) from exc
+    def search_now(s: Searcher, req: Question) -> Response:
+        try:
+            found = s.compare(req) if isinstance(req, CompareRequest) else s.search(req)
+        except QueryError as exc:
+            raise HTTPException(422, str(exc)) from exc
         # The searcher already built a valid SearchResponse; letting FastAPI validate and re-encode it
         # again costs about 1 ms of a ~15 ms query, so it is serialised once, here.
         return Response(found.model_dump_json(), media_type="application/json")
 
+    async def run_search(s: Searcher, req: Question) -> Response:
+        if len(req.q) > max_q:
+            raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
+        async with admission.slot():
+            return await run_in_threadpool(search_now, s, req)
+
     # The GET parameters are SearchRequest's fields, filters included: defined once, in search.models.
     @app.get("/api/search", response_model=SearchResponse)
-    def search_get(s: SearcherDep, req: Annotated[SearchRequest, Query()]) -> Response:
-        return run_search(s, req)
+    async def search_get(s: SearcherDep, req: Annotated[SearchRequest, Query()]) -> Response:
+        return await run_search(s, req)
 
     async def strict_body(request: Request, model: type[Q]) -> Q:
         """JSON has types: a body gets strict validation ("include_drafts": 0 or "top_k": "5" is an error),
@@ -212,25 +210,32 @@ def create_app(
 
     @app.post("/api/search", response_model=SearchResponse)
     async def search_post(request: Request, s: SearcherDep, req: SearchRequest) -> Response:
-        return await run_in_threadpool(run_search, s, await strict_body(request, SearchRequest))
+        return await run_search(s, await strict_body(request, SearchRequest))
 
     @app.get("/api/compare", response_model=CompareResponse)
-    def compare_get(s: SearcherDep, req: Annotated[CompareRequest, Query()]) -> Response:
+    async def compare_get(s: SearcherDep, req: Annotated[CompareRequest, Query()]) -> Response:
         """What each jurisdiction says about the topic: its best clauses (or its nearest miss), same-wording
         groups with their differences, and the figures side by side. Takes the search filters."""
-        return run_search(s, req)
+        return await run_search(s, req)
 
     @app.post("/api/compare", response_model=CompareResponse)
     async def compare_post(request: Request, s: SearcherDep, req: CompareRequest) -> Response:
-        return await run_in_threadpool(run_search, s, await strict_body(request, CompareRequest))
+        return await run_search(s, await strict_body(request, CompareRequest))
+
+    def document_now(s: Searcher, doc_id: str, page: DocumentPage) -> Response:
+        try:
+            view = s.document(doc_id, page)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        return Response(view.model_dump_json(), media_type="application/json")
 
     # ids hold a path ("政策/吉林.txt:五/(十二)"): the :path converter takes the slashes
     @app.get("/api/documents/{doc_id:path}", response_model=DocumentView, responses=NOT_FOUND)
-    def get_document(s: SearcherDep, doc_id: str) -> DocumentView:
-        try:
-            return s.document(doc_id)
-        except NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+    async def get_document(s: SearcherDep, doc_id: str, page: Annotated[DocumentPage, Query()]) -> Response:
+        """One page of the document's clauses (``offset``, ``limit`` ≤ 1000, default 200; ``total`` says
+        how many there are) with the text they cover; through the same admission queue as search."""
+        async with admission.slot():
+            return await run_in_threadpool(document_now, s, doc_id, page)
 
     @app.get("/api/clauses/{clause_id:path}", response_model=ClauseView, responses=NOT_FOUND)
     def get_clause(s: SearcherDep, clause_id: str) -> ClauseView:
@@ -241,7 +246,7 @@ def create_app(
 
     @app.get("/api/stats")
     def stats(s: SearcherDep) -> dict[str, Any]:
-        return s.stats()
+        return {**s.stats(), "admission": admission.stats()}
 
     @app.get("/api/health")
     def health(s: SearcherDep) -> JSONResponse:

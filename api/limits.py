@@ -1,18 +1,28 @@
 """Request limits as ASGI middleware, each answered with a JSON message before any handler runs: a request
 target over ``max_url_bytes`` gets 414, a body over ``max_body_bytes`` 413 (before it is buffered), and
-with a rate limit set, a client over its requests per minute 429 with Retry-After."""
+with a rate limit set, a client over its requests per minute 429 with Retry-After.
+
+A 413 is sent after the rest of the body has been read and thrown away (up to ``DRAIN_BYTES`` and
+``DRAIN_SECONDS``): a server that answers and closes while the client is still sending makes the
+kernel reset the connection, and urllib, requests and curl then report a reset instead of the 413
+(issue 23: a 30 MB POST). Beyond those bounds the connection is answered and closed anyway."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+DRAIN_BYTES = 256 * 1024 * 1024  # body bytes read and discarded before a 413, at most
+DRAIN_SECONDS = 30.0  # … and for at most this long
 
-async def _answer(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+
+async def _answer(send: Send, status: int, detail: str, code: str | None = None) -> None:
+    body = json.dumps({"detail": detail, "code": code} if code else {"detail": detail}, ensure_ascii=False)
+    body = body.encode()
     await send(
         {
             "type": "http.response.start",
@@ -35,12 +45,21 @@ class RequestLimits:
             return
         target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
         if target > self.max_url:
-            await _answer(send, 414, f"the request target is {target} bytes; the limit is {self.max_url}")
+            await _answer(
+                send,
+                414,
+                f"the request target is {target} bytes; the limit is {self.max_url}",
+                "url_too_long",
+            )
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
-                await _answer(send, 413, f"the body is {int(value)} bytes; the limit is {self.max_body}")
-                return
+        headers = dict(scope.get("headers", []))
+        length = headers.get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.max_body:
+            # a client that waits for "100 Continue" has sent nothing: answer at once, it will not send
+            if headers.get(b"expect", b"").lower() != b"100-continue":
+                await _drain(receive, more=True)
+            await _answer(send, 413, self._too_large(int(length)), "body_too_large")
+            return
         seen = 0
         answered = False
 
@@ -53,7 +72,8 @@ class RequestLimits:
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     answered = True
-                    await _answer(send, 413, f"the body is over the limit of {self.max_body} bytes")
+                    await _drain(receive, more=message.get("more_body", False))
+                    await _answer(send, 413, self._too_large(None), "body_too_large")
                     return {"type": "http.disconnect"}
             return message
 
@@ -62,6 +82,29 @@ class RequestLimits:
                 await send(message)
 
         await self.app(scope, counted_receive, guarded_send)
+
+    def _too_large(self, size: int | None) -> str:
+        got = f"{size} 字节" if size is not None else f"超过 {self.max_body} 字节"
+        return f"请求体 {got}，超过上限 {self.max_body} 字节（POLICY_SEARCH_MAX_BODY_BYTES）；请缩短请求"
+
+
+async def _drain(receive: Receive, more: bool) -> int:
+    """Read and discard the rest of a request body (bounded): then the 413 reaches the client."""
+    drained = 0
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while more and drained < DRAIN_BYTES:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            message = await asyncio.wait_for(receive(), timeout=left)
+        except asyncio.TimeoutError:
+            break
+        if message["type"] != "http.request":
+            break
+        drained += len(message.get("body", b""))
+        more = message.get("more_body", False)
+    return drained
 
 
 class RateLimit:

@@ -140,11 +140,12 @@ class Settings(BaseSettings):
         le=10_000,
         description="searches run at once (the encoder uses every core: 1 on 2 cores)",
     )
-    admission_wait_ms: int = Field(
-        default=20,
-        ge=0,
-        le=60_000,
-        description="how long a search waits for a slot before it gets 503 + Retry-After",
+    max_queue_wait_seconds: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=600.0,
+        description="searches queue for a slot while their expected wait (recent search times × place in "
+        "the queue) stays within this; beyond it they get 503 + Retry-After at once",
     )
     rate_limit_per_minute: int = Field(
         default=0, ge=0, le=1_000_000, description="requests per client IP and minute; 0 = no limit"
@@ -164,6 +165,23 @@ class Settings(BaseSettings):
         ge=256,
         le=1_048_576,
         description="address space of the worker that reads PDF, Word, HTML",
+    )
+    request_read_seconds: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=3600.0,
+        description="a connection must deliver a whole request (headers and body) within this many seconds "
+        "of opening or of going quiet, else it is closed; 0 = no limit",
+    )
+    keep_alive_seconds: int = Field(
+        default=5, ge=1, le=3600, description="an idle keep-alive connection is closed after this"
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="open connections served at once (also capped by the open-file limit less a reserve); "
+        "more are answered 503 and closed; 0 = no cap",
     )
 
     def resolved_index_dir(self) -> Path:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from corpus.headings import starts_with_heading_marker
-from corpus.normalize import CJK, CJK_OR_PUNCT, display_char
+from corpus.normalize import CJK, CJK_OR_PUNCT, LINE_ENDS, display_char, invisible
 
 _JUNK = re.compile(
     r"(电话|热线|检索|搜索|登录|注册|首页|当前位置|您现在的位置|打印|关闭|字号[:：]?\s*[大中小]|字体|分享到|扫一扫|"
@@ -51,10 +51,10 @@ def _split_lines(raw: str) -> list[_Line]:
         # LF, CRLF and a lone CR (old Mac exports) all end a line; offsets stay those of the raw text
         if ch == "\n" and i > 0 and raw[i - 1] == "\r":
             continue
-        if ch in "\n\r":
+        if ch in LINE_ENDS:  # also form feeds between PDF pages, U+2028
             lines.append(cur)
             cur = _Line([], [])
-        else:
+        elif not invisible(ch):  # zero-width and control characters are deleted, as from queries
             cur.chars.append(display_char(ch))
             cur.offs.append(i)
     lines.append(cur)

@@ -93,8 +93,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
                 raise UndecodableError(
                     f"字节序标记（BOM）之后的 {name} 文本已损坏：{exc.reason}", "broken_after_bom"
                 ) from exc
-    if b"\x00" in data:
+    nul = data.count(b"\x00")
+    if nul > max(3, len(data) // 1000):
         raise UndecodableError("二进制文件（含 NUL 字节，且没有 UTF-16 字节序标记）", "binary")
+    if nul:  # a stray NUL in text (a bad export): dropped, as the cleaner drops it inside JSONL records
+        text, name = decode_bytes(data.replace(b"\x00", b""), declared)
+        return text, f"{name} ({nul} NUL byte{'s' if nul > 1 else ''} removed)"
     codec = codec_name(declared)
     if codec:
         try:
@@ -134,6 +138,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str]:
 def replaced_count(encoding: str) -> int:
     """How many byte sequences :func:`decode_bytes` replaced, from the encoding name it returned."""
     m = re.match(r"utf-8 \((\d+) undecodable", encoding)
+    return int(m.group(1)) if m else 0
+
+
+def removed_nul_count(encoding: str) -> int:
+    """How many stray NUL bytes :func:`decode_bytes` dropped, from the encoding name it returned."""
+    m = re.search(r"\((\d+) NUL bytes? removed\)", encoding)
     return int(m.group(1)) if m else 0
 
 

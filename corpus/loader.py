@@ -23,6 +23,7 @@ import json
 import os
 import re
 import stat
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -129,11 +130,14 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
     found: list[Path] = []
 
     def onerror(exc: OSError) -> None:
+        where = Path(exc.filename or root)
+        rel = where.relative_to(root).as_posix() if where != root and where.is_relative_to(root) else ""
         problems.append(
             SkippedFile(
-                display_path(exc.filename or root),
+                display_path(where),
                 f"目录无法读取：{exc.strerror or exc}",
                 "unreadable_directory",
+                holds=f"{rel}/" if rel else "*",  # what the current index has from under it is kept
             )
         )
 
@@ -160,13 +164,22 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
         except OSError as exc:
             if child.is_symlink():
                 yield SkippedFile(
-                    display_path(child), "符号链接指向的文件不存在（broken symbolic link）", "broken_link"
+                    display_path(child),
+                    "符号链接指向的文件不存在（broken symbolic link）",
+                    "broken_link",
+                    holds=rel,  # the link is there: what the index has under its name is kept
                 )
             else:
-                yield SkippedFile(display_path(child), f"无法读取：{exc.strerror or exc}", "unreadable")
+                gone = isinstance(exc, FileNotFoundError)  # removed while we walked: a removal
+                yield SkippedFile(
+                    display_path(child),
+                    f"无法读取：{exc.strerror or exc}",
+                    "unreadable",
+                    holds=None if gone else rel,
+                )
             continue
         if not stat.S_ISREG(st.st_mode):
-            yield SkippedFile(display_path(child), _kind(st), "not_regular_file")
+            yield SkippedFile(display_path(child), _kind(st), "not_regular_file", holds=rel)
         elif display_path(rel) != rel:
             yield SkippedFile(display_path(child), _BAD_NAME, "bad_file_name")
         else:
@@ -185,7 +198,11 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile
             else:
                 yield p, p.name
         elif p.exists():
-            yield SkippedFile(display_path(p), _kind(p.stat()), "not_regular_file")
+            yield SkippedFile(display_path(p), _kind(p.stat()), "not_regular_file", holds=p.name)
+        elif p.is_symlink():  # a file or a directory once: keep whatever the index has from it
+            yield SkippedFile(
+                display_path(p), "符号链接指向的文件不存在（broken symbolic link）", "broken_link", holds="*"
+            )
         else:
             yield SkippedFile(display_path(p), "文件或目录不存在", "not_found")
 
@@ -208,6 +225,43 @@ def load(
             yield from load_records(*item, limits=limits)
         else:
             yield load_file(*item, max_bytes=limit, limits=limits, registry=registry)
+
+
+def lone_surrogate(text: str, fields: dict) -> str | None:
+    """Why a text or a field cannot be stored as UTF-8 (a lone surrogate such as "\\ud800" from JSON),
+    or None. Such a record is skipped and named, like any other bad record."""
+    for name, value in (("text", text), *fields.items()):
+        if not isinstance(value, str):
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            bad = value[exc.start]
+            return (
+                f"字段 {name!r} 第 {exc.start + 1} 个字符是孤立的代理码位 U+{ord(bad):04X}，不是有效的 Unicode；"
+                "请修正源文件中的这条记录"
+            )
+    return None
+
+
+def _held_key(path: Path, key: str | None) -> str:
+    """The key the current index has a file under: its sidecar's ``id`` when it gives one, else ``key``."""
+    side = _sidecar(path)
+    if side is not None:
+        try:
+            return document_key(json.loads(side.read_text(encoding="utf-8")).get("id"))
+        except (OSError, ValueError, AttributeError, BadKeyError):
+            pass
+    return key or path.name
+
+
+def _record_key(rec: object, key: str, n: int) -> str:
+    """The key a bad record would have had (its ``id``, else ``FILE#LINE``), or "*" if it cannot be told."""
+    given = rec.get("id") if isinstance(rec, dict) else None
+    try:
+        return document_key(given if given not in (None, "") else f"{key}#{n}")
+    except BadKeyError:
+        return "*"
 
 
 def _read_sidecar(path: Path) -> dict | SkippedFile:
@@ -242,28 +296,31 @@ def load_file(
     max_bytes = max_bytes if max_bytes is not None else default_of("max_file_bytes")
     limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
     registry = registry or default_registry()
+    held = _held_key(path, key)  # the file is there: what the index has for it is kept, never removed
     try:
         if path.stat().st_size > max_bytes:
             return SkippedFile(
-                str(path), f"文件超过 {max_bytes} 字节（POLICY_SEARCH_MAX_FILE_BYTES）", "too_large"
+                str(path), f"文件超过 {max_bytes} 字节（POLICY_SEARCH_MAX_FILE_BYTES）", "too_large", held
             )
         with open(path, "rb") as fh:
             head = fh.read(_SNIFF_BYTES)
         reader, note = registry.pick(path.name, head)
         if reader is None:
-            return SkippedFile(str(path), note.reason if note else "不支持的文件格式", "unsupported_format")
+            reason = note.reason if note else "不支持的文件格式"
+            return SkippedFile(str(path), reason, "unsupported_format", held)
         digest = _file_hash(path) if reader.isolated else b""
         data = b"" if reader.isolated else path.read_bytes()
     except OSError as exc:
-        return SkippedFile(str(path), f"无法读取：{exc.strerror or exc}", "unreadable")
+        return SkippedFile(str(path), f"无法读取：{exc.strerror or exc}", "unreadable", held)
     side = _read_sidecar(path)
     if isinstance(side, SkippedFile):
+        side.holds = held
         return side
     fields = dict(side)
     try:
         doc_id = document_key(fields.pop("id", None) or key or path.name)
     except BadKeyError as exc:
-        return SkippedFile(str(path), f"文档键无效：{exc}", "bad_key")
+        return SkippedFile(str(path), f"文档键无效：{exc}", "bad_key", held)
     warnings: list[Note | str] = [note] if note else []
     common = {"id": doc_id, "source": key or path.name, "origin": display_path(path), "reader": reader.name}
     # source is shown to users: relative to the corpus root, never a server path
@@ -279,8 +336,10 @@ def load_file(
     try:
         result = checked(reader.read(data, path.name))
     except ReadError as exc:
-        return SkippedFile(str(path), exc.reason, exc.code)
+        return SkippedFile(str(path), exc.reason, exc.code, held)
     fields = {**result.fields, **fields}
+    if (bad := lone_surrogate(result.text, fields)) is not None:
+        return SkippedFile(str(path), bad, "lone_surrogate", held)
     return RawDocument(
         text=result.text,
         fields=fields,
@@ -308,14 +367,16 @@ def load_records(
                 try:
                     rec = json.loads(line)
                 except ValueError as exc:
-                    yield SkippedFile(where, f"JSON 无效（invalid JSON）：{exc}", "invalid_json")
+                    # a line cut short (a truncated file) may have been any record: keep them all
+                    yield SkippedFile(where, f"JSON 无效（invalid JSON）：{exc}", "invalid_json", "*")
                     continue
+                held = _record_key(rec, key, n)
                 if (
                     not isinstance(rec, dict)
                     or not isinstance(rec.get("text"), str)
                     or not rec["text"].strip()
                 ):
-                    yield SkippedFile(where, "记录没有 'text' 字段，或它不是非空文本", "no_text")
+                    yield SkippedFile(where, "记录没有 'text' 字段，或它不是非空文本", "no_text", held)
                     continue
                 wrong = next(
                     (k for k in TEXT_FIELDS if rec.get(k) is not None and not isinstance(rec[k], str)), None
@@ -325,14 +386,18 @@ def load_records(
                         where,
                         f"字段 {wrong!r} 须为文本或 null，不能是 {type(rec[wrong]).__name__}",
                         "bad_field",
+                        held,
                     )
+                    continue
+                if (bad := lone_surrogate(rec["text"], rec)) is not None:
+                    yield SkippedFile(where, bad, "lone_surrogate", held)
                     continue
                 text = rec.pop("text")
                 given = rec.pop("id", None)
                 try:
                     doc_id = document_key(given if given not in (None, "") else f"{key}#{n}")
                 except BadKeyError as exc:
-                    yield SkippedFile(where, f"文档键无效：{exc}", "bad_key")
+                    yield SkippedFile(where, f"文档键无效：{exc}", "bad_key", held)
                     continue
                 source = str(rec.get("source") or f"{key}:{n}")
                 common = {"id": doc_id, "source": source, "origin": where}
@@ -350,7 +415,7 @@ def load_records(
                 try:
                     check = check_text(text)
                 except GarbageError as exc:
-                    yield SkippedFile(where, exc.reason, exc.code)
+                    yield SkippedFile(where, exc.reason, exc.code, held)
                     continue
                 text = check.text
                 fmt = (
@@ -367,5 +432,6 @@ def load_records(
                     reader="jsonl",
                     **common,
                 )
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        yield SkippedFile(str(path), f"记录文件无法读取：{exc}", "unreadable_records")
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
+        # unread records may be any of the file's documents: the current index keeps them all
+        yield SkippedFile(str(path), f"记录文件无法读取：{exc}", "unreadable_records", "*")

@@ -120,6 +120,11 @@ class SkippedFile:
     path: str
     reason: str  # Chinese, for people: "PDF 没有文字层（扫描件）…"
     code: str = ""  # for machines: "pdf_no_text"
+    # The source exists but could not be read: the key of the documents the current index generation
+    # keeps for it (a file's key; "dir/" for everything under an unreadable directory; "*" for a record
+    # file, whose unread part may hold any key). None: nothing to keep (the path is really absent, or a
+    # problem that concerns no document). See index.builder.held_back.
+    holds: str | None = None
 
 
 @dataclass

@@ -61,11 +61,14 @@ class CorpusPipeline:
         """The processed document, or its path and why it failed: one bad document never stops a run."""
         try:
             return self.process(raw)
-        except ReadError as exc:
-            return SkippedFile(raw.origin or raw.source, exc.reason, exc.code)
+        except ReadError as exc:  # a changed file that now cannot be read: the index keeps its last version
+            return SkippedFile(raw.origin or raw.source, exc.reason, exc.code, holds=raw.id)
         except Exception as exc:
             return SkippedFile(
-                raw.origin or raw.source, f"处理失败：{type(exc).__name__}: {exc}", "processing_failed"
+                raw.origin or raw.source,
+                f"处理失败：{type(exc).__name__}: {exc}",
+                "processing_failed",
+                holds=raw.id,
             )
 
     def iter_documents(self, paths: Iterable[Path]) -> Iterator[Document | SkippedFile]:

@@ -78,35 +78,51 @@ def open_indexes(
 
 
 def _drop_unkept(layout: IndexLayout, config: MilvusConfig) -> list[tuple[str, str, str]]:
-    """Drop this directory's collections that neither the current nor the previous generation names;
-    returns (generation, collection, uri) of those two, where they are Milvus ones."""
+    """Drop this directory's collections that no generation present names (a killed full build's, or
+    one whose generations were pruned); returns (generation, collection, uri) of the current and the
+    previous generation, where the pointer reads and they are Milvus ones. A pointer that cannot be
+    read, or names a missing generation, keeps every collection a generation on disk names: the
+    generation ``rollback --to`` could still serve keeps its rows."""
+    from index.generations import PointerError
     from index.milvus_backend import drop_unreferenced, recorded
 
-    p = layout.pointer()
+    try:
+        p = layout.pointer()
+    except PointerError:
+        p = None
     kept = []
     for name in (p.current, p.previous) if p else ():
         if name and (info := recorded(layout.root / name)):
             kept.append((name, info["collection"], info.get("uri", "")))
-    drop_unreferenced(config, {c for _, c, _ in kept}, kept[0][2] if kept else "")
+    present = [info for g in layout.generations() if (info := recorded(layout.root / g))]
+    uri = kept[0][2] if kept else (present[-1].get("uri", "") if present else "")
+    drop_unreferenced(config, {c for _, c, _ in kept} | {i["collection"] for i in present}, uri)
     return kept
 
 
 def milvus_before_build(layout: IndexLayout, milvus: MilvusConfig | None) -> None:
-    """Under the build lock: drop this directory's collections no kept generation names (a killed full
+    """Under the build lock: drop this directory's collections no generation names (a killed full
     build's), and undo in the current collection what generations ahead of the current one wrote (a
-    killed incremental build, or the generation rolled back from, which then stops being the previous)."""
+    killed incremental build, or the generation rolled back from, which then stops being the previous
+    and is removed: its rows are about to be undone)."""
+    import shutil
+
     from index.generations import Pointer, generation_number
-    from index.milvus_backend import prepare_collection
+    from index.milvus_backend import prepare_collection, recorded
 
     config = _milvus(milvus)
     kept = _drop_unkept(layout, config)
-    p = layout.pointer()
+    p = layout.pointer() if kept else None
     if p is None or not kept or kept[0][0] != p.current:
         return
-    if p.previous and generation_number(p.previous) > generation_number(p.current):
+    number, collection = generation_number(p.current), kept[0][1]
+    if p.previous and generation_number(p.previous) > number:
         layout.write_pointer(Pointer(p.current, None))  # it is about to be undone: no rollback to it
-        layout.remove_debris()
-    prepare_collection(layout.root / p.current, config, generation_number(p.current))
+    for g in layout.generations():  # generations ahead of the current one in its collection
+        info = recorded(layout.root / g)
+        if generation_number(g) > number and info and info["collection"] == collection:
+            shutil.rmtree(layout.root / g, ignore_errors=True)
+    prepare_collection(layout.root / p.current, config, number)
 
 
 def milvus_after_commit(layout: IndexLayout, milvus: MilvusConfig | None) -> None:

@@ -6,23 +6,33 @@
 - removed ones are deleted by clause id from the store, the vector and the lexical index;
 - unchanged ones are carried over as they are: no processing, no embedding, no tokenising.
 
+Only a source that is really absent is a removal. One that is there but cannot be read (a dangling link,
+no permission, a truncated archive, undecodable bytes) keeps its documents from the current generation:
+they are *held*, and the result names them (the CLI exits 3), unless ``allow_removals`` says to drop
+them. A full build (``--full``) holds them too, carried over from the current generation's store.
+
 With nothing changed, no generation is written. The generation is written under ``.build-…`` and made
 current by :meth:`IndexLayout.commit` only when complete; see ``index.generations``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import logging
+import re
 import shutil
+import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import default_of
+from corpus.loader import lone_surrogate
 from corpus.models import Clause, Document, RawDocument, SkippedFile
 from index.backends import (
     BACKENDS,
@@ -49,6 +59,7 @@ from index.store import (
     copy_records,
     document_count,
     document_hashes,
+    read_documents,
     stored_signatures,
     write_store,
 )
@@ -60,11 +71,57 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PIPELINE_VERSION = 4  # bump when cleaning/chunking changes what a document's clauses are, or the files
 # of a generation change (3: the wording index; 4: 落款/版记 out of clauses, inline headings, county level,
-# near-duplicate documents)
+# near-duplicate documents, zero-width and control characters deleted as from queries)
 
 
 class EmptyCorpusError(ValueError):
     """Nothing to index: no document produced a clause."""
+
+
+class BuildWriteError(IndexError_):
+    """Writing the new generation failed (disk full, quota, I/O): one line naming the file and the fix;
+    the current generation is untouched."""
+
+
+_FULL = ("No space left", "disk is full", "Disk quota", "File too large")
+_LOW_SPACE = 1 << 20  # under this much free space, a failed write is taken for a full disk
+
+
+def _disk_full(path: Path, exc: BaseException) -> bool:
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or any(
+        m in str(exc) for m in _FULL
+    ):
+        return True
+    where = next((p for p in (path, *path.parents) if p.exists()), None)
+    try:  # a short write (numpy: "7952 requested and 1008 written") says nothing of why
+        return where is not None and shutil.disk_usage(where).free < _LOW_SPACE
+    except OSError:
+        return False
+
+
+def write_failure(path: Path, exc: BaseException, serving: str | None, root: Path | None = None) -> str:
+    """One line: what failed where, that the index still serves, what to do (Chinese, code beside).
+    Inside a build directory the file is named by its place in the generation (``clauses.sqlite``)."""
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r"^Error in .*? at \S+: Error: ", "", text)  # FAISS's C++ location says nothing to a user
+    root = root or path.parent
+    build = next((p for p in (path, *path.parents) if p.name.startswith(".build-")), None)
+    what = f"索引 {root} 的新版本（{path.relative_to(build).as_posix() or '目录'}）" if build else str(path)
+    kept = f"当前版本 {serving} 未改动，仍可服务" if serving else "目录中原有的版本未改动"
+    if _disk_full(path, exc):
+        return f"写入{what}时磁盘已满（{text}）；{kept}；请释放 {root} 所在磁盘的空间后重新运行 policy-search reindex（disk_full）"
+    return f"写入{what}失败（{type(exc).__name__}: {text}）；{kept}；请检查 {root} 的磁盘与权限后重新运行 policy-search reindex（write_failed）"
+
+
+@contextlib.contextmanager
+def _writing(path: Path, serving: str | None, root: Path) -> Iterator[None]:
+    """Turn a low-level write failure (OSError, SQLite, FAISS's RuntimeError) into a BuildWriteError."""
+    try:
+        yield
+    except IndexError_:
+        raise
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        raise BuildWriteError(write_failure(path, exc, serving, root)) from exc
 
 
 @dataclass
@@ -119,6 +176,7 @@ class BuildResult:
     copies: list[Copy] = field(default_factory=list)  # near-duplicate documents recorded, not indexed
     failed: list[SkippedFile] = field(default_factory=list)  # documents that could not be processed
     empty: list[str] = field(default_factory=list)  # documents that yielded no clause
+    held: list[str] = field(default_factory=list)  # kept from the current generation: source unreadable
     embedded_now: int = 0
     from_cache: int = 0
     seconds: float = 0.0
@@ -134,7 +192,7 @@ class BuildResult:
             f"{self.unchanged} unchanged documents; {self.manifest.documents} documents, "
             f"{self.manifest.clauses} clauses; {self.embedded_now} passages embedded, {self.from_cache} from "
             f"cache; {len(self.duplicates)} duplicate keys, {len(self.copies)} near-duplicate copies, "
-            f"{len(self.failed)} failed, "
+            f"{len(self.failed)} failed, {len(self.held)} held (source unreadable), "
             f"{len(self.empty)} without clauses; {self.seconds:.2f}s"
         )
 
@@ -156,6 +214,7 @@ class BuildResult:
             "copies": [c.to_dict() for c in self.copies],
             "failed": [s.__dict__ for s in self.failed],
             "empty": self.empty,
+            "held": self.held,
             "embedded_now": self.embedded_now,
             "from_cache": self.from_cache,
             "seconds": round(self.seconds, 3),
@@ -193,6 +252,34 @@ def source_hash(s: Source) -> str:
     if isinstance(s, Document):
         return s.content_hash or document_hash(s)
     return s.content_hash
+
+
+def holds_key(pattern: str, key: str) -> bool:
+    """Does an unreadable source's ``holds`` pattern (a key, ``dir/``, or ``*``) cover document ``key``?"""
+    return pattern == "*" or key == pattern or (pattern.endswith("/") and key.startswith(pattern))
+
+
+def held_back(keys: Iterable[str], holds: Sequence[str]) -> list[str]:
+    """Of the document keys a build would remove, those whose source is there but could not be read."""
+    if not holds:
+        return []
+    return [k for k in keys if any(holds_key(h, k) for h in holds)]
+
+
+def _current_store(layout: IndexLayout) -> Path | None:
+    """The current generation's clause store, if the pointer and the store can be read."""
+    try:
+        store = layout.current() / STORE_FILE
+    except IndexError_:
+        return None
+    return store if store.is_file() else None
+
+
+def _unstorable(doc: Document) -> str | None:
+    """Why a document cannot be stored (a lone surrogate in its text or a metadata field), or None.
+    The loader already skips such records; this covers documents made elsewhere (readers, evaluation)."""
+    fields = {k: v for k, v in doc.metadata.to_dict().items() if isinstance(v, str)}
+    return lone_surrogate(doc.text, fields)
 
 
 def _incremental_base(
@@ -254,9 +341,15 @@ def reindex_into(
     full: bool = False,
     progress: Callable[[int], None] | None = None,
     extra: dict | None = None,
+    holds: Sequence[str] = (),
+    allow_removals: bool = False,
 ) -> BuildResult:
     """Bring the index at ``index_dir`` up to date with ``sources`` (raw documents are processed with
-    ``process`` only when added or changed). Two sources with one key: the first is kept, both are named."""
+    ``process`` only when added or changed). Two sources with one key: the first is kept, both are named.
+
+    ``holds``: the patterns of sources that are there but could not be read (``SkippedFile.holds``);
+    the current generation's documents they cover are kept (``BuildResult.held``), not removed, unless
+    ``allow_removals``."""
     t0 = time.perf_counter()
     options = options or BuildOptions()
     tokenizer = tokenizer or ChineseTokenizer()
@@ -290,6 +383,12 @@ def reindex_into(
         added = [k for k in wanted if k not in old]
         changed = [k for k in wanted if k in old and old[k] != source_hash(wanted[k])]
         removed = [k for k in old if k not in wanted]
+        held = [] if allow_removals else held_back(removed, holds)
+        removed = [k for k in removed if k not in set(held)]
+        carried: list[Document] = []  # a full build: held documents, read back from the current store
+        if base is None and not allow_removals and holds and (current := _current_store(layout)):
+            held = held_back([k for k in document_hashes(current) if k not in wanted], holds)
+            carried = read_documents(current, held)
         # a copy whose original leaves or changes is looked at again (on its stored signature first)
         moved = set(removed) | set(changed)
         recheck = {k: c for k, c in old_copies.items() if k in wanted and k not in changed and c.of in moved}
@@ -308,6 +407,10 @@ def reindex_into(
                     if isinstance(doc, SkippedFile):  # one bad document must not stop a build
                         failed.append(doc)
                         continue
+                if (bad := _unstorable(doc)) is not None:  # it would fail in the cache key or the store
+                    origin = getattr(s, "origin", "") or doc.source
+                    failed.append(SkippedFile(origin, bad, "lone_surrogate", key))
+                    continue
                 if not doc.content_hash:
                     doc.content_hash = source_hash(s)
                 docs.append(doc)
@@ -345,17 +448,18 @@ def reindex_into(
         for c in new_copies:
             c.content_hash = hashes[c.key]
         copy_keys = {c.key for c in new_copies}
-        new_docs = [d for d in new_docs if d.id not in copy_keys]
-        sig_rows = sigs + [copy_sigs[c.key] for c in still]
+        new_docs = [d for d in new_docs if d.id not in copy_keys] + carried
+        sig_rows = sigs + signatures([d for d in carried if d.clauses]) + [copy_sigs[c.key] for c in still]
         new_copies = sorted(new_copies + still, key=lambda c: c.key)
         drop = removed + changed + [c.key for c in still]
         all_copies = sorted(
-            [c for k, c in old_copies.items() if k not in drop and k in wanted] + new_copies,
+            [c for k, c in old_copies.items() if k not in drop and (k in wanted or k in held)] + new_copies,
             key=lambda c: c.key,
         )
         empty = [d.id for d in new_docs if not d.clauses]
         mode = "incremental" if base else "full"
         if base_manifest is not None and not (added or changed or removed):
+            layout.prune()  # the current generation was just verified: what killed builds renamed can go
             return BuildResult(
                 base_manifest,
                 False,
@@ -365,6 +469,7 @@ def reindex_into(
                 duplicates=result_dups,
                 copies=all_copies,
                 failed=failed,
+                held=held,
                 seconds=time.perf_counter() - t0,
             )
 
@@ -379,11 +484,20 @@ def reindex_into(
         docs = [d.id for d, _ in pairs]
 
         # -- write the generation -----------------------------------------------------------------
-        build = layout.new_build_dir()
+        serving = base_manifest.generation if base_manifest else _serving(layout)
+        with _writing(layout.root, serving, layout.root):
+            build = layout.new_build_dir()
+        name = ""
         try:
-            gone = write_store(
-                build / STORE_FILE, new_docs, base / STORE_FILE if base else None, drop, sig_rows, new_copies
-            )
+            with _writing(build / STORE_FILE, serving, layout.root):
+                gone = write_store(
+                    build / STORE_FILE,
+                    new_docs,
+                    base / STORE_FILE if base else None,
+                    drop,
+                    sig_rows,
+                    new_copies,
+                )
             fault_point("after-store")
             if base and base_manifest:
                 vec, lex = open_indexes(base, base_manifest, options.milvus)
@@ -401,9 +515,9 @@ def reindex_into(
             wording.add(ids, docs, [c.text for _, c in pairs])
             if vec.size == 0:
                 raise EmptyCorpusError("no clauses to index: every document was empty or skipped")
-            vec.save(build / VECTOR_DIR)
-            lex.save(build / LEXICAL_DIR)
-            wording.save(build / WORDING_DIR)
+            for part, index in ((VECTOR_DIR, vec), (LEXICAL_DIR, lex), (WORDING_DIR, wording)):
+                with _writing(build / part, serving, layout.root):
+                    index.save(build / part)
             fault_point("after-indexes")
             name = layout.next_name()
             documents_total = document_count(build / STORE_FILE)
@@ -432,6 +546,7 @@ def reindex_into(
                     "copies": [c.to_dict() for c in all_copies],
                     "failed": len(failed),
                     "empty": len(empty),
+                    "held": len(held),
                     "embedded_now": fresh,
                     "from_cache": len(pairs) - fresh,
                     "embed_seconds": round(t_embed, 2),
@@ -440,10 +555,14 @@ def reindex_into(
                 },
                 files=checksums(build, skip=(MANIFEST,)),
             )
-            manifest.save(build)
-            layout.commit(build, name)
+            with _writing(build / MANIFEST, serving, layout.root):
+                manifest.save(build)
+            with _writing(layout.root / name, serving, layout.root):
+                layout.commit(build, name)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
+            if name and _serving(layout) != name:  # renamed, but never made current: it frees the space
+                shutil.rmtree(layout.root / name, ignore_errors=True)
             if options.backend == MILVUS:
                 try:
                     milvus_before_build(layout, options.milvus)  # what the failed build wrote
@@ -465,10 +584,19 @@ def reindex_into(
         copies=all_copies,
         failed=failed,
         empty=empty,
+        held=held,
         embedded_now=fresh,
         from_cache=len(pairs) - fresh,
         seconds=time.perf_counter() - t0,
     )
+
+
+def _serving(layout: IndexLayout) -> str | None:
+    try:
+        p = layout.pointer()
+    except IndexError_:
+        return None
+    return p.current if p else None
 
 
 def _warn_over_window(embedder: Embedder, texts: list[str]) -> None:

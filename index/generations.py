@@ -9,7 +9,14 @@
 
 A build writes a complete generation under ``.build-…``, syncs it, renames it to ``gen-…`` and only then
 replaces ``CURRENT`` with ``os.replace``: at every moment the pointer names a complete generation (or
-there is none yet). Generations older than the previous one are removed after the switch.
+there is none yet). Generations other than the current and the previous one are removed only after a new
+generation is current, or a build has verified the current one (:meth:`IndexLayout.prune`): a build that
+fails, on a pointer that names a missing generation or on none at all, never costs a generation that
+``rollback --to`` could still serve.
+
+A pointer that cannot be read (empty, garbage, a name that is not a generation) is a
+:class:`PointerError` that names the complete generations present; ``policy-search rollback --to GEN``
+or any ``reindex`` writes a good one again.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.manifest import MANIFEST, IndexError_
+from index.integrity import IntegrityError, verify_files
+from index.manifest import MANIFEST, IndexError_, Manifest
 
 POINTER = "CURRENT"
 LOCK = ".lock"
@@ -51,6 +59,11 @@ def fault_point(name: str) -> None:
 
 class BuildLockedError(IndexError_):
     """Another reindex holds this index directory."""
+
+
+class PointerError(IndexError_):
+    """``CURRENT`` cannot be read, or names a generation that is not there; the message names the
+    complete generations present and how to point at one again."""
 
 
 @dataclass(frozen=True)
@@ -82,16 +95,36 @@ class IndexLayout:
 
     # -- reading ---------------------------------------------------------------------------------
     def pointer(self) -> Pointer | None:
+        """The pointer, or None when there is none yet; :class:`PointerError` when it cannot be read."""
         path = self.root / POINTER
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return Pointer(str(data["current"]), data.get("previous"))
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IndexError_(
-                f"{path} is unreadable ({exc}); rebuild with `policy-search reindex --full`"
-            ) from exc
+        except (OSError, ValueError) as exc:
+            raise PointerError(self.pointer_problem(f"无法读取：{type(exc).__name__}: {exc}")) from exc
+        if not isinstance(data, dict):
+            raise PointerError(self.pointer_problem("内容不是 JSON 对象"))
+        current, previous = data.get("current"), data.get("previous")
+        if not isinstance(current, str) or not _GEN.match(current):
+            raise PointerError(self.pointer_problem(f"current 不是版本名：{current!r}"))
+        if previous is not None and (not isinstance(previous, str) or not _GEN.match(previous)):
+            previous = None  # a bad "previous" only costs the plain rollback, never the current index
+        return Pointer(current, previous)
+
+    def pointer_problem(self, what: str) -> str:
+        """One line: what is wrong with ``CURRENT``, which complete generations are here, what to run."""
+        good = self.complete_generations()
+        where = f"--index-dir {self.root}"
+        if good:
+            listed = "、".join(reversed(good))
+            fix = (
+                f"现有完整版本（新→旧）：{listed}；"
+                f"修复：policy-search rollback --to {good[-1]} {where}，或 policy-search reindex --full {where}"
+            )
+        else:
+            fix = f"目录中没有完整的版本；请运行 policy-search reindex --full {where} 重建"
+        return f"索引指针 {self.root / POINTER} 不可用（{what}）；{fix}"
 
     def pointer_stamp(self) -> tuple[int, int, int] | None:
         """A cheap fingerprint of the pointer file (inode, size, mtime): the live service polls it."""
@@ -115,9 +148,7 @@ class IndexLayout:
             )
         gen = self.root / p.current
         if not gen.is_dir():
-            raise IndexError_(
-                f"{self.root / POINTER} names {p.current}, which is missing; rebuild with `policy-search reindex --full`"
-            )
+            raise PointerError(self.pointer_problem(f"它指向的 {p.current} 不存在"))
         return gen
 
     def exists(self) -> bool:
@@ -127,6 +158,10 @@ class IndexLayout:
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir() if _GEN.match(p.name) and p.is_dir())
+
+    def complete_generations(self) -> list[str]:
+        """Generations with their manifest (written last, so the build finished), oldest first."""
+        return [g for g in self.generations() if (self.root / g / MANIFEST).is_file()]
 
     # -- writing ---------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -146,20 +181,31 @@ class IndexLayout:
             fh.close()
 
     def remove_debris(self) -> list[str]:
-        """Remove what killed builds left: build directories and generations the pointer does not name.
-
-        Call with the lock held.
-        """
-        p = self.pointer()
-        keep = {p.current, p.previous} if p else set()
+        """Remove what killed builds left that nothing can serve: ``.build-…`` directories and pointer
+        temporaries. Never a generation (see :meth:`prune`). Call with the lock held."""
         removed = []
         for child in self.root.iterdir():
-            name = child.name
-            if name.startswith((".build-", f".{POINTER}.")) or (_GEN.match(name) and name not in keep):
-                if child.is_dir():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
+            if child.name.startswith((".build-", f".{POINTER}.")):
+                _remove(child)
+                removed.append(child.name)
+        return removed
+
+    def prune(self) -> list[str]:
+        """Remove generations other than the current and the previous one (and a killed build's renamed
+        generation). Only when the pointer reads and names a complete generation, and only after a switch
+        or once a build has verified the current generation (it found nothing to change); never before a
+        build. Call with the lock held."""
+        try:
+            p = self.pointer()
+        except PointerError:
+            return []
+        if p is None or not (self.root / p.current / MANIFEST).is_file():
+            return []
+        keep = {p.current, p.previous}
+        removed = []
+        for name in self.generations():
+            if name not in keep:
+                _remove(self.root / name)
                 removed.append(name)
         return removed
 
@@ -185,27 +231,66 @@ class IndexLayout:
 
     def commit(self, build_dir: Path, name: str) -> Path:
         """Make a complete, synced build directory the current generation. Call with the lock held."""
-        old = self.pointer()
+        previous = self._last_good()
         fsync_tree(build_dir)
         fault_point("before-rename")
         gen = self.root / name
         os.rename(build_dir, gen)
         _fsync_dir(self.root)
         fault_point("after-rename")
-        self.write_pointer(Pointer(name, old.current if old else None))
-        self.remove_debris()
+        self.write_pointer(Pointer(name, previous))
+        self.prune()
         self._remove_legacy()
         return gen
 
-    def rollback(self) -> Pointer:
-        """Point back at the previous generation (the one rolled back from becomes the previous)."""
-        with self.lock():
+    def _last_good(self) -> str | None:
+        """What becomes the previous generation: the current one if it is complete, else (a pointer that
+        is unreadable or names a missing generation) the newest complete generation present."""
+        try:
             p = self.pointer()
-            if p is None or not p.previous or not (self.root / p.previous / MANIFEST).exists():
-                raise IndexError_(f"no previous generation to roll back to in {self.root}")
-            new = Pointer(p.previous, p.current)
+        except PointerError:
+            p = None
+        if p is not None and (self.root / p.current / MANIFEST).is_file():
+            return p.current
+        good = self.complete_generations()
+        return good[-1] if good else None
+
+    def rollback(self, to: str | None = None) -> Pointer:
+        """Point back at the previous generation, or at generation ``to`` (which must be complete and
+        pass its checksums); the one switched from becomes the previous. ``to`` also repairs a pointer
+        that cannot be read."""
+        with self.lock():
+            if to is None:
+                p = self.pointer()
+                if p is None or not p.previous or not (self.root / p.previous / MANIFEST).exists():
+                    good = [g for g in self.complete_generations() if p is None or g != p.current]
+                    hint = f"；可用 --to 指定：{'、'.join(reversed(good))}" if good else ""
+                    raise IndexError_(f"{self.root} 中没有可回滚的上一个版本{hint}")
+                new = Pointer(p.previous, p.current)
+            else:
+                self._check_target(to)
+                try:
+                    p = self.pointer()
+                except PointerError:
+                    p = None
+                old = p.current if p is not None else None
+                if old == to:
+                    raise IndexError_(f"{to} 已是 {self.root} 的当前版本")
+                if old is not None and not (self.root / old / MANIFEST).is_file():
+                    old = None
+                new = Pointer(to, old)
             self.write_pointer(new)
             return new
+
+    def _check_target(self, name: str) -> None:
+        good = self.complete_generations()
+        listed = "、".join(reversed(good)) or "（无）"
+        if name not in good:
+            raise IndexError_(f"{self.root} 中没有完整的版本 {name}；现有完整版本：{listed}")
+        try:
+            verify_files(self.root / name, Manifest.load(self.root / name).files)
+        except (IntegrityError, IndexError_) as exc:
+            raise IndexError_(f"版本 {name} 已损坏（{exc}），不能切换到它；现有完整版本：{listed}") from exc
 
     def _remove_legacy(self) -> None:
         for name in _LEGACY:
@@ -214,3 +299,10 @@ class IndexLayout:
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -12,9 +12,15 @@ what a killed build (or a generation rolled back from) wrote. A full build makes
 one it replaces is dropped once no kept generation names it. The generation directory holds a small
 ``milvus.json`` (collection, generation number, row count), covered by the manifest's checksums.
 
+Lexical scores are the generation's own (issue 23): Milvus's BM25 function only *finds* candidates (its
+statistics count every row of the collection, a killed build's uncommitted rows and deleted rows not yet
+compacted included); each candidate is then scored with the same BM25 as the embedded backend, from the
+clause's stored tokens and the document frequencies and total length recorded for the generation
+(``df.json``). So a killed build or a purge changes no score of the generation being served; what can
+still move is which clauses Milvus offers at the margin of a candidate list (BENCHMARKS.md).
+
 What Milvus Lite 3.2 does differently from the embedded backend (seen here): BM25 scores come back as
-negative distances, so scores are negated and only compared within one query (min–max fusion and
-shares are scale-free); IDF is per segment and counts rows of other generations until they are deleted;
+negative distances; IDF is per segment and counts rows of other generations until they are deleted;
 no ``filter_params`` or partial update, so expressions are built with quoted literals and a removed row is
 upserted whole; one process per local ``.db`` folder (a service and a reindex share a server).
 """
@@ -22,6 +28,7 @@ upserted whole; one process per local ``.db`` folder (a service and a reindex sh
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections import Counter, OrderedDict
@@ -33,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from index.bm25 import bm25_idf
+from index.manifest import IndexError_
 from index.protocols import DocFilter, FieldCondition
 
 MILVUS_FILE = "milvus.json"
@@ -55,10 +63,58 @@ INSERT_BATCH = 1000
 MAX_LIMIT = 16384  # Milvus's top-k ceiling
 ROW_CACHE = 20_000  # rows (vector + token text) kept per opened generation, about 40 MB
 QUERY_REPEAT = 4  # a query term of weight w is sent round(w·4) times: BM25 counts query terms
+K1, B = 1.2, 0.75  # BM25 parameters: Milvus's defaults and the embedded backend's
+CANDIDATES = 2  # Milvus is asked for this many times k candidates, which are then scored exactly
 
 
-class MilvusBackendError(RuntimeError):
-    """The collection a generation names is missing or does not match it."""
+class MilvusBackendError(IndexError_):
+    """The collection a generation names is missing or does not match it, or Milvus cannot be reached:
+    one line for the user (an ``IndexError_``), never a traceback."""
+
+
+class _QuietKnown(logging.Filter):
+    """Log records of Milvus Lite that are not errors for the user: its in-process gRPC server answers
+    the RPCs it lacks with UNIMPLEMENTED, which pymilvus handles, but grpc logs each with a traceback (~45
+    per reindex); pymilvus warns that it lacks the MVCC timestamp RPC on every query iterator; and a
+    folder locked by another process is logged with a traceback before the client fails, which
+    :meth:`MilvusConfig.client` turns into one line. Every other record is kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, NotImplementedError) and "not implemented" in str(exc).lower():
+            return False
+        if "mvccTs" in str(record.msg):  # Milvus Lite has no MVCC timestamp RPC; the client's is used
+            return False
+        return not (exc is not None and _locked_folder(exc))
+
+
+_QUIET = _QuietKnown()
+
+
+def _locked_folder(exc: BaseException) -> bool:
+    return type(exc).__name__ == "DataDirLockedError" or "holds the lock" in str(exc)
+
+
+def _folder_held(uri: str) -> bool:
+    """Does another process hold the Milvus Lite folder ``uri`` (its ``LOCK`` file, flock)?"""
+    import fcntl
+    import os
+
+    lock = Path(uri) / "LOCK"
+    if not lock.exists():
+        return False
+    try:
+        fd = os.open(lock, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -85,9 +141,27 @@ class MilvusConfig:
         with self._lock:
             got = self._clients.get(uri)
             if got is None:
-                if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
+                local = not uri.startswith(("http://", "https://", "tcp://", "unix:"))
+                if local:
                     Path(uri).parent.mkdir(parents=True, exist_ok=True)
-                got = self._clients[uri] = MilvusClient(uri=uri, token=self.token or "")
+                for name in (
+                    "grpc._server",
+                    "milvus_lite.server_manager",
+                    "pymilvus.client.iterator.query_iterator",
+                ):
+                    logging.getLogger(name).addFilter(_QUIET)
+                try:
+                    got = self._clients[uri] = MilvusClient(uri=uri, token=self.token or "")
+                except Exception as exc:
+                    if local and (_locked_folder(exc) or _folder_held(uri)):
+                        raise MilvusBackendError(
+                            f"Milvus Lite 数据目录 {uri} 正被另一个进程使用（例如 policy-search serve；一个目录同时只能由一个进程打开）；"
+                            "请先停止该进程再运行，或改用 Milvus 服务器：milvus-lite server --host 127.0.0.1 --port 19530，"
+                            "并设置 POLICY_SEARCH_MILVUS_URI=http://127.0.0.1:19530（milvus_folder_locked）"
+                        ) from exc
+                    raise MilvusBackendError(
+                        f"无法连接 Milvus（{uri}）：{type(exc).__name__}: {exc}（milvus_unreachable）"
+                    ) from exc
             return got
 
     def resolved_uri(self, recorded: str = "") -> str:
@@ -164,6 +238,7 @@ class MilvusCollection:
         self._vectors: dict[str, tuple[str, np.ndarray]] = {}
         self._tokens: dict[str, list[str]] = {}
         self._df: dict[str, int] | None = None
+        self._length: int | None = None  # total tokens of the generation's rows (for BM25's avg |d|)
         self._base_df: Path | None = None  # the base generation's df.json (incremental builds)
         self._saved: Path | None = None
         self._loaded = False
@@ -255,10 +330,11 @@ class MilvusCollection:
             row.update({f: _cut(str(m.get(f) or ""), SCALAR_LEN) for f in SCALARS})
             yield row
 
-    def _retire(self, number: int) -> Counter[str]:
+    def _retire(self, number: int) -> tuple[Counter[str], int]:
         """Mark the removed clauses' rows as removed at ``number`` (upserted by their key, whole: Milvus
-        Lite has no partial update); the terms they held, for the document frequencies."""
+        Lite has no partial update); the terms they held, for the document frequencies, and their length."""
         gone: Counter[str] = Counter()
+        length = 0
         ids = sorted(self._removed)
         fields = (
             ["pk", "id", "born", "died", "doc", "text", "vec", *_scalars_of(self.client, self.name)]
@@ -272,9 +348,10 @@ class MilvusCollection:
             for r in rows:
                 r["died"] = number
                 gone.update(set(r["text"].split(" ")) - {""})
+                length += _length(r["text"])
             if rows:
                 self.client.upsert(self.name, [dict(r) for r in rows])
-        return gone
+        return gone, length
 
     def materialize(self, generation_dir: Path) -> None:
         """Write the new generation into Milvus (once, whichever view saves first): a full build into a new
@@ -290,6 +367,7 @@ class MilvusCollection:
         client = self.client
         number = next_generation_number(generation_dir)
         df: Counter[str] = Counter()
+        length: int | None = 0
         if self.name is None:  # a full build
             self.name = f"{self.config.prefix}_{uuid.uuid4().hex[:12]}"
             schema, index_params = self._schema()
@@ -299,11 +377,15 @@ class MilvusCollection:
         else:
             self._load()
             df.update(self.df(self._base_df) if self._base_df else {})
-            df.subtract(self._retire(number))
+            length = self.length(self._base_df) if self._base_df else None
+            gone, gone_length = self._retire(number)
+            df.subtract(gone)
+            length = None if length is None else length - gone_length
         expected = self.size
         batch: list[dict] = []
         for row in self._new_rows(generation_dir / "clauses.sqlite", number):
             df.update(set(row["text"].split(" ")) - {""})
+            length = None if length is None else length + _length(row["text"])
             batch.append(row)
             if len(batch) >= INSERT_BATCH:
                 client.upsert(self.name, batch)
@@ -318,6 +400,7 @@ class MilvusCollection:
                 f"collection {self.name} shows {got} rows at {number}, expected {expected}"
             )
         self.count, self.number, self._df = expected, number, {t: n for t, n in df.items() if n > 0}
+        self._length = length
         self._saved = generation_dir
         self._vectors, self._tokens, self._removed = {}, {}, set()
 
@@ -333,7 +416,8 @@ class MilvusCollection:
         (directory / MILVUS_FILE).write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
         if with_df:
             (directory / DF_FILE).write_text(
-                json.dumps({"n": self.count, "df": self._df}, ensure_ascii=False), encoding="utf-8"
+                json.dumps({"n": self.count, "df": self._df, "length": self._length}, ensure_ascii=False),
+                encoding="utf-8",
             )
 
     # -- reading ----------------------------------------------------------------------------------
@@ -359,7 +443,13 @@ class MilvusCollection:
         if self._df is None:
             data = json.loads((directory / DF_FILE).read_text(encoding="utf-8"))
             self._df = {str(k): int(v) for k, v in data["df"].items()}
+            self._length = int(data["length"]) if data.get("length") is not None else None
         return self._df
+
+    def length(self, directory: Path) -> int | None:
+        """Total tokens of the generation's rows; None for a generation written before it was recorded."""
+        self.df(directory)
+        return self._length
 
     def _load(self) -> None:
         if not self._loaded:
@@ -499,6 +589,10 @@ def purge_dead(generation_dir: Path, config: MilvusConfig, oldest_kept: int) -> 
     return dead
 
 
+def _length(text: str) -> int:
+    return sum(1 for t in text.split(" ") if t)
+
+
 def _cut(text: str, limit: int) -> str:
     """At most ``limit`` UTF-8 bytes, cut at a character boundary (a 400-character issuer list)."""
     return text.encode("utf-8")[:limit].decode("utf-8", "ignore")
@@ -586,26 +680,66 @@ class MilvusVectorIndex:
 
 
 class MilvusLexicalScores:
-    """One query's BM25 scores, asked of Milvus as needed (score = −distance)."""
+    """One query's BM25 scores. With the generation's statistics (``terms`` and ``stats`` given), Milvus
+    only proposes candidates and every score is computed here, exactly as the embedded backend computes
+    it; without them (a generation written before they were recorded), score = −distance from Milvus."""
 
-    def __init__(self, coll: MilvusCollection, text: str, where: DocFilter | None) -> None:
+    def __init__(
+        self,
+        coll: MilvusCollection,
+        text: str,
+        where: DocFilter | None,
+        terms: dict[str, float] | None = None,
+        stats: tuple[dict[str, int], int, int] | None = None,
+    ) -> None:
         self.coll, self.text, self.where = coll, text, where
         self._expr = filter_expr(where)
         self._known: dict[str, float] = {}
+        self._exact = terms is not None and stats is not None
+        if self._exact:
+            df, n, length = stats  # type: ignore[misc]
+            self._avg = length / n if n else 1.0
+            self._weights = {
+                t: w * float(bm25_idf(np.array([df[t]], np.float64), n)[0])
+                for t, w in (terms or {}).items()
+                if df.get(t, 0) > 0 and w > 0
+            }
+
+    def _score(self, ids: Sequence[str]) -> None:
+        """Exact BM25 of ``ids`` from their stored tokens (rows are cached per generation)."""
+        ask = [c for c in dict.fromkeys(ids) if c not in self._known]
+        if not ask:
+            return
+        rows = self.coll.get(ask) if self._weights else {}
+        for c in ask:
+            tokens = [t for t in rows.get(c, {}).get("text", "").split(" ") if t]
+            tf = Counter(tokens)
+            norm = K1 * ((1 - B) + B * len(tokens) / max(self._avg, 1e-9))
+            self._known[c] = sum(w * tf[t] / (tf[t] + norm) for t, w in self._weights.items() if tf[t])
 
     def _search(self, k: int, expr: str | None) -> list[tuple[str, float]]:
         if not self.text or _nothing(self.where):
             return []
-        hits = self.coll.search([self.text], "sparse", k, expr, {"metric_type": "BM25"})
-        got = [(c, -d) for c, d in hits if -d > 0]
-        self._known.update(got)
-        return got
+        if not self._exact:
+            hits = self.coll.search([self.text], "sparse", k, expr, {"metric_type": "BM25"})
+            got = [(c, -d) for c, d in hits if -d > 0]
+            self._known.update(got)
+            return got
+        found = self.coll.search([self.text], "sparse", k * CANDIDATES, expr, {"metric_type": "BM25"})
+        ids = [c for c, _ in found]
+        self._score(ids)
+        ranked = sorted(((c, self._known[c]) for c in ids if self._known[c] > 0), key=lambda x: (-x[1], x[0]))
+        return ranked[:k]
 
     def top(self, k: int) -> tuple[list[str], np.ndarray]:
         hits = self._search(k, self._expr)
         return [h[0] for h in hits], np.array([h[1] for h in hits], np.float32)
 
     def scores_for(self, ids: Sequence[str]) -> np.ndarray:
+        if self._exact:
+            if self.text and not _nothing(self.where):
+                self._score(ids)
+            return np.array([self._known.get(c, 0.0) for c in ids], np.float32)
         ask = [c for c in dict.fromkeys(ids) if c not in self._known]
         for i in range(0, len(ask), MAX_LIMIT):
             part = ask[i : i + MAX_LIMIT]
@@ -651,13 +785,22 @@ class MilvusLexicalIndex:
         repeated query terms), in quarters: an expansion of weight 0.5 is sent twice, a word asked once four times."""
         words: list[str] = []
         weights = weights or {}
+        terms: dict[str, float] = {}
         for tok, n in Counter(tokens).items():
             # a weight applies to the question's own words too (a capped colloquial word: 民营医院 at 0.23)
-            words += [tok] * max(1, round(n * weights.get(tok, 1.0) * QUERY_REPEAT))
+            terms[tok] = n * weights.get(tok, 1.0)
+            words += [tok] * max(1, round(terms[tok] * QUERY_REPEAT))
         for tok, w in weights.items():
-            if tok not in tokens:
-                words += [tok] * max(1, round(w * QUERY_REPEAT)) if w > 0 else []
-        return MilvusLexicalScores(self.coll, " ".join(words), where)
+            if tok not in tokens and w > 0:
+                terms[tok] = w
+                words += [tok] * max(1, round(w * QUERY_REPEAT))
+        return MilvusLexicalScores(self.coll, " ".join(words), where, terms, self._stats())
+
+    def _stats(self) -> tuple[dict[str, int], int, int] | None:
+        """The generation's document frequencies, row count and total length, when recorded."""
+        df = self._df()
+        length = self.coll.length(self._dir) if self._dir else self.coll._length
+        return None if length is None else (df, self.coll.count, length)
 
     def idf(self, tokens: Sequence[str]) -> np.ndarray:
         """As ``BM25Index.idf``, from the document frequencies written at build time."""

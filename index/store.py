@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus.models import Clause, Document
+from corpus.models import Clause, Document, DocumentMetadata
 from index.copies import Copy, Signature, signature_from_row
 
 STORE_FILE = "clauses.sqlite"
@@ -182,6 +182,35 @@ def document_count(path: Path) -> int:
         db.close()
 
 
+def read_documents(path: Path, keys: Sequence[str]) -> list[Document]:
+    """The documents ``keys`` of a store, with their clauses, as they were indexed (a full build carries
+    over the documents whose source could not be read)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    known = set(DocumentMetadata.__dataclass_fields__)
+    out = []
+    try:
+        for key in keys:
+            r = db.execute("SELECT * FROM documents WHERE key=?", (key,)).fetchone()
+            if r is None:
+                continue
+            meta = {k: v for k, v in json.loads(r["metadata"]).items() if k in known}
+            clauses = db.execute("SELECT * FROM clauses WHERE doc_key=? ORDER BY ordinal", (key,))
+            out.append(
+                Document(
+                    id=r["key"],
+                    source=r["source"],
+                    text=r["text"],
+                    metadata=DocumentMetadata(**meta),
+                    clauses=[_clause(c) for c in clauses],
+                    content_hash=r["content_hash"],
+                )
+            )
+    finally:
+        db.close()
+    return out
+
+
 def _clause(r: sqlite3.Row) -> Clause:
     return Clause(
         id=r["id"],
@@ -262,6 +291,26 @@ class ClauseStore:
     def document_text(self, doc_idx: int) -> str:
         return self._all("SELECT text FROM documents WHERE key=?", (self.doc_ids[doc_idx],))[0][0]
 
-    def document_clauses(self, doc_idx: int) -> list[Clause]:
-        rows = self._all("SELECT * FROM clauses WHERE doc_key=? ORDER BY ordinal", (self.doc_ids[doc_idx],))
+    def document_clauses(self, doc_idx: int, offset: int = 0, limit: int = -1) -> list[Clause]:
+        """The document's clauses in order; ``offset``/``limit`` page them (-1: no limit)."""
+        rows = self._all(
+            "SELECT * FROM clauses WHERE doc_key=? ORDER BY ordinal LIMIT ? OFFSET ?",
+            (self.doc_ids[doc_idx], limit, offset),
+        )
         return [_clause(r) for r in rows]
+
+    def clause_count(self, doc_idx: int) -> int:
+        return int(self._all("SELECT COUNT(*) FROM clauses WHERE doc_key=?", (self.doc_ids[doc_idx],))[0][0])
+
+    def text_length(self, doc_idx: int) -> int:
+        return int(
+            self._all("SELECT length(text) FROM documents WHERE key=?", (self.doc_ids[doc_idx],))[0][0]
+        )
+
+    def text_slice(self, doc_idx: int, start: int, end: int) -> str:
+        """Characters ``start`` … ``end`` of the document's text, read without loading all of it."""
+        rows = self._all(
+            "SELECT substr(text, ?, ?) FROM documents WHERE key=?",
+            (start + 1, max(0, end - start), self.doc_ids[doc_idx]),
+        )
+        return rows[0][0] or ""

@@ -86,6 +86,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             num_cpus=args.ray_cpus,
             jurisdiction=getattr(args, "jurisdiction", None),
             full=args.full,
+            allow_removals=args.allow_removals,
         )
     else:
         with tqdm(unit="clause", desc="embedding", disable=args.quiet or args.json) as bar:
@@ -95,7 +96,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
                 progress=bar.update,
                 jurisdiction=getattr(args, "jurisdiction", None),
                 full=args.full,
+                allow_removals=args.allow_removals,
             )
+    held = held_message(result, report.skipped)
     if args.json:
         out = {**result.to_dict(), "index_dir": str(settings.resolved_index_dir())}
         if ray_stats is not None:
@@ -104,7 +107,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         out["warnings"] = [w.__dict__ for w in report.warnings]
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
-        return 0
+        if held:
+            print(f"error: {held}", file=sys.stderr)
+        return HELD_EXIT if held else 0
     for s in report.skipped:
         print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
     for w in report.warnings:
@@ -125,15 +130,37 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     print(f"{settings.resolved_index_dir()}: {result.summary()}; {len(report.skipped)} files skipped")
     if ray_stats is not None:
         print(f"ray: {ray_stats.to_dict()}")
+    if held:
+        print(f"error: {held}", file=sys.stderr)
+        return HELD_EXIT
     return 0
+
+
+HELD_EXIT = 3  # built, but documents whose source could not be read were kept from the last generation
+
+
+def held_message(result, skipped) -> str | None:  # noqa: ANN001 - BuildResult, list[SkippedFile]
+    """One line when documents were kept from the current generation because their source is there but
+    could not be read: how many, which paths, what to do."""
+    from index.builder import holds_key
+
+    if not result.held:
+        return None
+    paths = [s.path for s in skipped if s.holds and any(holds_key(s.holds, k) for k in result.held)]
+    shown = "、".join(paths[:5]) + (f" 等 {len(paths)} 处" if len(paths) > 5 else "")
+    return (
+        f"{len(result.held)} 个文档的源文件存在但无法读取（{shown}），已沿用当前索引中的版本，未删除"
+        "（source_unreadable）；请修复这些文件后重新运行 reindex，若确要删除这些文档，加 --allow-removals"
+    )
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
     from index.generations import IndexLayout
 
     settings = _settings(args)
-    p = IndexLayout(settings.resolved_index_dir()).rollback()
-    print(f"{settings.resolved_index_dir()}: now serving {p.current} (rolled back from {p.previous})")
+    p = IndexLayout(settings.resolved_index_dir()).rollback(to=args.to)
+    was = f"（切换前：{p.previous}）" if p.previous else "（原指针不可读，已修复）"
+    print(f"{settings.resolved_index_dir()}：当前版本为 {p.current}{was}")
     return 0
 
 
@@ -258,9 +285,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from api.app import create_app
+    from api.server import serve
     from index.generations import IndexLayout
 
     settings = _settings(args)
@@ -280,15 +306,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     check_index_embedder(settings)  # a wrong --embedder is one line here, not a failed start-up
     logging.getLogger().setLevel(logging.INFO)  # the start-up line: index, generation, documents, clauses
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        # let request lines up to 1 MB reach the app, which answers 414 past POLICY_SEARCH_MAX_URL_BYTES
-        # (h11's own limit would reset the connection with no answer)
-        h11_max_incomplete_event_size=1 << 20,
-    )
+    serve(create_app(settings), settings)  # with the limits for slow and greedy clients (api.server)
     return 0
 
 
@@ -324,6 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("paths", nargs="*", type=Path, help="default: the built-in corpus")
             p.add_argument("--quiet", action="store_true")
             p.add_argument("--full", action="store_true", help="rebuild everything instead of what changed")
+            p.add_argument(
+                "--allow-removals",
+                action="store_true",
+                help="源文件存在但无法读取（断开的链接、无权限、截断的压缩包）时删除其文档，而不是沿用当前版本并以退出码 3 结束",
+            )
             p.add_argument("--json", action="store_true", help="print what was done as JSON")
             p.add_argument(
                 "--jurisdiction", help="index only documents of this jurisdiction (prefix: 全国, 山东省)"
@@ -356,6 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("rollback", help="serve the previous index generation again")
     p.add_argument("--index-dir", type=Path)
+    p.add_argument(
+        "--to",
+        metavar="GEN",
+        help="切换到指定的完整版本（gen-000007-…）；也用于修复损坏的 CURRENT 指针",
+    )
     p.set_defaults(func=cmd_rollback)
 
     for name, hlp in (
@@ -410,16 +438,18 @@ def main(argv: list[str] | None = None) -> int:
     from pydantic import ValidationError
 
     from index.manifest import IndexError_
+    from policy_search.terminal import safe_output
     from search.models import QueryError
 
-    try:
-        return args.func(args)
-    except ValidationError as exc:
-        print(f"error: {one_line(exc)}", file=sys.stderr)
-        return 2
-    except (IndexError_, QueryError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with safe_output():  # a document's text cannot send escape sequences to the terminal
+        try:
+            return args.func(args)
+        except ValidationError as exc:
+            print(f"error: {one_line(exc)}", file=sys.stderr)
+            return 2
+        except (IndexError_, QueryError, ValueError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

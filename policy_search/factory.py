@@ -250,6 +250,11 @@ def load_sources(
     return report, pipeline
 
 
+def held_patterns(skipped: Sequence[SkippedFile]) -> list[str]:
+    """What the current generation keeps for sources that are there but could not be read."""
+    return sorted({s.holds for s in skipped if s.holds is not None})
+
+
 def reindex(
     settings: Settings,
     paths: Sequence[Path] | None = None,
@@ -257,8 +262,12 @@ def reindex(
     progress: Callable[[int], None] | None = None,
     jurisdiction: str | None = None,
     full: bool = False,
+    allow_removals: bool = False,
 ) -> tuple[BuildResult, SourceReport]:
-    """Load, then build the next generation of the index directory: incremental unless ``full``."""
+    """Load, then build the next generation of the index directory: incremental unless ``full``.
+
+    Documents whose source is there but cannot be read are kept from the current generation
+    (``BuildResult.held``) unless ``allow_removals``."""
     report, pipeline = load_sources(paths, settings, jurisdiction)
     cache = EmbeddingCache(settings.resolved_cache_path())
     try:
@@ -271,6 +280,8 @@ def reindex(
             options=build_options_from(settings),
             full=full,
             progress=progress,
+            holds=held_patterns(report.skipped),
+            allow_removals=allow_removals,
             extra={
                 "skipped_files": len(report.skipped),
                 "sources": [str(p) for p in paths] if paths else ["builtin"],

@@ -43,6 +43,7 @@ from policy_search.factory import (
     build_options_from,
     chunk_options_from,
     embedder_from,
+    held_patterns,
     load_sources,
 )
 
@@ -159,6 +160,7 @@ def ray_reindex(
     embedder: Embedder | None = None,
     jurisdiction: str | None = None,
     full: bool = False,
+    allow_removals: bool = False,
 ) -> tuple[BuildResult, SourceReport, RayRunStats]:
     import ray
     import ray.data
@@ -195,7 +197,7 @@ def ray_reindex(
     cache = EmbeddingCache(settings.resolved_cache_path())
     try:
         keys = [text_key(x) for x in dense_texts]
-        have = cache.get_many(embedder.fingerprint, list(dict.fromkeys(keys)))
+        have = cache.get_many(embedder.fingerprint, list(dict.fromkeys(keys)), dim=embedder.dim)
         todo = {k: x for k, x in zip(keys, dense_texts) if k not in have}
         stats.passages_to_embed = len(todo)
         engine = engine_name(embedder)
@@ -241,6 +243,8 @@ def ray_reindex(
             cache=cache,
             options=options,
             full=full,
+            holds=held_patterns([*report.skipped, *failed]),  # a failed change keeps its old version
+            allow_removals=allow_removals,
             extra={
                 "ray": True,
                 "skipped_files": len(report.skipped),

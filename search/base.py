@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from search.compare_models import CompareRequest, CompareResponse
-from search.models import ClauseView, DocumentView, SearchRequest, SearchResponse
+from search.models import ClauseView, DocumentPage, DocumentView, SearchRequest, SearchResponse
 
 
 class Searcher(Protocol):
@@ -14,7 +14,7 @@ class Searcher(Protocol):
 
     def compare(self, request: CompareRequest) -> CompareResponse: ...
 
-    def document(self, doc_id: str) -> DocumentView: ...
+    def document(self, doc_id: str, page: DocumentPage | None = None) -> DocumentView: ...
 
     def clause(self, clause_id: str) -> ClauseView: ...
 

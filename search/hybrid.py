@@ -33,6 +33,7 @@ from search.highlight import highlight
 from search.jurisdictions import JurisdictionResolver
 from search.models import (
     ClauseView,
+    DocumentPage,
     DocumentView,
     Explanation,
     Filters,
@@ -491,8 +492,8 @@ class HybridSearcher:
         return self._comparer.compare(request)
 
     # -- documents, clauses, stats ----------------------------------------------------------------
-    def document(self, doc_id: str) -> DocumentView:
-        return self.views.document(doc_id)
+    def document(self, doc_id: str, page: DocumentPage | None = None) -> DocumentView:
+        return self.views.document(doc_id, page)
 
     def clause(self, clause_id: str) -> ClauseView:
         return self.views.clause(clause_id)

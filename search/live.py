@@ -22,7 +22,7 @@ from index.generations import IndexLayout
 from index.manifest import IndexError_
 from search.base import Searcher
 from search.compare_models import CompareRequest, CompareResponse
-from search.models import ClauseView, DocumentView, SearchRequest, SearchResponse
+from search.models import ClauseView, DocumentPage, DocumentView, SearchRequest, SearchResponse
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +159,9 @@ class LiveSearcher:
         with self.lease() as s:
             return s.compare(request)
 
-    def document(self, doc_id: str) -> DocumentView:
+    def document(self, doc_id: str, page: DocumentPage | None = None) -> DocumentView:
         with self.lease() as s:
-            return s.document(doc_id)
+            return s.document(doc_id, page)
 
     def clause(self, clause_id: str) -> ClauseView:
         with self.lease() as s:

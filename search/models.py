@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge, Le
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from corpus.normalize import normalize_text
+
 MAX_TOP_K = 100
 
 
@@ -36,9 +38,11 @@ def describe_errors(errors: list[Any]) -> str:
 
 
 class ErrorBody(BaseModel):
-    """Every 4xx/5xx answer of the API: one message that says what is wrong."""
+    """Every 4xx/5xx answer of the API: one message that says what is wrong, and where one is given, a
+    machine code beside it (``busy``, ``too_many_connections``, ``body_too_large``, ``index_unreadable``)."""
 
     detail: str
+    code: str | None = None
 
 
 class QueryError(ValueError):
@@ -149,6 +153,7 @@ class Filters(BaseModel):
         for item in v:
             if not item.isprintable() and any(0xD800 <= ord(ch) <= 0xDFFF for ch in item):
                 raise ValueError("contains a lone surrogate: not valid unicode text")
+            item = normalize_text(item)
             out.extend(x.strip() for x in item.replace("，", ",").split(",") if x.strip())
         return out
 
@@ -207,7 +212,9 @@ class Question(Filters):
     @field_validator("q")
     @classmethod
     def _q(cls, v: str) -> str:
-        v = v.strip()
+        # the normalisation documents get (zero-width and control characters out, full-width letters and
+        # digits half-width): "医师\u200b多点执业" finds what "医师多点执业" finds
+        v = normalize_text(v).strip()
         if not v:
             raise ValueError("q must not be empty")
         return v
@@ -343,11 +350,36 @@ class ClauseOut(BaseModel):
     cited_by: list[RelatedLink] = Field(default_factory=list, description="clauses that cite this one")
 
 
+DOCUMENT_PAGE = 200  # clauses in a page of GET /api/documents/{id} unless ``limit`` says otherwise
+MAX_DOCUMENT_PAGE = 1000
+MAX_PAGE_TEXT_CHARS = 1_000_000  # a page's text is cut here (``text_truncated``)
+
+
+class DocumentPage(BaseModel):
+    """Which clauses of a document a view holds: ``offset`` and ``limit`` as asked, ``total`` clauses."""
+
+    offset: int = Field(
+        default=0, ge=0, le=1_000_000_000, description="index of the first clause of the page"
+    )
+    limit: int = Field(default=DOCUMENT_PAGE, ge=1, le=MAX_DOCUMENT_PAGE, description="clauses per page")
+
+
 class DocumentView(BaseModel):
+    """One page of a document: its clauses ``offset`` … ``offset + limit`` of ``total``, and the text
+    they cover (``text_start`` is where ``text`` begins in the whole cleaned text, so a clause's
+    ``start``/``end`` index ``text`` after subtracting it). The first page's text starts at 0, the last
+    page's runs to the end; a document of one page is given whole."""
+
     document: DocumentInfo
     metadata: dict[str, Any]
     text: str
+    text_start: int = 0
+    text_length: int = 0  # of the whole cleaned text, in characters
+    text_truncated: bool = False  # the page's text was cut at MAX_PAGE_TEXT_CHARS
     clauses: list[ClauseOut]
+    total: int = 0  # clauses in the document
+    offset: int = 0
+    limit: int = DOCUMENT_PAGE
 
 
 class ClauseView(BaseModel):

@@ -9,7 +9,16 @@ from corpus.models import Clause
 from index.manifest import Manifest
 from index.store import ClauseStore
 from search.citations import LazyGraph
-from search.models import ClauseOut, ClauseView, DocumentInfo, DocumentView, NotFound, RelatedLink
+from search.models import (
+    MAX_PAGE_TEXT_CHARS,
+    ClauseOut,
+    ClauseView,
+    DocumentInfo,
+    DocumentPage,
+    DocumentView,
+    NotFound,
+    RelatedLink,
+)
 
 
 def clause_out(c: Clause, related: tuple[list[RelatedLink], list[RelatedLink]] = ([], [])) -> ClauseOut:
@@ -63,15 +72,32 @@ class Views:
     def info_of_clause(self, clause_id: str) -> DocumentInfo:
         return self.doc_info[self.store.clause_doc[clause_id]]
 
-    def document(self, doc_id: str) -> DocumentView:
+    def document(self, doc_id: str, page: DocumentPage | None = None) -> DocumentView:
+        """One page of the document (``page``: offset and limit; default the first 200 clauses): the cost
+        of an answer is bounded by the page, not by the document (a 40 MB file is read page by page)."""
+        page = page or DocumentPage()
         idx = self.store.doc_index(doc_id)
         if idx is None:
             raise NotFound(f"no document with id {doc_id!r}")
+        total = self.store.clause_count(idx)
+        clauses = self.store.document_clauses(idx, page.offset, page.limit)
+        length = self.store.text_length(idx)
+        start = clauses[0].start if clauses and page.offset > 0 else 0
+        end = length if page.offset + len(clauses) >= total or not clauses else clauses[-1].end
+        start = min(start, length)
+        cut = end - start > MAX_PAGE_TEXT_CHARS
+        end = start + MAX_PAGE_TEXT_CHARS if cut else max(start, end)
         return DocumentView(
             document=self.doc_info[idx],
             metadata=self.store.doc_meta[idx],
-            text=self.store.document_text(idx),
-            clauses=[clause_out(c, self.related(c.id)) for c in self.store.document_clauses(idx)],
+            text=self.store.text_slice(idx, start, end),
+            text_start=start,
+            text_length=length,
+            text_truncated=cut,
+            clauses=[clause_out(c, self.related(c.id)) for c in clauses],
+            total=total,
+            offset=page.offset,
+            limit=page.limit,
         )
 
     def clause(self, clause_id: str) -> ClauseView:

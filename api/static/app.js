@@ -215,15 +215,26 @@ function paintCompare(data) {
 }
 
 // -- document view ------------------------------------------------------------------------------------
+const DOC_PAGE = 1000, DOC_MAX_CLAUSES = 20000;
+
 async function openDocument(docId, clauseId, push = true) {
   if (push) {
     const p = new URLSearchParams(location.search);
     p.set("doc", docId); if (clauseId) p.set("clause", clauseId); else p.delete("clause");
     history.pushState(null, "", "?" + p.toString());
   }
-  const r = await fetch("/api/documents/" + encodeURIComponent(docId));
+  // the document comes in pages of clauses (offset/limit, total): read them in turn, up to DOC_MAX_CLAUSES
+  const url = (offset) => "/api/documents/" + encodeURIComponent(docId) + `?offset=${offset}&limit=${DOC_PAGE}`;
+  let r = await fetch(url(0));
   const d = await r.json();
   if (!r.ok) { $("#status").className = "error"; $("#status").textContent = "出错：" + d.detail; return; }
+  while (d.clauses.length < Math.min(d.total, DOC_MAX_CLAUSES)) {
+    r = await fetch(url(d.clauses.length));
+    if (!r.ok) break;
+    const more = (await r.json()).clauses;
+    if (!more.length) break;
+    d.clauses.push(...more);
+  }
   const m = d.document;
   // a clause split into parts is one block; a heading is shown once, where its clauses begin
   const blocks = [];
@@ -250,7 +261,8 @@ async function openDocument(docId, clauseId, push = true) {
     shownPath = shownPath.slice(0, b.path.length);
     body.push(`<div class="clause" data-ids="${esc(b.ids.join(" "))}">${markTerms(b.text, lastTerms)}${relatedHtml(b)}</div>`);
   });
-  $("#doc-body").innerHTML = `<h2>${esc(m.title || "")}</h2>
+  const partial = d.clauses.length < d.total ? `<p class="notice">仅显示前 ${d.clauses.length} 条，共 ${d.total} 条。</p>` : "";
+  $("#doc-body").innerHTML = `${partial}<h2>${esc(m.title || "")}</h2>
     <div class="meta">${region(m)} · ${[m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : "",
       m.subject && `主题分类：${m.subject}`, m.index_number && `索引号：${m.index_number}`, m.validity && `有效性：${m.validity}`]
       .filter(Boolean).map(esc).join(" · ")}</div>

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from corpus.encoding import UndecodableError, decode_bytes, replaced_count
+from corpus.encoding import UndecodableError, decode_bytes, removed_nul_count, replaced_count
 from corpus.models import Note
 from corpus.readers.base import ReadError, ReadResult
 
@@ -24,5 +24,7 @@ class TextReader:
         warnings = []
         if n := replaced_count(encoding):
             warnings.append(Note(f"按 UTF-8 读取，{n} 处无法解码的字节已替换为 U+FFFD", "bytes_replaced"))
+        if n := removed_nul_count(encoding):
+            warnings.append(Note(f"删除了 {n} 个 NUL 字节（文本中混入的空字符）", "nul_removed"))
         fmt = "markdown" if name.lower().endswith((".md", ".markdown")) else "plain"
         return ReadResult(text, {"encoding": encoding}, warnings, fmt)
