@@ -103,8 +103,9 @@ def test_search_output_cannot_drive_the_terminal(tmp_path, monkeypatch, capsys) 
         + "\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr("policy_search.factory.embedder_from", lambda s: HashEmbedder())
-    monkeypatch.setattr("policy_search.factory.check_index_embedder", lambda s: None)
+    monkeypatch.setattr("policy_search.factory.embedder_from", lambda s, engine=None: HashEmbedder())
+    # the index names its stand-in embedder (hash-test), which no setting can name
+    monkeypatch.setattr("policy_search.factory.index_engine", lambda s: None)
     monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
     assert main(["reindex", str(corpus), "--quiet"]) == 0
     capsys.readouterr()
