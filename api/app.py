@@ -4,6 +4,8 @@ directory's current generation while serving.
 
 Bad requests get a 4xx with a message that says what is wrong; an index that cannot be read gets a 503
 with the reason; unexpected errors are logged and answered with a JSON 500 body rather than a traceback.
+Every error body is ``{"detail": "…", "code": "…"}``: the message in Chinese for people, a machine code
+for programs (``query_too_long``, ``not_found``, ``invalid_request``, ``index_unreadable``, ``busy`` …).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -33,6 +36,7 @@ from index.manifest import IndexError_
 from index.store import StoreError
 from search.base import Searcher
 from search.compare_models import CompareRequest, CompareResponse
+from search.messages import notice
 from search.models import (
     ClauseView,
     DocumentPage,
@@ -44,13 +48,14 @@ from search.models import (
     SearchRequest,
     SearchResponse,
     describe_errors,
+    error_code,
 )
 from search.query_encoder import Overloaded
 
 log = logging.getLogger(__name__)
 Q = TypeVar("Q", bound=Question)
 
-# Every error is {"detail": "what is wrong"}; documented on each route so the schema matches the answers.
+# Every error is {"detail": "what is wrong", "code": "…"}; documented on each route so the schema matches.
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
@@ -66,6 +71,41 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     )
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "no such id"}}
+
+
+# Starlette's own answers (an unknown path, a wrong method) and the codes of plain HTTP errors
+_STATUS = {
+    400: ("bad_request", "请求无效"),
+    401: ("unauthorized", "需要有效的 Bearer 令牌"),
+    404: ("not_found", "没有这个地址"),
+    405: ("method_not_allowed", "这个地址不支持该请求方法"),
+    409: ("conflict", "请求与服务的状态冲突"),
+    413: ("body_too_large", "请求体过大"),
+    414: ("url_too_long", "请求地址过长"),
+    422: ("invalid_request", "请求参数无效"),
+    429: ("rate_limited", "请求过于频繁"),
+    503: ("unavailable", "服务暂时不可用"),
+}
+
+
+class ApiError(HTTPException):
+    """An HTTP error with its machine code beside the Chinese ``detail``."""
+
+    def __init__(self, status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, detail, headers)
+        self.code = code
+
+
+def error(status: int, detail: str, code: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": detail, "code": code}, headers=headers)
+
+
+def package_version() -> str:
+    """The installed package's version (pyproject.toml's), shown on /docs."""
+    try:
+        return version("policy-search")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def get_searcher(request: Request) -> Searcher:
@@ -114,9 +154,10 @@ def create_app(
     # FastAPIOffline serves /docs with Swagger UI's assets from its own package: no CDN, works offline
     app = FastAPIOffline(
         title="Policy Search",
-        version="0.2.0",
+        version=package_version(),
         lifespan=lifespan,
-        description="Clause-level semantic search over Chinese government policy documents.",
+        description="Clause-level semantic search over Chinese government policy documents. "
+        "Errors: {detail (Chinese), code (machine-readable)}.",
         responses=ERRORS,
     )
     app.add_middleware(
@@ -131,15 +172,13 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": describe_errors(exc.errors())})
+        return error(422, describe_errors(exc.errors()), error_code(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # FastAPI's own 400 for a body it cannot decode (not UTF-8): a 422 like every other bad body
-            return JSONResponse(
-                status_code=422, content={"detail": "body: the request body is not UTF-8 JSON"}
-            )
+            return error(422, "body：请求体不是 UTF-8 编码的 JSON", "invalid_json")
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             # list every method the path takes (GET and POST /api/search are two routes)
@@ -152,28 +191,26 @@ def create_app(
                 }  # type: ignore[attr-defined]
             )
             headers["Allow"] = ", ".join(allowed)
-        return JSONResponse(status_code=exc.status_code, content={"detail": str(exc.detail)}, headers=headers)
+        code, default = _STATUS.get(exc.status_code, ("http_error", "请求失败"))
+        code = getattr(exc, "code", code)
+        # Starlette's own English phrases ("Not Found", "Method Not Allowed") become the Chinese ones
+        detail = str(exc.detail) if isinstance(exc, ApiError) else default
+        return error(exc.status_code, detail, code, headers)
 
     @app.exception_handler(IndexError_)
     @app.exception_handler(StoreError)
     async def _index_unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.error("index unavailable: %s", exc)
-        return JSONResponse(
-            status_code=503,
-            content={"detail": f"the index cannot be read: {exc}", "code": "index_unreadable"},
-        )
+        return error(503, f"索引无法读取：{exc}", "index_unreadable")
 
     @app.exception_handler(Overloaded)
     async def _overloaded(_: Request, exc: Overloaded) -> JSONResponse:
-        wait = str(getattr(exc, "retry_after", 1))
-        return JSONResponse(
-            status_code=503, content={"detail": str(exc), "code": "busy"}, headers={"Retry-After": wait}
-        )
+        return error(503, str(exc), "busy", {"Retry-After": str(getattr(exc, "retry_after", 1))})
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return JSONResponse(status_code=500, content={"detail": f"internal error: {type(exc).__name__}"})
+        return error(500, f"服务内部错误（{type(exc).__name__}）", "internal_error")
 
     # a search is CPU work on a small machine: one at a time, the others queue while their expected wait
     # stays under max_queue_wait_seconds, and are refused (503 + Retry-After) beyond it
@@ -184,14 +221,16 @@ def create_app(
         try:
             found = s.compare(req) if isinstance(req, CompareRequest) else s.search(req)
         except QueryError as exc:
-            raise HTTPException(422, str(exc)) from exc
+            raise ApiError(422, str(exc), exc.code) from exc
         # The searcher already built a valid SearchResponse; letting FastAPI validate and re-encode it
         # again costs about 1 ms of a ~15 ms query, so it is serialised once, here.
         return Response(found.model_dump_json(), media_type="application/json")
 
     async def run_search(s: Searcher, req: Question) -> Response:
         if len(req.q) > max_q:
-            raise HTTPException(422, f"q: the query is {len(req.q)} characters; the limit is {max_q}")
+            raise ApiError(
+                422, "q：" + notice("query_too_long", chars=len(req.q), limit=max_q), "query_too_long"
+            )
         async with admission.slot():
             return await run_in_threadpool(search_now, s, req)
 
@@ -206,7 +245,7 @@ def create_app(
         try:
             return model.model_validate_json(await request.body(), strict=True)
         except ValidationError as exc:
-            raise HTTPException(422, describe_errors(exc.errors())) from exc
+            raise ApiError(422, describe_errors(exc.errors()), error_code(exc.errors())) from exc
 
     @app.post("/api/search", response_model=SearchResponse)
     async def search_post(request: Request, s: SearcherDep, req: SearchRequest) -> Response:
@@ -226,7 +265,7 @@ def create_app(
         try:
             view = s.document(doc_id, page)
         except NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+            raise ApiError(404, str(exc), NotFound.code) from exc
         return Response(view.model_dump_json(), media_type="application/json")
 
     # ids hold a path ("政策/吉林.txt:五/(十二)"): the :path converter takes the slashes
@@ -242,7 +281,7 @@ def create_app(
         try:
             return s.clause(clause_id)
         except NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+            raise ApiError(404, str(exc), NotFound.code) from exc
 
     @app.get("/api/stats")
     def stats(s: SearcherDep) -> dict[str, Any]:
@@ -267,11 +306,11 @@ def create_app(
             """Check the index pointer now (the service also does so every POLICY_SEARCH_RELOAD_POLL_SECONDS)."""
             given = request.headers.get("authorization", "")
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                raise HTTPException(
-                    401, "a valid bearer token is needed", headers={"WWW-Authenticate": "Bearer"}
+                raise ApiError(
+                    401, "需要有效的 Bearer 令牌", "unauthorized", headers={"WWW-Authenticate": "Bearer"}
                 )
             if not hasattr(s, "check"):
-                raise HTTPException(409, "this service does not follow an index directory")
+                raise ApiError(409, "本服务不跟随索引目录，无从重新加载", "not_live")
             switched = s.check()
             return {"switched": switched, **s.health()}
 
@@ -280,6 +319,11 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def index_page() -> FileResponse:
         return FileResponse(_static_dir() / "index.html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it on their own; the page names /static/favicon.svg."""
+        return FileResponse(_static_dir() / "favicon.svg", media_type="image/svg+xml")
 
     return app
 

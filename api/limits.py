@@ -19,10 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 DRAIN_BYTES = 256 * 1024 * 1024  # body bytes read and discarded before a 413, at most
 DRAIN_SECONDS = 30.0  # … and for at most this long
 
-
-async def _answer(send: Send, status: int, detail: str, code: str | None = None) -> None:
-    body = json.dumps({"detail": detail, "code": code} if code else {"detail": detail}, ensure_ascii=False)
-    body = body.encode()
+async def _answer(send: Send, status: int, detail: str, code: str) -> None:
+    body = json.dumps({"detail": detail, "code": code}, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",
@@ -46,10 +44,7 @@ class RequestLimits:
         target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
         if target > self.max_url:
             await _answer(
-                send,
-                414,
-                f"the request target is {target} bytes; the limit is {self.max_url}",
-                "url_too_long",
+                send, 414, f"请求地址过长：{target} 字节，上限为 {self.max_url} 字节", "url_too_long"
             )
             return
         headers = dict(scope.get("headers", []))
@@ -128,7 +123,11 @@ class RateLimit:
             self._buckets[client] = (tokens, now)
             wait = max(1, math.ceil((1.0 - tokens) / self.rate))
             body = json.dumps(
-                {"detail": f"rate limit: {int(self.capacity)} requests a minute; retry in {wait}s"}
+                {
+                    "detail": f"请求过于频繁：每分钟最多 {int(self.capacity)} 次，请 {wait} 秒后重试",
+                    "code": "rate_limited",
+                },
+                ensure_ascii=False,
             )
             await send(
                 {

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="dense weight for clauses of laws, ranked with the query adapter",
     )
+    english_dense_weight: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="dense weight for an English question (its lexical side reads only what the lexicons "
+        "translate); a mixed question gets its share of it, laws keep law_dense_weight",
+    )
     query_adapter: bool = Field(default=True, description="use the bundled query adapter on law clauses")
     candidate_depth: int = Field(default=200, ge=10, le=10_000)
     expansion_scale: float = Field(

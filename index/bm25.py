@@ -166,9 +166,24 @@ class BM25Index:
         known = [i for i, c in enumerate(cols) if c is not None]
         if not known:
             return np.zeros(len(ids), np.float32)
-        sub = self._tf[self._rows.rows(ids)][:, [cols[i] for i in known]]
-        present = (sub > 0).astype(np.float64)
+        present = self.presence([terms[i] for i in known], ids).astype(np.float64)
         return (present @ idf[known] / idf.sum()).astype(np.float32)
+
+    @property
+    def vocabulary(self) -> Sequence[str]:
+        """Every term the index holds (live or not)."""
+        return self._vocab
+
+    def presence(self, tokens: Sequence[str], ids: Sequence[str]) -> np.ndarray:
+        """(len(ids), len(tokens)) booleans: whether each clause holds each token (one the index never saw:
+        no clause). ``search.relevance`` reads it; other backends answer through ``coverage``."""
+        out = np.zeros((len(ids), len(tokens)), bool)
+        cols = [self._term.get(t) for t in tokens]
+        known = [i for i, c in enumerate(cols) if c is not None]
+        if known and len(ids):
+            sub = self._tf[self._rows.rows(ids)][:, [cols[i] for i in known]]
+            out[:, known] = (sub > 0).toarray()
+        return out
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

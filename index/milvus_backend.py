@@ -760,6 +760,9 @@ class MilvusLexicalIndex:
     # concept's forms one by one (search.retrieval.ConceptScores) would cost a call per form and see
     # only each form's own top-k, so the searcher sums the forms here, as BM25 itself does
     per_term_queries = False
+    # Milvus's BM25 multiplies each term by (k1 + 1) (k1 = 1.2) and we send a term of weight w round(4·w)
+    # times: its scores run this many times the embedded backend's (relevance divides it out)
+    score_scale = QUERY_REPEAT * 2.2
 
     def __init__(self, coll: MilvusCollection, directory: Path | None = None) -> None:
         self.coll = coll
@@ -822,11 +825,23 @@ class MilvusLexicalIndex:
         known = [i for i, t in enumerate(terms) if df.get(t, 0) > 0]
         if not known:
             return np.zeros(len(ids), np.float32)
+        has = self.presence([terms[i] for i in known], ids)
+        return (has @ idf[known] / idf.sum()).astype(np.float32)
+
+    @property
+    def vocabulary(self) -> Sequence[str]:
+        """Every term of the document-frequency table written at build time."""
+        return list(self._df())
+
+    def presence(self, tokens: Sequence[str], ids: Sequence[str]) -> np.ndarray:
+        """As ``BM25Index.presence``, from the clauses' stored token text."""
+        out = np.zeros((len(ids), len(tokens)), bool)
+        if not len(tokens) or not len(ids):
+            return out
         rows = self.coll.get(ids)
-        out = np.zeros(len(ids), np.float32)
         for j, cid in enumerate(ids):
             have = set(rows.get(cid, {}).get("text", "").split(" "))
-            out[j] = sum(idf[i] for i in known if terms[i] in have) / idf.sum()
+            out[j] = [t in have for t in tokens]
         return out
 
     def save(self, directory: Path) -> None:

@@ -1,4 +1,8 @@
-"""The `policy-search` command line: inspect, reindex, search, serve, evaluate."""
+"""The `policy-search` command line: inspect, reindex, search, serve, evaluate.
+
+What it prints for people is Chinese; ``--json`` output keeps the API's field names and codes. Errors are
+one line on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -25,17 +29,29 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+class UsageError(ValueError):
+    """A command given something it cannot use (a path that does not exist …): one line, exit 2."""
+
+
+def _existing(paths: list[Path]) -> list[Path]:
+    """The paths as given, or :class:`UsageError` naming every one that does not exist."""
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise UsageError(f"路径不存在：{'、'.join(missing)}")
+    return paths
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
     from policy_search.factory import load_corpus
 
-    report = load_corpus(args.paths, _settings(args))
+    report = load_corpus(_existing(args.paths), _settings(args))
     for s in report.skipped:
-        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+        print(f"已跳过 {s.path}：{s.reason}", file=sys.stderr)
     for w in report.warnings:
-        print(f"warning {w.path}: {w.reason}", file=sys.stderr)
+        print(f"警告 {w.path}：{w.reason}", file=sys.stderr)
     for d in report.documents:
         if not d.clauses:
-            print(f"no clauses in {d.source}: nothing in it reads as a clause", file=sys.stderr)
+            print(f"{d.source} 中没有条款：没有能识别为条款的内容", file=sys.stderr)
     if args.json:
         out = {
             "documents": [d.to_dict(with_text=args.with_text) for d in report.documents],
@@ -48,10 +64,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         return 0
     for d in report.documents:
         m = d.metadata
-        print(f"■ {m.title or '(no title)'}  [{d.id}]")
+        print(f"■ {m.title or '（无标题）'}  [{d.id}]")
         table = "".join(f" · {k} {v}" for k, v in (("索引号", m.index_number), ("主题分类", m.subject)) if v)
         print(f"  {d.source} · 读取器 {m.reader or '-'}{table}")
-        jur = (m.jurisdiction or "未知") + (" (inferred)" if m.jurisdiction_inferred else "")
+        jur = (m.jurisdiction or "未知") + ("（推断）" if m.jurisdiction_inferred else "")
         print(
             f"  {jur} · {m.level or '-'} · {m.issuer or '-'} · {m.doc_number or '-'} · {m.date or '-'} · "
             f"{m.doc_type or '-'} · {m.status}"
@@ -74,6 +90,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from policy_search.factory import reindex
 
     settings = _settings(args)
+    _existing(args.paths)  # before any progress bar: a missing path is an error, not an empty corpus
     ray_stats = None
     if getattr(args, "ray", None) is not None:
         from policy_search.ray_reindex import ray_reindex
@@ -89,7 +106,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             allow_removals=args.allow_removals,
         )
     else:
-        with tqdm(unit="clause", desc="embedding", disable=args.quiet or args.json) as bar:
+        with tqdm(unit="条", desc="嵌入", disable=args.quiet or args.json) as bar:
             result, report = reindex(
                 settings,
                 args.paths,
@@ -108,30 +125,30 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
         if held:
-            print(f"error: {held}", file=sys.stderr)
+            print(f"错误：{held}", file=sys.stderr)
         return HELD_EXIT if held else 0
     for s in report.skipped:
-        print(f"skipped {s.path}: {s.reason}", file=sys.stderr)
+        print(f"已跳过 {s.path}：{s.reason}", file=sys.stderr)
     for w in report.warnings:
-        print(f"warning {w.path}: {w.reason}", file=sys.stderr)
+        print(f"警告 {w.path}：{w.reason}", file=sys.stderr)
     for f in result.failed:
-        print(f"failed {f.path}: {f.reason}", file=sys.stderr)
+        print(f"处理失败 {f.path}：{f.reason}", file=sys.stderr)
     for d in result.duplicates:
-        print(f"duplicate key {d.key!r}: kept {d.kept}, skipped {d.skipped}", file=sys.stderr)
+        print(f"重复的文件键 {d.key!r}：保留 {d.kept}，跳过 {d.skipped}", file=sys.stderr)
     for c in result.copies:
         why = "同一文号" if c.reason == "文号" else f"正文相似度 {c.similarity:.2f}"
         print(
             f"近似重复文档 {c.key!r}：与 {c.of!r} 重复（{why}），只索引后者 (near_duplicate)", file=sys.stderr
         )
     for key in result.empty:
-        print(f"no clauses in {key}", file=sys.stderr)
+        print(f"{key} 中没有条款", file=sys.stderr)
     if result.mode == "full" and result.reason and result.reason != "no index yet":
-        print(f"full rebuild: {result.reason}", file=sys.stderr)
-    print(f"{settings.resolved_index_dir()}: {result.summary()}; {len(report.skipped)} files skipped")
+        print(f"全量重建（原因：{result.reason}）", file=sys.stderr)
+    print(f"{settings.resolved_index_dir()}：{build_summary(result)}；跳过 {len(report.skipped)} 个文件")
     if ray_stats is not None:
-        print(f"ray: {ray_stats.to_dict()}")
+        print(f"ray：{ray_stats.to_dict()}")
     if held:
-        print(f"error: {held}", file=sys.stderr)
+        print(f"错误：{held}", file=sys.stderr)
         return HELD_EXIT
     return 0
 
@@ -154,13 +171,32 @@ def held_message(result, skipped) -> str | None:  # noqa: ANN001 - BuildResult, 
     )
 
 
+def build_summary(result) -> str:  # noqa: ANN001 - index.builder.BuildResult
+    """What a reindex did, in one Chinese line (``reindex --json`` has the same as fields)."""
+    m = result.manifest
+    if result.wrote_generation:
+        head = f"{'全量' if result.mode == 'full' else '增量'}构建 → {m.generation}"
+    else:
+        head = f"没有变化，未写新版本；当前版本仍是 {m.generation}"
+    return (
+        f"{head}：新增 {len(result.added)}、修改 {len(result.changed)}、删除 {len(result.removed)}、"
+        f"未变 {result.unchanged} 份文件；共 {m.documents} 份文件、{m.clauses} 条条款；"
+        f"本次嵌入 {result.embedded_now} 段，缓存命中 {result.from_cache} 段；"
+        f"重复键 {len(result.duplicates)} 个，失败 {len(result.failed)} 个，无条款 {len(result.empty)} 个；"
+        f"用时 {result.seconds:.2f} 秒"
+    )
+
+
 def cmd_rollback(args: argparse.Namespace) -> int:
     from index.generations import IndexLayout
 
     settings = _settings(args)
-    p = IndexLayout(settings.resolved_index_dir()).rollback(to=args.to)
-    was = f"（切换前：{p.previous}）" if p.previous else "（原指针不可读，已修复）"
-    print(f"{settings.resolved_index_dir()}：当前版本为 {p.current}{was}")
+    layout = IndexLayout(settings.resolved_index_dir())
+    if not layout.exists():
+        raise UsageError(f"{layout.root} 没有索引，无从切换版本；先用 `policy-search reindex` 建立索引")
+    p = layout.rollback(to=args.to)
+    was = f"（切换自 {p.previous}）" if p.previous else "（原指针不可读，已修复）"
+    print(f"{layout.root}：现在使用版本 {p.current}{was}")
     return 0
 
 
@@ -191,7 +227,7 @@ def _where(h) -> str:  # noqa: ANN001 - a hit or a compared clause
 
 def _print_hit(n: str, h) -> None:  # noqa: ANN001
     print(f"{n} {_where(h)}")
-    print(f"    {' › '.join(h.heading_path)}  (relevance {h.relevance:.2f}{'' if h.strong else ', weak'})")
+    print(f"    {' › '.join(h.heading_path)}（相关度 {h.relevance:.2f}{'' if h.strong else '，弱匹配'}）")
     print(f"    {h.text[:120].replace(chr(10), ' ')}")
 
 
@@ -205,6 +241,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         q=args.query,
         top_k=args.top_k,
         group_by="jurisdiction" if args.group else None,
+        per_group=args.per_group,
         rerank=args.rerank,
         rerank_depth=args.rerank_depth,
         **_filters(args, searcher),
@@ -213,14 +250,23 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print(resp.model_dump_json(indent=1))
         return 0
-    print(f"{resp.total} matching clauses ({resp.candidates} candidates), {resp.took_ms} ms")
+    print(f"{resp.total} 条匹配条款（候选 {resp.candidates} 条），{resp.took_ms} 毫秒")
     for note in resp.notices:
-        print(f"note: {note}")
+        print(f"提示：{note}")
     if resp.groups is not None:
+        # --top-k counts the hits printed, across groups: best groups first, per_group each at most
+        left = args.top_k
+        shown = 0
         for g in resp.groups:
-            print(f"== {g.jurisdiction}: {g.count} matching")
-            for i, h in enumerate(g.hits, 1):
+            if left <= 0:
+                break
+            print(f"== {g.jurisdiction}：{g.count} 条匹配")
+            for i, h in enumerate(g.hits[:left], 1):
                 _print_hit(f"  {i:>2}.", h)
+            left -= min(left, len(g.hits))
+            shown += 1
+        if shown < len(resp.groups):
+            print(f"另有 {len(resp.groups) - shown} 个地区未显示（--top-k {args.top_k}）")
         return 0
     for i, h in enumerate(resp.hits, 1):
         _print_hit(f"{i:>2}.", h)
@@ -239,19 +285,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(resp.model_dump_json(indent=1))
         return 0
     print(
-        f"{args.query}: {len(resp.jurisdictions)} jurisdictions with matches, {len(resp.without)} without, "
-        f"{resp.took_ms} ms (relevance floor {resp.floor:.2f})"
+        f"{args.query}：{len(resp.jurisdictions)} 个地区有相关条款，{len(resp.without)} 个地区没有，"
+        f"{resp.took_ms} 毫秒（相关度阈值 {resp.floor:.2f}）"
     )
     for note in resp.notices:
-        print(f"note: {note}")
+        print(f"提示：{note}")
     for j in resp.jurisdictions:
         print(
-            f"\n== {j.jurisdiction}{'（推断）' if j.inferred else ''} · {j.count} matching · best {j.best_relevance:.2f}"
+            f"\n== {j.jurisdiction}{'（推断）' if j.inferred else ''} · {j.count} 条匹配 · 最高相关度 {j.best_relevance:.2f}"
         )
         for i, c in enumerate(j.clauses, 1):
             _print_hit(f"  {i}.", c)
     if resp.without:
-        print("\n== nothing on it (nearest miss):")
+        print("\n== 没有相关条款的地区（最接近的条款）：")
         for j in resp.without:
             m = j.nearest_miss
             text = m.text[:60].replace(chr(10), " ") if m else ""
@@ -259,9 +305,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"  {j.jurisdiction}: {j.best_relevance:.2f} {' › '.join(m.heading_path) if m else ''} {text}"
             )
     if resp.groups:
-        print("\n== same wording")
+        print("\n== 相同表述")
         for g in resp.groups:
-            print(f"  「{g.common}」 · {g.jurisdictions} jurisdictions")
+            print(f"  「{g.common}」 · {g.jurisdictions} 个地区")
             for m in g.members:
                 changes = " ".join(
                     {
@@ -272,15 +318,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     for d in m.diff
                     if d.op != "equal"
                 )
-                print(f"    {m.jurisdiction}: {changes or '(same)'}")
+                print(f"    {m.jurisdiction}：{changes or '（相同）'}")
     if resp.figures:
-        print("\n== figures")
+        print("\n== 数字对照")
         for row in resp.figures:
             cells = "  ".join(
                 f"{f.jurisdiction} {f.bound if f.bound != '=' else ''}{f.value_text}{f.unit}"
                 for f in row.figures
             )
-            print(f"  {row.measure} ({row.unit}): {cells}")
+            print(f"  {row.measure}（{row.unit}）：{cells}")
     return 0
 
 
@@ -299,7 +345,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if named:
             # never build into a directory the user named: it may hold something else, or a moved index
             layout.current()  # raises "no index at …; build one with `policy-search reindex …`"
-        print(f"no index at {layout.root}: building it from the built-in corpus …", flush=True)
+        print(f"{layout.root} 还没有索引：正在用内置语料建立 …", flush=True)
         args.paths, args.quiet, args.full, args.json = [], False, False, False
         cmd_reindex(args)
     from policy_search.factory import check_index_embedder
@@ -393,8 +439,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=hlp)
         p.add_argument("query")
         if name == "search":
-            p.add_argument("--top-k", type=int, default=10)
+            p.add_argument("--top-k", type=int, default=10, help="hits printed (with --group: in all groups)")
             p.add_argument("--group", action="store_true", help="group by jurisdiction")
+            p.add_argument("--per-group", type=int, default=3, help="with --group: hits per jurisdiction")
             p.add_argument(
                 "--rerank",
                 action=argparse.BooleanOptionalAction,
@@ -445,10 +492,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return args.func(args)
         except ValidationError as exc:
-            print(f"error: {one_line(exc)}", file=sys.stderr)
+            print(f"错误：{one_line(exc)}", file=sys.stderr)
             return 2
         except (IndexError_, QueryError, ValueError, OSError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"错误：{exc}", file=sys.stderr)
             return 2
 
 

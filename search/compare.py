@@ -1,14 +1,15 @@
 """What each jurisdiction says about one topic, side by side.
 
-1. Candidates are taken *within* each jurisdiction (its best by BM25 and its nearest by embedding), so a
-   city's weaker wording is never cut off by a global top-k; they are scored together, so relevance means
-   the same in every column.
-2. A jurisdiction whose best clause is under the relevance floor (``search.relevance``) has nothing on it;
-   it is listed apart with that nearest miss.
+1. Candidates are the ones a search gathers (``search.pool``): *within* each jurisdiction, its best by BM25
+   and its nearest by embedding, so a city's weaker wording is never cut off by a global top-k.
+2. Relevance is each clause's own (``search.relevance``), the same as in a search and its drill-down. A
+   jurisdiction with no clause over the floor has nothing on it; it is listed apart with its nearest miss
+   (its clause of highest relevance).
 3. Sentences of the matched clauses that other jurisdictions word (nearly) the same way form groups, from
    the wording index built at reindex time (``index.neardup``); each member carries a character diff
    against the group's most common form.
-4. Figures of the matched clauses (``search.figures``) are lined up in rows of like measures.
+4. Figures of the matched clauses, read from every part of a split clause (``search.figures``), are lined
+   up in rows of like measures.
 
 Order: national, then provinces, then cities; within a level by relevance.
 """
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from rapidfuzz.distance import Indel
 
 from corpus.models import Clause
-from index.neardup import comparable, split_sentence_id
+from index.neardup import WordingIndex, comparable, split_sentence_id
 from index.protocols import DocFilter
+from index.store import ClauseStore
 from search.compare_models import (
     ComparedClause,
     CompareRequest,
@@ -39,62 +41,54 @@ from search.dedupe import dedupe
 from search.figures import extract, similar_measures
 from search.highlight import highlight
 from search.jurisdictions import level_of
+from search.messages import notice
+from search.pool import UNKNOWN, CandidatePool
+from search.prepare import Preparer
+from search.scoring import Scorer, clause_key
+from search.views import Views
 
-if TYPE_CHECKING:
-    from search.hybrid import HybridSearcher
-
-CANDIDATES_PER_JURISDICTION = 20
 SAME_WORDING = 0.75  # Indel similarity of two sentences' comparable forms: "可在多个机构执业" ± a phrase
 MAX_GROUPS = 12
 _LEVELS = {0: "national", 1: "province", 2: "city"}
 
 
 class Comparer:
-    def __init__(self, searcher: HybridSearcher) -> None:
-        self.s = searcher
-        store = searcher.store
-        by_jur: dict[str, list[str]] = defaultdict(list)
-        for key, meta in zip(store.doc_ids, store.doc_meta):
-            by_jur[meta.get("jurisdiction") or "未知"].append(key)
-        # one filter per jurisdiction, kept for the generation's life: each index caches its rows once
-        self.filters = {j: DocFilter(keys) for j, keys in sorted(by_jur.items())}
-        self.inferred = {
-            j: all(store.doc_meta[store.doc_index(k)].get("jurisdiction_inferred") for k in keys)  # type: ignore[index]
-            for j, keys in by_jur.items()
-        }
+    def __init__(
+        self,
+        preparer: Preparer,
+        pool: CandidatePool,
+        scorer: Scorer,
+        store: ClauseStore,
+        views: Views,
+        wording: WordingIndex | None,
+        depth: Callable[[], int],
+    ) -> None:
+        """The steps a search takes, shared with it: the same preparation, candidates, scores and floor,
+        so a jurisdiction's count here is its count in a grouped search and its drill-down's total."""
+        self.preparer, self.pool, self.scorer = preparer, pool, scorer
+        self.store, self.views, self.wording = store, views, wording
+        self.depth = depth
 
     def compare(self, request: CompareRequest) -> CompareResponse:
         t0 = time.perf_counter()
-        s = self.s
-        p = s.prepare(request)
-        floor = s.relevance.floor_for(p.method != "lexical")
+        p = self.preparer.prepare(request)
+        floor = self.scorer.relevance.floor(p.method != "lexical")
         done = lambda **kw: CompareResponse(  # noqa: E731
             query=p.q, took_ms=_ms(t0), floor=floor, excluded_undated=p.excluded_undated, **kw
         )
         if p.matches_nothing:
             empty = dict(jurisdictions=[], without=[], groups=[], figures=[])
-            return done(**empty, notices=p.notices or ["no document matches the filters"])
-        scope = p.where.keys if p.where is not None else None
-        jurs = [j for j, f in self.filters.items() if scope is None or f.keys & scope]
-        cands = s.retriever.retrieve_groups(
-            p.tokens + list(p.weights),
-            p.weights,
-            p.qvec,
-            p.law_qvec,
-            CANDIDATES_PER_JURISDICTION,
-            [self.filters[j] for j in jurs],
-            p.where,
-            p.law_weights,
-            p.concepts,
-        )
+            return done(**empty, notices=p.notices or [notice("no_document_matches")])
+        jurs = self.pool.in_scope(p.where)
+        cands = self.pool.candidates(p, self.depth())
         if not cands.ids:
             return done(jurisdictions=[], without=[], groups=[], figures=[], notices=p.notices)
-        sc = s.score(p, cands)
+        sc = self.scorer.score(p, cands)
         pos = {c: i for i, c in enumerate(cands.ids)}
         terms = p.marked_terms
         by_jur: dict[str, list[int]] = defaultdict(list)
         for i, cid in enumerate(cands.ids):
-            by_jur[s.views.info_of_clause(cid).jurisdiction or "未知"].append(i)
+            by_jur[self.pool.jurisdiction_of(cid)].append(i)
 
         def shown(c: Clause) -> ComparedClause:
             i = pos[c.id]
@@ -109,44 +103,42 @@ class Comparer:
                 relevance=round(float(sc.relevance[i]), 4),
                 strong=bool(sc.relevance[i] >= sc.floor),
                 highlights=highlight(c.text, terms),
-                document=s.views.info_of_clause(c.id),
+                document=self.views.info_of_clause(c.id),
             )
 
         found: list[JurisdictionResult] = []
         without: list[JurisdictionResult] = []
         matched: list[tuple[str, Clause]] = []
-        ranked: dict[str, tuple[list[int], list[str]]] = {}
+        ranked: dict[str, tuple[list[str], str]] = {}
         for jur, idx in by_jur.items():
             order = sorted(idx, key=lambda i: -sc.fused[i])
-            ranked[jur] = (order, [cands.ids[i] for i in order if sc.relevance[i] >= sc.floor])
+            strong_ids = [cands.ids[i] for i in order if sc.strong[i]]
+            nearest = max(idx, key=lambda i: (sc.relevance[i], sc.fused[i]))
+            ranked[jur] = (strong_ids, cands.ids[nearest])
         # the clauses each jurisdiction will most likely show, read in one query rather than one per jurisdiction
         head = [
-            x
-            for order, strong in ranked.values()
-            for x in (strong or [cands.ids[order[0]]])[: request.per_jurisdiction + 2]
+            x for strong, miss in ranked.values() for x in (strong or [miss])[: request.per_jurisdiction + 2]
         ]
-        fetched = {c.id: c for c in s.store.clauses(head)}
+        fetched = {c.id: c for c in self.store.clauses(head)}
 
         def fetch(ids: list[str]) -> list[Clause]:
             missing = [x for x in ids if x not in fetched]
             if missing:
-                fetched.update((c.id, c) for c in s.store.clauses(missing))
+                fetched.update((c.id, c) for c in self.store.clauses(missing))
             return [fetched[x] for x in ids]
 
         for jur, idx in by_jur.items():
-            order, strong_ids = ranked[jur]
-            picked = [
-                c for _, c in dedupe(strong_ids or [cands.ids[order[0]]], fetch, request.per_jurisdiction)
-            ]
+            strong_ids, miss = ranked[jur]
+            picked = [c for _, c in dedupe(strong_ids or [miss], fetch, request.per_jurisdiction)]
             strong = picked if strong_ids else []
             best = max(float(sc.relevance[i]) for i in idx)
-            lvl = level_of(jur) if jur != "未知" else 3
+            lvl = level_of(jur) if jur != UNKNOWN else 3
             result = JurisdictionResult(
                 jurisdiction=jur,
                 level=_LEVELS.get(lvl, "unknown"),  # type: ignore[arg-type]
-                inferred=self.inferred.get(jur, False),
+                inferred=self.pool.inferred.get(jur, False),
                 best_relevance=round(best, 4),
-                count=len({c.split("~")[0] for c in strong_ids}),  # one per clause, not per part
+                count=len({clause_key(c) for c in strong_ids}),  # one per clause, not per part
                 clauses=[shown(c) for c in strong],
                 nearest_miss=None if strong else shown(picked[0]),
             )
@@ -159,21 +151,37 @@ class Comparer:
         silent = [j for j in jurs if j not in by_jur]
         notices = list(p.notices)
         if silent:
-            notices.append(f"{len(silent)} jurisdictions have no candidate at all: {'、'.join(silent[:20])}")
+            notices.append(
+                notice("jurisdictions_without_candidates", count=len(silent), names="、".join(silent[:20]))
+            )
         if not found:
-            notices.append(f"no jurisdiction has a clause over the relevance floor {sc.floor:.2f}")
+            notices.append(notice("no_jurisdiction_over_floor", floor=sc.floor))
         return done(
             jurisdictions=found,
             without=without,
             groups=self._groups(matched, p.where),
-            figures=_figures(matched),
+            figures=_figures(self._whole(matched, fetch)),
             notices=notices,
         )
+
+    def _whole(self, matched: list[tuple[str, Clause]], fetch: Callable) -> list[tuple[str, Clause]]:  # noqa: ANN001
+        """Each matched clause with the other parts of its split clause, in order, once: a figure stands in
+        whichever part the sentence fell into (辽宁 (十九)'s 1.5 张 is in its first part)."""
+        out: list[tuple[str, Clause]] = []
+        seen: set[str] = set()
+        for jur, c in matched:
+            key = clause_key(c.id)
+            if key in seen:
+                continue
+            seen.add(key)
+            parts = self.pool.with_parts([c.id]) if c.part_count > 1 else [c.id]
+            out += [(jur, x) for x in sorted(fetch(parts), key=lambda x: x.part)]
+        return out
 
     # -- same wording -------------------------------------------------------------------------------
     def _groups(self, matched: list[tuple[str, Clause]], where: DocFilter | None) -> list[WordingGroup]:
         """Near-identical sentences among the listed clauses of two or more jurisdictions."""
-        wording = self.s.generation.wording
+        wording = self.wording
         if wording is None or not matched:
             return []
         texts: dict[str, Clause] = {c.id: c for _, c in matched}
@@ -232,7 +240,7 @@ class Comparer:
                 WordingMember(
                     jurisdiction=jur_of(x),
                     clause_id=cid,
-                    document_title=self.s.views.info_of_clause(cid).title,
+                    document_title=self.views.info_of_clause(cid).title,
                     sentence=sentence(x),
                     similarity=round(Indel.normalized_similarity(form(common_sid), form(x)), 3),
                     diff=char_diff(common, sentence(x)),
@@ -286,10 +294,7 @@ def _figures(matched: list[tuple[str, Clause]]) -> list[FigureRow]:
                 **{k: getattr(f, k) for k in ("value", "value_text", "unit", "bound", "measure", "context")},
             )
             for row in rows:
-                if row[0].unit == cell.unit and (
-                    (cell.measure == "年份") == (row[0].measure == "年份")
-                    and any(similar_measures(cell.measure, x.measure) for x in row)
-                ):
+                if row[0].unit == cell.unit and any(similar_measures(cell.measure, x.measure) for x in row):
                     row.append(cell)
                     break
             else:

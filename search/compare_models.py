@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from search.models import Count, DocumentInfo, Highlight, Question
+from search.models import Count, DocumentInfo, Highlight, Question, _notice_codes
 
 
 class CompareRequest(Question):
@@ -89,4 +89,7 @@ class CompareResponse(BaseModel):
     groups: list[WordingGroup] = Field(description="near-identical sentences across jurisdictions")
     figures: list[FigureRow]
     excluded_undated: int = 0
-    notices: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list, description="what the caller should know (Chinese)")
+    notice_codes: list[str] = Field(default_factory=list, description="each notice's machine code")
+
+    _codes = model_validator(mode="before")(_notice_codes)

@@ -36,25 +36,14 @@ def english_key(text: str) -> str:
 
 
 class EnglishLexicon:
-    """Longest-match lookup of a question's English content words (three words, then two, then one)."""
+    """English entries keyed by their content words ("to pay a dividend" → "pay dividend"), with the
+    lexicon's weight; ``search.expansion.phrases`` reads a question against them, longest phrase first."""
 
     def __init__(self, entries: dict[str, list[str]], weight: float) -> None:
-        self.entries = {english_key(k): v for k, v in entries.items() if english_key(k)}
+        self.entries: dict[str, list[str]] = {}
+        for k, v in entries.items():
+            key = english_key(k)
+            if key:
+                self.entries.setdefault(key, [])
+                self.entries[key] += [t for t in v if t not in self.entries[key]]
         self.weight = weight
-
-    def matches(self, query: str, covered: frozenset[str] = frozenset()) -> list[tuple[str, list[str]]]:
-        """ "Can non-profit hospitals pay dividends?" → [('non-profit', […]), ('hospital', ['医院']),
-        ('pay dividend', ['分红', …])]: (key, terms), each word used once, longest phrases first.
-        Words in ``covered`` (already read by the hand-made lexicon) are left to it."""
-        words = [w for w in content_words(query) if w not in covered]
-        out, i = [], 0
-        while i < len(words):
-            for n in (3, 2, 1):
-                key = " ".join(words[i : i + n])
-                if len(words[i : i + n]) == n and key in self.entries:
-                    out.append((key, self.entries[key]))
-                    i += n
-                    break
-            else:
-                i += 1
-        return out

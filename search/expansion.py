@@ -28,6 +28,8 @@ class Expansion:
     weights: dict[str, float] = field(default_factory=dict)  # term → weight
     law_only: set[str] = field(default_factory=set)  # terms that score law clauses only
     rewrites: dict[str, list[str]] = field(default_factory=dict)  # trigger → its terms (hand-made lexicon)
+    # every (trigger, its terms) in the order read: what relevance counts as the question's concepts
+    matches: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def read_lexicon(path: Path) -> dict[str, list[str]]:
@@ -43,19 +45,14 @@ def read_lexicon(path: Path) -> dict[str, list[str]]:
 
 
 class _Lexicon:
+    """The Chinese entries of one lexicon, matched longest first anywhere in the question."""
+
     def __init__(self, entries: dict[str, list[str]], weight: float, laws_only: bool = False) -> None:
-        self.entries = {match_text(k): v for k, v in entries.items() if k.strip()}
+        self.entries = {match_text(k): v for k, v in entries.items() if k.strip() and not k.isascii()}
         self.weight = weight
         self.laws_only = laws_only
         words = sorted(self.entries, key=len, reverse=True)
-        ascii_words = [w for w in words if w.isascii()]
-        cjk_words = [w for w in words if not w.isascii()]
-        parts = []
-        if cjk_words:
-            parts.append("|".join(map(re.escape, cjk_words)))
-        if ascii_words:
-            parts.append(r"\b(?:" + "|".join(map(re.escape, ascii_words)) + r")\b")
-        self.pattern = re.compile("|".join(parts)) if parts else None
+        self.pattern = re.compile("|".join(map(re.escape, words))) if words else None
 
 
 class QueryExpander:
@@ -68,11 +65,13 @@ class QueryExpander:
         laws_only: bool = True,
     ) -> None:
         """``more``: further lexicons (the STARD term model); with ``laws_only`` their terms score law
-        clauses only."""
+        clauses only. The English entries of ``lexicon`` (hand-made) and ``english`` (CC-CEDICT) are read
+        together, longest phrase first: "housing provident fund" → 住房公积金 before "housing" → 住房."""
         self._lexicons = [_Lexicon(lexicon, weight)] + [_Lexicon(lex, w) for lex, w in (more or [])]
         for lex in self._lexicons[1:]:
             lex.laws_only = laws_only
-        self._english = english
+        hand_made = EnglishLexicon({k: v for k, v in lexicon.items() if k.strip() and k.isascii()}, weight)
+        self._english = [hand_made] + ([english] if english is not None else [])
 
     @classmethod
     def bundled(
@@ -86,32 +85,56 @@ class QueryExpander:
         eng = EnglishLexicon(read_lexicon(DATA / "english.tsv"), english_weight) if english else None
         return cls(read_lexicon(DATA / "synonyms.tsv"), SYNONYM_WEIGHT, more, eng, term_model_laws_only)
 
+    def synonyms(self, word: str) -> list[str]:
+        """The hand-made lexicon's official forms of one word (医保 → 基本医疗保险, 医疗保险), [] if none."""
+        return list(self._lexicons[0].entries.get(match_text(word), []))
+
     def expand(self, query: str) -> Expansion:
         q = match_text(query)
         out = Expansion([], [])
+
+        def add(trigger: str, terms: list[str], weight: float, laws_only: bool, rewrite: bool) -> None:
+            if trigger not in out.triggers:
+                out.triggers.append(trigger)
+            out.matches.append((trigger, list(terms)))
+            if rewrite:
+                out.rewrites[trigger] = list(terms)
+            for term in terms:
+                if term not in out.weights:
+                    out.terms.append(term)
+                    out.weights[term] = weight
+                    if laws_only:
+                        out.law_only.add(term)
+
         for n, lex in enumerate(self._lexicons):
             if lex.pattern is None:
                 continue
             for m in lex.pattern.finditer(q):
-                trigger = m.group(0)
-                if trigger not in out.triggers:
-                    out.triggers.append(trigger)
-                if n == 0:
-                    out.rewrites[trigger] = lex.entries[trigger]
-                for term in lex.entries[trigger]:
-                    if term not in out.weights:
-                        out.terms.append(term)
-                        out.weights[term] = lex.weight
-                        if lex.laws_only:
-                            out.law_only.add(term)
-        if self._english is not None:
-            # the long tail behind the hand-made English entries, weakest of all
-            covered = frozenset(w for t in out.triggers if t.isascii() for w in content_words(t))
-            for trigger, terms in self._english.matches(query, covered):
-                if trigger not in out.triggers:
-                    out.triggers.append(trigger)
-                for term in terms:
-                    if term not in out.weights:
-                        out.terms.append(term)
-                        out.weights[term] = self._english.weight
+                add(m.group(0), lex.entries[m.group(0)], lex.weight, lex.laws_only, n == 0)
+        # English: phrases of either lexicon before single words; the hand-made entry where both have one.
+        # Each match is a concept (its terms are alternatives, counted once at their best).
+        for key, terms, lex in phrases(query, self._english):
+            add(key, terms, lex.weight, False, True)
         return out
+
+
+def phrases(query: str, lexicons: list[EnglishLexicon]) -> list[tuple[str, list[str], EnglishLexicon]]:
+    """The question's English content words read as lexicon keys, three words, then two, then one, each
+    word once: "Can I withdraw housing provident fund to pay rent?" → withdraw, housing provident fund,
+    pay rent (not housing, provident, fund)."""
+    words = content_words(query)
+    out = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            if i + n > len(words):
+                continue
+            key = " ".join(words[i : i + n])
+            lex = next((x for x in lexicons if key in x.entries), None)
+            if lex is not None:
+                out.append((key, lex.entries[key], lex))
+                i += n
+                break
+        else:
+            i += 1
+    return out

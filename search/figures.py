@@ -2,10 +2,13 @@
 can be lined up on them.
 
     "到2020年，按照每千常住人口不低于1.5张床位为社会办医院预留规划"
-      → 2020 年 (目标年份), 1.5 张 ≥ (按照每千常住人口 … 床位为社会办医院预留规划)
+      → 1.5 张 ≥ (每千常住人口 … 床位)
 
-Chinese numerals count (cn2an): "三个月内反馈" → 3 个月 ≤; "百分之三十" → 30 %. Dates (2018年4月28日),
-document numbers (〔2017〕44号), article numbers (第十条) and titles in 《》 are not figures.
+Chinese numerals count (cn2an): "三个月内反馈" → 3 个月 ≤; "百分之三十" → 30 %. Years (到2020年), dates
+(2018年4月28日), document numbers (〔2017〕44号), article numbers (第十条) and titles in 《》 are not figures:
+a year says when, not how much. A measure is the words before the number in its phrase and the noun
+after it, cut where the phrase goes on to something else (或, 和, 的 …): "设置20张床位以下或环境影响很小的"
+measures "设置 … 床位", with the bound 以下 (≤).
 """
 
 from __future__ import annotations
@@ -24,13 +27,17 @@ _UNITS = (
 )
 _BEFORE = "不低于|不少于|不超过|不高于|不多于|超过|低于|高于|达到|至少|最多|最高|最低|提高到|控制在"
 _AFTER = "以上|以下|以内|之内|内|左右|及以上|及以下"
+# where the words after a figure stop naming what it measures
+_CUT_AFTER = re.compile(
+    r"(及以上|及以下|以上|以下|以内|之内|左右|或者|或|和|及|与|并|且|的|为|按|由|在|等|给予|达到|不低于|不少于)"
+)
 FIGURE = re.compile(
     rf"(?P<pre>(?:{_BEFORE})?)\s*(?:百分之(?P<pct>{_NUMBER})|(?P<num>{_NUMBER})\s*(?P<unit>{_UNITS}))"
     rf"(?P<post>(?:{_AFTER})?)"
 )
 _STOP = re.compile(r"[，。；：、,;:！？!?\n（）()]")
 _LEADING = re.compile(
-    r"^(?:第[一二三四五六七八九十百零〇\d]+[条款项]\s*|到|至|按照|力争|确保|争取|全省|全市|全区|原则上|其中|并|且|在|于)+"
+    r"^(?:第[一二三四五六七八九十百零〇\d]+[条款项]\s*|到|至|按照|力争|确保|争取|全省|全市|全区|原则上|其中|并|且|在|于|对于|对)+"
 )
 _BOUND = {
     "不低于": "≥",
@@ -122,9 +129,8 @@ def extract(text: str) -> list[Figure]:
         if num is None or _excluded(text, m.start(), m.end(), unit):
             continue
         value, shown = num
-        is_year = unit == "年" and 1949 <= value <= 2100
-        if is_year and _inside(text, m.start(), "（(", "）)"):
-            continue  # "规划（2016-2020年）": the period of a plan named in the text, not a target
+        if unit == "年" and 1949 <= value <= 2100:
+            continue  # a year (到2020年, 规划（2016-2020年）): when, not how much
         lo = max((s.end() for s in _STOP.finditer(text, 0, m.start())), default=0)
         nxt = _STOP.search(text, m.end())
         hi = nxt.start() if nxt else len(text)
@@ -132,11 +138,9 @@ def extract(text: str) -> list[Figure]:
         post = text[m.end() : hi].strip()
         bound_word = m.group("post") or m.group("pre") or ""
         before = _LEADING.sub("", re.sub(rf"(?:{_BEFORE})$", "", pre)).strip()
-        after = post[:10]
-        if is_year:
-            measure = "年份"
-        else:
-            measure = (before + " … " + after).strip(" …") or unit
+        after, late_bound = _head_noun(post)
+        bound_word = bound_word or late_bound
+        measure = (before + " … " + after).strip(" …") or unit
         out.append(
             Figure(
                 value=value,
@@ -150,6 +154,17 @@ def extract(text: str) -> list[Figure]:
             )
         )
     return out
+
+
+def _head_noun(post: str, limit: int = 10) -> tuple[str, str]:
+    """The words right after a figure that say what it counts, and a bound word that follows them:
+    "床位以下或环境影响很小的" → ("床位", "以下"); "床位为社会办医院预留规划空间" → ("床位", "")."""
+    cut = _CUT_AFTER.search(post)
+    head = post[: cut.start()] if cut else post
+    bound = cut.group(0) if cut and cut.group(0) in _BOUND and cut.start() == len(head) else ""
+    if len(head) > limit:
+        head = ""  # a whole clause, not a noun: the words before the figure say enough
+    return head.strip(), bound
 
 
 def _bigrams(s: str) -> set[str]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from rapidfuzz import process as fuzzy
 
 from corpus.gazetteer import MUNICIPALITIES, Gazetteer, Place
+from search.messages import Notice
 
 NATIONAL = "全国"
 _NATIONAL_NAMES = {"全国", "国家", "中央", "国务院", "national", "china", "prc"}
@@ -43,8 +44,8 @@ def level_of(jurisdiction: str) -> int:
 @dataclass
 class Resolved:
     prefixes: list[str]
-    notices: list[str]  # everything to tell the caller, problems included
-    problems: list[str]  # values that name no region, or a region without documents
+    notices: list[Notice]  # everything to tell the caller, problems included (Chinese)
+    problems: list[Notice]  # values that name no region, or a region without documents
 
 
 class JurisdictionResolver:
@@ -119,8 +120,8 @@ class JurisdictionResolver:
 
     def resolve(self, values: Sequence[str]) -> Resolved:
         prefixes: list[str] = []
-        notices: list[str] = []
-        problems: list[str] = []
+        notices: list[Notice] = []
+        problems: list[Notice] = []
         existing = "已索引的地区：" + "、".join(self.known[:30])
         if len(self.known) > 30:
             existing += f" 等 {len(self.known)} 个"
@@ -129,15 +130,26 @@ class JurisdictionResolver:
             if got is None:
                 close = self.suggestions(v)
                 hint = f"您是否要找：{'、'.join(close)}；" if close else ""
-                problems.append(f"地区“{v}”不是可识别的省、市或县（unknown_jurisdiction）；{hint}{existing}")
+                problems.append(
+                    Notice(
+                        f"地区“{v}”不是可识别的省、市或县（unknown_jurisdiction）；{hint}{existing}",
+                        "unknown_jurisdiction",
+                    )
+                )
                 notices.append(problems[-1])
                 prefixes.append(v)  # matches nothing, as asked
                 continue
             if got != v:
                 also = f"（也可指：{'、'.join(p.jurisdiction for p in others[:4])}）" if others else ""
-                notices.append(f"地区“{v}”按 {got} 检索{also}（jurisdiction_read）")
+                notices.append(
+                    Notice(f"地区“{v}”按 {got} 检索{also}（jurisdiction_read）", "jurisdiction_read")
+                )
             if not any(k == got or k.startswith(got + "/") for k in self.known):
-                problems.append(f"没有来自 {got} 的已索引文件（jurisdiction_empty）；{existing}")
+                problems.append(
+                    Notice(
+                        f"没有来自 {got} 的已索引文件（jurisdiction_empty）；{existing}", "jurisdiction_empty"
+                    )
+                )
                 notices.append(problems[-1])
             prefixes.append(got)
         return Resolved(list(dict.fromkeys(prefixes)), notices, problems)

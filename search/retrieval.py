@@ -148,9 +148,11 @@ class Retriever:
         where: DocFilter | None,
         law_weights: dict[str, float] | None = None,
         concepts: list[list[str]] | None = None,
+        expand: Callable[[list[str]], list[str]] | None = None,
     ) -> Candidates:
         """Candidates from within each group (a jurisdiction's documents): its ``k`` best by BM25 and its ``k``
-        nearest, so that one group's weaker wording is never cut off by another's stronger one."""
+        nearest, so that one group's weaker wording is never cut off by another's stronger one. ``expand``
+        adds candidates that belong with those found (the other parts of a split clause)."""
         lex = self.lexical_scores(tokens, weights, where, law_weights, concepts)
         found: dict[str, None] = {}
         for ids in lex.top_groups(k, groups):
@@ -166,7 +168,8 @@ class Retriever:
                 if scope is None or scope.keys:
                     for ids in self.vectors.search_groups(vec, k, groups, scope):
                         found.update(dict.fromkeys(ids))
-        return self._score(sorted(found), lex, qvec, law_qvec)
+        ids = list(found) if expand is None else expand(list(found))
+        return self._score(sorted(ids), lex, qvec, law_qvec)
 
     def retrieve(
         self,
@@ -178,7 +181,9 @@ class Retriever:
         where: DocFilter | None,
         law_weights: dict[str, float] | None = None,
         concepts: list[list[str]] | None = None,
+        expand: Callable[[list[str]], list[str]] | None = None,
     ) -> Candidates:
+        """The ``depth`` best by BM25 and the ``depth`` nearest among the documents ``where`` allows."""
         lex = self.lexical_scores(tokens, weights, where, law_weights, concepts)
         ids, _ = lex.top(depth)
         found = dict.fromkeys(ids)
@@ -190,7 +195,8 @@ class Retriever:
                     scope = _and(part, where)
                     if scope is None or scope.keys:
                         found.update(dict.fromkeys(self.vectors.search(vec, depth, scope)[0]))
-        return self._score(sorted(found), lex, qvec, law_qvec)  # a fixed order, whatever order they came in
+        ids = list(found) if expand is None else expand(list(found))
+        return self._score(sorted(ids), lex, qvec, law_qvec)  # a fixed order, whatever order they came in
 
     def _score(
         self, cands: list[str], lex: LexicalScores, qvec: np.ndarray | None, law_qvec: np.ndarray | None

@@ -9,6 +9,7 @@ from corpus.models import Clause
 from index.manifest import Manifest
 from index.store import ClauseStore
 from search.citations import LazyGraph
+from search.messages import notice
 from search.models import (
     MAX_PAGE_TEXT_CHARS,
     ClauseOut,
@@ -78,7 +79,7 @@ class Views:
         page = page or DocumentPage()
         idx = self.store.doc_index(doc_id)
         if idx is None:
-            raise NotFound(f"no document with id {doc_id!r}")
+            raise NotFound(notice("document_not_found", id=doc_id))
         total = self.store.clause_count(idx)
         clauses = self.store.document_clauses(idx, page.offset, page.limit)
         length = self.store.text_length(idx)
@@ -103,7 +104,7 @@ class Views:
     def clause(self, clause_id: str) -> ClauseView:
         c = self.store.clause(clause_id)
         if c is None:
-            raise NotFound(f"no clause with id {clause_id!r}")
+            raise NotFound(notice("clause_not_found", id=clause_id))
         prev, nxt = self.store.neighbour(c, -1), self.store.neighbour(c, +1)
         return ClauseView(
             clause=clause_out(c, self.related(c.id)),

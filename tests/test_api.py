@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from config.settings import Settings
+from search.messages import ascii_sentences
 from search.models import SearchResponse
 
 from .conftest import LOCAL, Borrowed
@@ -33,6 +34,7 @@ def test_search_get(client) -> None:
         "jurisdictions",
         "excluded_undated",
         "notices",
+        "notice_codes",
     }
     hit = body["hits"][0]
     for key in ("clause_id", "text", "heading_path", "score", "highlights", "explanation", "document"):
@@ -80,7 +82,7 @@ def test_repeated_filter_params(client) -> None:
     ("params", "needle"),
     [
         ({"q": ""}, "q"),
-        ({"q": "   "}, "pattern"),
+        ({"q": "   "}, "空白"),
         ({}, "q"),
         ({"q": "x" * 501}, "q"),
         ({"q": "医保", "top_k": 0}, "top_k"),
@@ -107,25 +109,26 @@ def test_repeated_filter_params(client) -> None:
 def test_bad_search_requests_are_4xx_with_a_message(client, params, needle: str) -> None:
     r = client.get("/api/search", params=params)
     assert r.status_code == 422, r.text
-    assert needle in r.json()["detail"]
+    assert needle in r.json()["detail"] and r.json()["code"] in ("invalid_request", "query_too_long")
+    assert not ascii_sentences(r.json()["detail"]), r.json()["detail"]
 
 
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ('{"q": ', "not valid JSON"),
-        ("[]", "dict"),
+        ('{"q": ', "不是有效的 JSON"),
+        ("[]", "JSON 对象"),
         ('{"q": "医保", "top_k": -1}', "top_k"),
         ('{"q": 5}', "q"),
         ('{"q": "医保", "fusion": "magic"}', "fusion"),
-        ('{"q": "\\ud800"}', "unicode"),
-        ('{"q": "医保", "jurisdiction": ["\\udfff"]}', "unicode"),
+        ('{"q": "\\ud800"}', "Unicode"),
+        ('{"q": "医保", "jurisdiction": ["\\udfff"]}', "Unicode"),
         ('{"q": "医保", "topk": 3}', "topk"),
         ('{"q": "医保", "jurisdiction": [1, 2]}', "jurisdiction"),
         ('{"q": "医保", "jurisdiction": {"a": 1}}', "jurisdiction"),
         ('{"q": "医保", "issuer": ["x"]}', "issuer"),
         ('{"q": ["医保"]}', "q"),
-        ("not json at all", "not valid JSON"),
+        ("not json at all", "不是有效的 JSON"),
         ('{"q": "医保", "top_k": "5"}', "top_k"),
         ('{"q": "医保", "top_k": 5.5}', "top_k"),
         ('{"q": "医保", "include_drafts": 0}', "include_drafts"),
@@ -133,18 +136,20 @@ def test_bad_search_requests_are_4xx_with_a_message(client, params, needle: str)
         ('{"q": "医保", "date_from": 20200101}', "date_from"),
         ('{"q": null}', "q"),
         ('{"q": "医保", "group_by": "city"}', "group_by"),
-        ('{"q": "' + "长" * 501 + '"}', "limit"),
+        ('{"q": "' + "长" * 501 + '"}', "上限"),
     ],
 )
 def test_bad_post_bodies_are_4xx(client, body: str, needle: str) -> None:
     r = client.post("/api/search", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422 and needle in r.json()["detail"], r.text
+    assert r.json()["code"] and not ascii_sentences(r.json()["detail"]), r.text
 
 
 def test_reversed_date_range_is_answered_with_a_notice(client) -> None:
     r = client.get("/api/search", params={"q": "医保", "date_from": "2021-01-01", "date_to": "2020-01-01"})
     assert r.status_code == 200 and r.json()["hits"] == []
-    assert "after date_to" in r.json()["notices"][0]
+    assert "晚于截止日期" in r.json()["notices"][0]
+    assert r.json()["notice_codes"][0] == "date_range_reversed"
 
 
 def test_405_lists_every_method_and_undecodable_bodies_are_422(client) -> None:
@@ -191,7 +196,7 @@ def test_long_request_target_gets_414(searcher) -> None:
         "asgi": {"version": "3.0"},
     }
     asyncio.run(app(scope, receive, send))
-    assert sent[0]["status"] == 414 and b"limit" in sent[1]["body"]
+    assert sent[0]["status"] == 414 and "上限".encode() in sent[1]["body"]
 
 
 def test_size_limits_answer_413(client) -> None:
@@ -203,6 +208,7 @@ def test_size_limits_answer_413(client) -> None:
     assert (
         r.status_code == 413
         and r.json()["code"] == "body_too_large"
+        and "上限" in r.json()["detail"]
         and "MAX_BODY_BYTES" in r.json()["detail"]
     )
 
@@ -271,7 +277,7 @@ def test_document_clause_stats_health(client) -> None:
 @pytest.mark.parametrize("path", ["/api/documents/nope", "/api/clauses/nope", "/api/clauses/doc-x:9999"])
 def test_unknown_ids_are_404(client, path: str) -> None:
     r = client.get(path)
-    assert r.status_code == 404 and "no " in r.json()["detail"]
+    assert r.status_code == 404 and "没有" in r.json()["detail"] and r.json()["code"] == "not_found"
 
 
 def test_page_and_docs(client) -> None:
@@ -287,3 +293,24 @@ def test_page_and_docs(client) -> None:
 def test_app_factory_does_nothing_at_import_or_creation(tmp_path) -> None:
     app = create_app(Settings(index_dir=tmp_path / "missing"))
     assert not hasattr(app.state, "searcher")  # loaded in the lifespan only
+
+
+def test_docs_give_the_packages_version(client) -> None:
+    """/docs said 0.2.0 while pyproject.toml said 0.1.0: the version is read from the installed package."""
+    from pathlib import Path
+
+    import tomllib
+
+    pyproject = tomllib.loads(
+        (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8")
+    )
+    assert client.get("/openapi.json").json()["info"]["version"] == pyproject["project"]["version"]
+
+
+def test_favicon_and_unknown_paths_answer_in_chinese(client) -> None:
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    r = client.get("/api/nothing-here")
+    assert r.status_code == 404 and r.json() == {"detail": "没有这个地址", "code": "not_found"}
+    r = client.request("DELETE", "/api/search")
+    assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"

@@ -65,12 +65,18 @@ def server_url(searcher):
 
 
 @pytest.fixture(scope="module")
-def page(server_url, tmp_path_factory):
+def browser(server_url):
     with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        pg = browser.new_page(viewport={"width": 1280, "height": 900})
-        yield pg
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    yield pg
+    pg.close()
 
 
 def test_search_filter_and_open_document(page, server_url, tmp_path_factory) -> None:
@@ -143,7 +149,7 @@ def test_notice_shown_for_a_reversed_date_range(page, server_url) -> None:
     page.fill("#f-date-to", "2020-01-01")
     page.press("#q", "Enter")
     page.wait_for_selector("#notices li")
-    assert "after date_to" in page.locator("#notices").inner_text()
+    assert "晚于截止日期" in page.locator("#notices").inner_text()
 
 
 def test_error_message_shown_for_bad_request(page, server_url) -> None:
@@ -151,7 +157,7 @@ def test_error_message_shown_for_bad_request(page, server_url) -> None:
     page.evaluate("document.querySelector('#q').value = '长'.repeat(600)")
     page.press("#q", "Enter")
     page.wait_for_selector("#status.error")
-    assert "limit" in page.locator("#status").inner_text()
+    assert "上限" in page.locator("#status").inner_text()
 
 
 def test_compare_view(page, server_url) -> None:
@@ -213,7 +219,7 @@ def test_state_in_url_document_view_and_citation(page, server_url) -> None:
 def test_weak_results_and_undated_offer(page, server_url) -> None:
     page.goto(server_url + "/?q=" + "航天发射场")
     page.wait_for_selector("#notices li")
-    assert "no strong match" in page.locator("#notices").inner_text()
+    assert "没有强相关条款" in page.locator("#notices").inner_text()
     assert page.locator(".badge.weak").count() > 0
 
     page.goto(server_url + "/?q=" + "社会办医" + "&date_from=2018-01-01")
@@ -221,3 +227,132 @@ def test_weak_results_and_undated_offer(page, server_url) -> None:
     page.click("#include-undated")
     page.wait_for_function("location.search.includes('include_undated=true')")
     page.wait_for_selector('.group[data-jurisdiction="内蒙古自治区"]')  # the undated draft is back
+
+
+# -- issue 24: both widths, Chinese only ---------------------------------------------------------------
+WIDTHS = {"desktop": (1366, 768), "phone": (390, 844)}
+
+# every visible button's text in one line box (a wrapped 搜索 stacks one character per line)
+WRAPPED_BUTTONS = """() => [...document.querySelectorAll('button')].filter((b) => b.offsetParent !== null).map((b) => {
+  const r = document.createRange(); r.selectNodeContents(b);
+  return [b.id || b.textContent.trim(), new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size];
+}).filter(([, lines]) => lines > 1)"""
+
+
+def _shot(page, name: str, tmp_path) -> None:  # noqa: ANN001
+    out = os.environ.get("POLICY_SEARCH_SCREENSHOT_DIR") or str(tmp_path)
+    path = os.path.join(out, f"{name}.png")
+    page.screenshot(path=path, full_page=False)
+    assert os.path.getsize(path) > 1000
+
+
+def _layout(page, width: str) -> None:  # noqa: ANN001
+    assert page.evaluate(WRAPPED_BUTTONS) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    header = page.locator("header").bounding_box()
+    if width == "phone":
+        assert header["height"] <= 120, header
+        assert page.locator("#q").bounding_box()["height"] <= 44  # one line, not three
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_each_view_at_both_widths(browser, server_url, tmp_path, width) -> None:
+    w, h = WIDTHS[width]
+    page = browser.new_page(viewport={"width": w, "height": h}, locale="en-US")
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        page.goto(server_url + "/?q=" + "医师多点执业政策")
+        page.wait_for_selector(".group .hit")
+        _layout(page, width)
+        _shot(page, f"search-{width}", tmp_path)
+        # the date inputs speak the page's language, whatever the browser's locale (no mm/dd/yyyy)
+        assert page.get_attribute("#f-date-from", "type") == "text"
+        assert "年" in page.get_attribute("#f-date-from", "placeholder")
+        if width == "phone":
+            assert page.locator("#filters").is_hidden()
+            page.click("#filters-toggle")
+            assert page.locator("#filters").is_visible() and page.locator("#f-jurisdiction").is_visible()
+            page.click("#filters-toggle")
+
+        page.locator(".hit .text").first.click()
+        page.wait_for_selector("#doc-view:not([hidden]) .clause.target")
+        _layout(page, width)
+        _shot(page, f"document-{width}", tmp_path)
+        if width == "desktop":  # the panel opens below the header: 跨地区比较 stays in reach
+            box = page.locator("#compare-go").bounding_box()
+            hit = page.evaluate(
+                "([x, y]) => document.elementFromPoint(x, y).id", [box["x"] + box["width"] / 2, box["y"] + 5]
+            )
+            assert hit == "compare-go"
+        page.keyboard.press("Escape")
+
+        page.goto(server_url + "/?q=" + "社会办医院床位" + "&view=compare")
+        page.wait_for_selector("#figures-table")
+        _layout(page, width)
+        _shot(page, f"compare-{width}", tmp_path)
+        assert not failed, failed  # the favicon included
+    finally:
+        page.close()
+
+
+def test_region_link_opens_at_the_top(browser, server_url) -> None:
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.goto(server_url + "/?q=" + "社会办医")
+        page.wait_for_selector(".group .hit")
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        link = page.locator(".group a.more").last
+        region = link.get_attribute("data-jurisdiction")
+        link.click()
+        page.wait_for_function(
+            "document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
+        )
+        page.wait_for_function("window.scrollY === 0")
+        assert all(r.startswith(region.split("/")[0]) for r in page.locator(".hit .region").all_inner_texts())
+    finally:
+        page.close()
+
+
+def test_citation_of_a_draft_says_so(page, server_url) -> None:
+    page.goto(server_url + "/?q=" + "社会办医" + "&jurisdiction=" + "内蒙古")
+    page.wait_for_selector(".hit .cite")
+    assert "征求意见稿" in page.locator(".hit .cite").first.get_attribute("data-cite")
+
+
+def test_every_notice_and_message_is_chinese(page, server_url) -> None:
+    """No English sentence in what the page says: notices, the status line, errors, the explanation."""
+    from search.messages import ascii_sentences
+
+    said: list[str] = []
+
+    def collect() -> None:
+        said.extend(page.locator("#notices li").all_inner_texts())
+        said.append(page.inner_text("#status"))
+
+    for query, wait in [
+        ("?q=医保&date_from=2021-01-01&date_to=2020-01-01", "#notices li"),
+        ("?q=社会办医&date_from=2018-01-01", "#include-undated"),
+        ("?q=航天发射场", "#notices li"),
+        ("?q=社会办医&jurisdiction=火星", "#notices li"),
+        ("?q=医师多点执业&jurisdiction=舟山", "#notices li"),
+        ("?q=" + "长" * 600, "#status.error"),
+        ("?q=医师多点执业&view=compare", ".jcol"),
+        ("?q=航天发射场&view=compare", "#notices li"),
+    ]:
+        page.goto(server_url + "/" + query)
+        page.wait_for_selector(wait)
+        collect()
+        if "date_from=2018" in query:  # the undated notice once, with its link, not once in each language
+            assert len([t for t in page.locator("#notices li").all_inner_texts() if "未注明日期" in t]) == 1
+    page.goto(server_url + "/?q=医师多点执业&doc=nope")
+    page.wait_for_selector("#status.error")
+    collect()
+    page.goto(server_url + "/?q=Can physicians practice at multiple hospitals?")
+    page.wait_for_selector(".hit details.why")
+    page.locator(".hit details.why summary").first.click()
+    said.append(page.locator(".hit details.why").first.inner_text())
+    said = [t for t in said if t.strip()]
+    assert len(said) >= 12
+    english = {t: ascii_sentences(t) for t in said if ascii_sentences(t)}
+    assert not english, english

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -44,7 +45,7 @@ def test_reindex_search_and_jurisdiction_filter(tmp_path, capsys, monkeypatch) -
     (tmp_path / "docs" / "bad.txt").write_bytes(b"")
     assert main(["reindex", str(tmp_path / "docs"), "--quiet", "--jurisdiction", "辽宁省"]) == 0
     out = capsys.readouterr()
-    assert "full build" in out.out and "1 added" in out.out and "bad.txt: 空文件" in out.err
+    assert "全量构建" in out.out and "新增 1" in out.out and "bad.txt：空文件" in out.err
     assert main(["search", "社会办医", "--json"]) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert hits and {h["document"]["province"] for h in hits} == {"辽宁省"}
@@ -102,3 +103,61 @@ def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch, builtin_index, a
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+# -- issue 24: facts the CLI states, in Chinese ---------------------------------------------------------
+def _no_english(text: str) -> None:
+    from search.messages import ascii_sentences
+
+    assert not ascii_sentences(text), text
+
+
+@pytest.mark.parametrize("command", ["reindex", "inspect"])
+def test_a_missing_path_is_named_and_exits_2(tmp_path, capsys, monkeypatch, command) -> None:
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    missing = tmp_path / "no" / "such" / "path"
+    assert main([command, str(missing)]) == 2
+    out = capsys.readouterr()
+    assert str(missing) in out.err and "不存在" in out.err and "嵌入" not in out.err  # no empty progress bar
+    assert not (tmp_path / "data" / "index").exists()
+    _no_english(out.err)
+
+
+def test_rollback_says_where_it_went_and_needs_an_index(tmp_path, capsys, monkeypatch, builtin_cache) -> None:
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("POLICY_SEARCH_CACHE_PATH", str(builtin_cache))
+    assert main(["rollback", "--index-dir", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert "没有索引" in err and "上一个版本" not in err
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(SAMPLE, encoding="utf-8")
+    assert main(["reindex", str(tmp_path / "docs"), "--quiet"]) == 0
+    (tmp_path / "docs" / "b.txt").write_text(SAMPLE.replace("辽宁省", "舟山市"), encoding="utf-8")
+    assert main(["reindex", str(tmp_path / "docs"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["rollback"]) == 0 and main(["rollback"]) == 0  # back, then forward again
+    out = capsys.readouterr().out
+    assert "rolled back" not in out and out.count("切换自") == 2
+    _no_english(out)
+    # nothing changed: no new generation, and no claim that anything is being served
+    assert main(["reindex", str(tmp_path / "docs"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "没有变化" in out and "still serving" not in out and "仍在服务" not in out
+
+
+def test_grouped_search_prints_top_k_hits(tmp_path, capsys, monkeypatch, builtin_index) -> None:
+    monkeypatch.setenv("POLICY_SEARCH_INDEX_DIR", str(builtin_index))
+    assert main(["search", "社会办医", "--group", "--top-k", "6"]) == 0
+    out = capsys.readouterr().out
+    printed = [ln for ln in out.splitlines() if re.match(r"\s+\d+\. \[", ln)]
+    assert len(printed) == 6, out
+    assert "个地区未显示" in out or out.count("== ") <= 6
+    _no_english(out)
+
+
+def test_cli_search_lists_strong_before_weak(capsys, monkeypatch, builtin_index) -> None:
+    monkeypatch.setenv("POLICY_SEARCH_INDEX_DIR", str(builtin_index))
+    assert main(["search", "医师多点执业", "--top-k", "15", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    flags = [h["strong"] for h in hits]
+    assert flags == sorted(flags, reverse=True) and flags[0]

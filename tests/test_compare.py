@@ -77,7 +77,7 @@ def test_figures_of_the_bed_quota(searcher) -> None:
 def test_off_topic_compare_says_nothing_on_it(searcher) -> None:
     r = searcher.compare(CompareRequest(q="航天发射场"))
     assert r.jurisdictions == [] and len(r.without) == 5
-    assert any("relevance floor" in n for n in r.notices)
+    assert any("阈值" in n for n in r.notices) and "no_jurisdiction_over_floor" in r.notice_codes
 
 
 def test_compare_takes_the_filters(searcher) -> None:
@@ -147,6 +147,7 @@ def test_jurisdiction_without_documents_names_the_ones_that_exist(client) -> Non
     )
     body = client.get("/api/search", params={"q": "社会办医", "jurisdiction": "火星"}).json()
     assert body["hits"] == [] and any("unknown_jurisdiction" in n for n in body["notices"])
+    assert "unknown_jurisdiction" in body["notice_codes"]
 
 
 def test_total_counts_matching_clauses_and_groups_count_theirs(client) -> None:
@@ -163,16 +164,16 @@ def test_weak_results_are_said(client) -> None:
     body = client.get("/api/search", params={"q": "航天发射场"}).json()
     assert body["total"] == 0 and body["hits"]
     assert not any(h["strong"] for h in body["hits"])
-    assert any("no strong match" in n for n in body["notices"])
+    assert any("没有强相关条款" in n for n in body["notices"]) and "no_strong_match" in body["notice_codes"]
     strong = client.get("/api/search", params={"q": "医师多点执业政策"}).json()
-    assert strong["hits"][0]["strong"] and not any("no strong match" in n for n in strong["notices"])
+    assert strong["hits"][0]["strong"] and "no_strong_match" not in strong["notice_codes"]
 
 
 def test_undated_documents_excluded_are_counted_and_can_be_included(client) -> None:
     base = {"q": "社会办医", "date_from": "2017-01-01", "group_by": "jurisdiction"}
     body = client.get("/api/search", params=base).json()
     assert body["excluded_undated"] >= 1
-    assert any("undated" in n for n in body["notices"])
+    assert any("未注明日期" in n for n in body["notices"]) and "undated_excluded" in body["notice_codes"]
     assert "内蒙古自治区" not in {g["jurisdiction"] for g in body["groups"]}
     more = client.get("/api/search", params={**base, "include_undated": "true"}).json()
     assert more["excluded_undated"] == 0
@@ -243,3 +244,32 @@ def test_sentences_skip_headings_and_short_bits() -> None:
     text = "（十三）加强人力资源保障。全面实行医师执业区域注册，可在多个机构执业。好。"
     spans = [text[a:b] for a, b in sentences(text)]
     assert spans == ["全面实行医师执业区域注册，可在多个机构执业。"]
+
+
+# -- issue 24: figures that hold -------------------------------------------------------------------------
+def test_bed_figures_from_every_part_of_a_split_clause(searcher) -> None:
+    """/?q=社会办医院床位&view=compare: 辽宁 (十九)'s 1.5 张 stands in the clause's first part; 舟山's 28% is
+    listed; a year is not a measure; no row label is cut mid-phrase."""
+    r = searcher.compare(CompareRequest(q="社会办医院床位"))
+    beds = next(row for row in r.figures if row.unit == "张" and "每千" in row.measure)
+    assert {("辽宁省", 1.5), ("吉林省/吉林市", 1.3), ("河北省/衡水市", 1.5)} <= {
+        (f.jurisdiction, f.value) for f in beds.figures
+    }
+    share = next(row for row in r.figures if row.unit == "%" and any(f.value == 28 for f in row.figures))
+    assert "浙江省/舟山市" in {f.jurisdiction for f in share.figures}
+    assert "浙江省/舟山市" in {j.jurisdiction for j in r.jurisdictions}
+    assert all(row.unit != "年" for row in r.figures)
+    for row in r.figures:
+        assert not row.measure.endswith(("很", "或", "和", "的")) and "或" not in row.measure.split(" … ")[-1]
+
+
+@pytest.mark.parametrize(
+    ("text", "measure", "bound"),
+    [
+        ("对设置20张床位以下或环境影响很小的医疗机构，实行环评登记表备案", "设置 … 床位", "≤"),
+        ("到2020年，按照每千常住人口不低于1.5张床位为社会办医院预留规划空间", "每千常住人口 … 床位", "≥"),
+    ],
+)
+def test_figure_measures_end_where_the_phrase_turns(text, measure, bound) -> None:
+    (f,) = extract(text)  # the year is no figure
+    assert (f.measure, f.bound) == (measure, bound)

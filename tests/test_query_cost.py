@@ -86,14 +86,15 @@ def test_overloaded_is_503_with_retry_after(searcher) -> None:
             return getattr(searcher, name)
 
         def search(self, request):
-            raise Overloaded("32 queries are waiting for the encoder; retry shortly")
+            raise Overloaded("有 32 个查询正在等待编码，请稍后重试")
 
         def close(self) -> None:
             pass
 
     with TestClient(create_app(Settings(), searcher_factory=Busy), base_url=LOCAL) as c:
         r = c.get("/api/search", params={"q": "医保"})
-        assert r.status_code == 503 and r.headers["retry-after"] == "1" and "waiting" in r.json()["detail"]
+        assert r.status_code == 503 and r.headers["retry-after"] == "1" and "等待" in r.json()["detail"]
+        assert r.json()["code"] == "busy"
 
 
 def test_rate_limit_per_client(searcher) -> None:
@@ -102,5 +103,5 @@ def test_rate_limit_per_client(searcher) -> None:
         codes = [c.get("/api/health").status_code for _ in range(5)]
         assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
         r = c.get("/api/health")
-        assert int(r.headers["retry-after"]) >= 1 and "rate limit" in r.json()["detail"]
+        assert int(r.headers["retry-after"]) >= 1 and "请求过于频繁" in r.json()["detail"]
         assert c.get("/").status_code == 200  # the page itself is not limited

@@ -42,7 +42,25 @@ function region(d) {
 function citation(h) {
   const d = h.document;
   const head = [d.doc_number, d.date].filter(Boolean).join("，");
-  return `《${d.title || d.id}》${head ? "（" + head + "）" : ""}${(h.heading_path || []).length ? " " + h.heading_path.join(" › ") : ""}`;
+  const draft = d.status === "draft" ? "（征求意见稿）" : "";
+  return `《${d.title || d.id}》${draft}${head ? "（" + head + "）" : ""}${(h.heading_path || []).length ? " " + h.heading_path.join(" › ") : ""}`;
+}
+
+const FUSION = { weighted: "加权融合", rrf: "倒数排名融合（RRF）", lexical: "词法（BM25）", dense: "语义" };
+
+function whyHtml(h) {  // why the clause matched, in words: each part of the ranking and of the relevance
+  const e = h.explanation;
+  const parts = [
+    `排序得分 ${h.score.toFixed(3)}（${FUSION[e.fusion] || esc(e.fusion)}）`,
+    `词法第 ${e.lexical_rank ?? "–"} 名（BM25 ${e.lexical_score}）`,
+    `语义第 ${e.dense_rank ?? "–"} 名（余弦 ${e.dense_score}）`,
+    `词语覆盖 ${e.coverage} · 概念覆盖 ${e.concepts}`,
+  ];
+  if (e.matched_terms.length) parts.push("命中：" + esc(e.matched_terms.join("、")));
+  if (e.expansions.length) parts.push("扩展：" + esc(e.expansions.join("、")));
+  if (e.query_adapter) parts.push("语义查询经法规适配");
+  if (e.rerank_score != null) parts.push(`重排序得分 ${e.rerank_score}（原第 ${e.first_stage_rank} 名）`);
+  return parts.join(" · ");
 }
 
 function relatedHtml(x) {  // related provisions: what the clause cites, and what cites it (links)
@@ -71,11 +89,7 @@ function hitHtml(h) {
     ${relatedHtml(h)}
     <div class="meta">${meta}${draft}${weak}${part}
       <button type="button" class="cite" data-cite="${esc(citation(h))}" title="复制引用：标题、文号、日期、条款位置">引用</button></div>
-    ${e ? `<details class="why"><summary>为何匹配 · 相关度 ${h.relevance.toFixed(2)}</summary>
-      ${esc(e.fusion)} score ${h.score.toFixed(3)} · 词法 #${e.lexical_rank ?? "–"} (${e.lexical_score}) · 语义 #${e.dense_rank ?? "–"} (${e.dense_score})
-      · 覆盖 ${e.coverage}${e.matched_terms.length ? " · 命中: " + esc(e.matched_terms.join("、")) : ""}
-      ${e.expansions.length ? " · 扩展: " + esc(e.expansions.join("、")) : ""}
-      ${e.query_adapter ? " · 语义查询经法规适配" : ""}</details>` : ""}
+    ${e ? `<details class="why"><summary>为何匹配 · 相关度 ${h.relevance.toFixed(2)}</summary>${whyHtml(h)}</details>` : ""}
   </article>`;
 }
 
@@ -122,23 +136,37 @@ function apiParams(p, view) {
 
 let latest = 0;  // only the newest request may paint the results (older ones can finish later)
 
-async function fetchJson(url, mine) {
-  let r = await fetch(url);
-  if (r.status === 503) {  // busy: wait as the server asks, then try once more
-    await new Promise((ok) => setTimeout(ok, 1000 * Number(r.headers.get("Retry-After") || 1)));
-    if (mine !== latest) return null;
-    r = await fetch(url);
+async function getJson(url) {  // every failure as a Chinese message (the service's own, or ours)
+  let r;
+  try { r = await fetch(url); } catch (err) { throw new Error("无法连接检索服务"); }
+  let data = null;
+  try { data = await r.json(); } catch (err) { /* not JSON: said below */ }
+  if (!r.ok || data === null) {
+    const e = new Error((data && data.detail) || `服务返回了无法识别的回答（HTTP ${r.status}）`);
+    e.status = r.status; e.headers = r.headers;
+    throw e;
   }
-  const data = await r.json();
-  if (!r.ok) throw new Error(data.detail || r.statusText);
   return data;
 }
 
-function showNotices(data) {
-  const items = (data.notices || []).map((n) => `<li>${esc(n)}</li>`);
-  if (data.excluded_undated && !$("#f-undated").checked) {
-    items.push(`<li>日期筛选排除了 ${data.excluded_undated} 份无日期文件 <a href="#" id="include-undated">包含它们</a></li>`);
+async function fetchJson(url, mine) {
+  try {
+    return await getJson(url);
+  } catch (err) {
+    if (err.status !== 503) throw err;
+    // busy: wait as the server asks, then try once more
+    await new Promise((ok) => setTimeout(ok, 1000 * Number(err.headers.get("Retry-After") || 1)));
+    if (mine !== latest) return null;
+    return await getJson(url);
   }
+}
+
+function showNotices(data) {
+  // the service's notices, each once; the one about undated documents carries the link that includes them
+  const codes = data.notice_codes || [];
+  const items = (data.notices || []).map((n, i) => codes[i] === "undated_excluded" && !$("#f-undated").checked
+    ? `<li data-code="undated_excluded">${esc(n)} <a href="#" id="include-undated">包含它们</a></li>`
+    : `<li data-code="${esc(codes[i] || "")}">${esc(n)}</li>`);
   $("#notices").innerHTML = items.join("");
 }
 
@@ -180,7 +208,7 @@ function clauseCard(c) {
   return `<div class="cclause hit" data-doc="${esc(c.document.id)}" data-clause="${esc(c.clause_id)}">
     ${crumb(c.heading_path)}<div class="text">${marked(c.text, c.highlights)}</div>
     <div class="meta"><b>${esc(c.document.title || "")}</b> ${esc(c.document.doc_number || "")} ${esc(c.document.date || "")} · 相关度 ${c.relevance.toFixed(2)}
-      <button type="button" class="cite" data-cite="${esc(citation(c))}">引用</button></div></div>`;
+      <button type="button" class="cite" data-cite="${esc(citation(c))}" title="复制引用：标题、文号、日期、条款位置">引用</button></div></div>`;
 }
 
 function diffHtml(m) {
@@ -205,12 +233,12 @@ function paintCompare(data) {
         <table>${g.members.map((m) => `<tr><th>${esc(m.jurisdiction.replace("/", " › "))}</th><td class="diff">${diffHtml(m)}</td></tr>`).join("")}</table></div>`).join("")}
     </section>` : "";
   const jurs = [...new Set(data.figures.flatMap((r) => r.figures.map((f) => f.jurisdiction)))];
-  const figures = data.figures.length ? `<section class="figures"><h3>数字对照</h3><table id="figures-table">
+  const figures = data.figures.length ? `<section class="figures"><h3>数字对照</h3><div class="scroll"><table id="figures-table">
       <thead><tr><th>指标</th>${jurs.map((j) => `<th>${esc(j.replace("/", " › "))}</th>`).join("")}</tr></thead>
       <tbody>${data.figures.map((r) => `<tr><th title="${esc(r.figures[0].context)}">${esc(r.measure)}（${esc(r.unit)}）</th>${jurs.map((j) => {
         const cell = r.figures.filter((f) => f.jurisdiction === j);
         return `<td>${cell.map((f) => `<span title="${esc(f.context)}">${f.bound === "=" ? "" : esc(f.bound)}${esc(f.value_text)}${esc(f.unit)}</span>`).join("<br>")}</td>`;
-      }).join("")}</tr>`).join("")}</tbody></table></section>` : "";
+      }).join("")}</tr>`).join("")}</tbody></table></div></section>` : "";
   $("#results").innerHTML = `<div class="compare">${figures}<div class="columns">${cols || '<p class="empty">没有地区有相关条款。</p>'}</div>${groups}${none}</div>`;
 }
 
@@ -225,13 +253,12 @@ async function openDocument(docId, clauseId, push = true) {
   }
   // the document comes in pages of clauses (offset/limit, total): read them in turn, up to DOC_MAX_CLAUSES
   const url = (offset) => "/api/documents/" + encodeURIComponent(docId) + `?offset=${offset}&limit=${DOC_PAGE}`;
-  let r = await fetch(url(0));
-  const d = await r.json();
-  if (!r.ok) { $("#status").className = "error"; $("#status").textContent = "出错：" + d.detail; return; }
+  let d;
+  try { d = await getJson(url(0)); }
+  catch (err) { $("#status").className = "error"; $("#status").textContent = "出错：" + err.message; return; }
   while (d.clauses.length < Math.min(d.total, DOC_MAX_CLAUSES)) {
-    r = await fetch(url(d.clauses.length));
-    if (!r.ok) break;
-    const more = (await r.json()).clauses;
+    let more;
+    try { more = (await getJson(url(d.clauses.length))).clauses; } catch (err) { break; }
     if (!more.length) break;
     d.clauses.push(...more);
   }
@@ -329,7 +356,8 @@ $("#results").addEventListener("click", async (ev) => {
       sel.insertAdjacentHTML("beforeend", `<option value="${esc(more.dataset.jurisdiction)}">${esc(more.dataset.jurisdiction)}</option>`);
     }
     sel.value = more.dataset.jurisdiction;
-    run("search");
+    await run("search");
+    window.scrollTo(0, 0);  // the region's list from its top, not where the grouped page was scrolled to
     return;
   }
   if (ev.target.closest("summary")) return;
@@ -339,6 +367,16 @@ $("#results").addEventListener("click", async (ev) => {
   if (hit) { ev.preventDefault(); openDocument(hit.dataset.doc, hit.dataset.clause); }
 });
 $("#doc-close").addEventListener("click", () => closeDocument());
+$("#filters-toggle").addEventListener("click", () => {
+  const open = $("header").classList.toggle("show-filters");
+  $("#filters-toggle").setAttribute("aria-expanded", String(open));
+  headerHeight();
+});
+function headerHeight() {  // the document panel starts below the header (CSS --header-h)
+  document.documentElement.style.setProperty("--header-h", $("header").offsetHeight + "px");
+}
+window.addEventListener("resize", headerHeight);
+headerHeight();
 $("#doc-body").addEventListener("click", (ev) => {
   const rel = ev.target.closest(".rel");
   if (rel) { ev.preventDefault(); openDocument(rel.dataset.doc, rel.dataset.clause); }

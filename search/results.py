@@ -1,0 +1,109 @@
+"""Scored candidates as the API shows them: hits with their explanation, and groups by jurisdiction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corpus.models import Clause
+from search.dedupe import dedupe
+from search.fusion import ranks
+from search.highlight import highlight
+from search.models import Explanation, Group, SearchHit
+from search.retrieval import Candidates
+from search.scoring import Scored
+from search.views import Views
+
+
+@dataclass
+class HitMaker:
+    """Builds the hits of one answer (the ranks of each retriever are computed once)."""
+
+    cands: Candidates
+    scored: Scored
+    views: Views
+    method: str
+    terms: list[str]
+    expansions: list[str]
+
+    def __post_init__(self) -> None:
+        self.lex_rank = ranks(self.cands.lexical)
+        self.dense_rank = ranks(self.cands.dense) if self.method != "lexical" else None
+
+    def hit(self, i: int, c: Clause) -> SearchHit:
+        cands, sc = self.cands, self.scored
+        marks = highlight(c.text, self.terms)
+        score = float(sc.fused[i])
+        cites, cited_by = self.views.related(c.id, wait=False)
+        feature = lambda name: round(float(sc.features[name][i]), 4)  # noqa: E731
+        return SearchHit(
+            cites=cites,
+            cited_by=cited_by,
+            clause_id=c.id,
+            text=c.text,
+            heading_path=c.heading_path,
+            kind=c.kind,
+            part=c.part,
+            part_count=c.part_count,
+            responsible_units=c.responsible_units,
+            score=round(score, 6),
+            relevance=round(float(sc.relevance[i]), 4),
+            strong=bool(sc.relevance[i] >= sc.floor),
+            highlights=marks,
+            explanation=Explanation(
+                fusion=self.method,
+                lexical_rank=int(self.lex_rank[i]) if cands.lexical[i] > 0 else None,
+                lexical_score=round(float(cands.lexical[i]), 4),
+                dense_rank=int(self.dense_rank[i]) if self.dense_rank is not None else None,
+                dense_score=round(float(cands.dense[i]), 4),
+                fused_score=round(score, 6),
+                matched_terms=sorted({m.term for m in marks}),
+                expansions=self.expansions,
+                query_adapter=bool(cands.adapted[i]),
+                lexical_norm=feature("lexical"),
+                coverage=feature("coverage"),
+                concepts=feature("concepts"),
+            ),
+            document=self.views.info_of_clause(c.id),
+        )
+
+
+def strong_clauses(ids: Sequence[str], strong: np.ndarray) -> set[str]:
+    """The clauses (one per split clause) at or above the floor."""
+    return {ids[i].split("~")[0] for i in np.flatnonzero(strong)}
+
+
+def group_hits(
+    ids: Sequence[str],
+    order: np.ndarray,
+    scored: Scored,
+    per_group: int,
+    jurisdiction_of: Callable[[str], str],
+    fetch: Callable[[Sequence[str]], list[Clause]],
+    hit: Callable[[int, Clause], SearchHit],
+) -> list[Group]:
+    """Each jurisdiction's best ``per_group`` hits, in list order (``order``: candidate positions, strong
+    first), and its count of strong clauses; regions with a match first, then by their best fused score.
+    ``hit(position in order, clause)`` builds (or reuses) a hit."""
+    by_jur: dict[str, list[int]] = {}
+    for pos, i in enumerate(order):
+        by_jur.setdefault(jurisdiction_of(ids[i]), []).append(pos)
+    groups = []
+    for jur, positions in by_jur.items():
+        rows = order[positions]
+        mine = [ids[i] for i in rows]
+        picked = dedupe(mine, fetch, per_group)
+        groups.append(
+            Group(
+                jurisdiction=jur,
+                best_score=round(float(scored.fused[rows].max()), 6),
+                count=len(strong_clauses(mine, scored.strong[rows])),
+                hits=[hit(positions[k], c) for k, c in picked],
+            )
+        )
+    return sorted(groups, key=lambda g: (-(g.count > 0), -g.best_score))
+
+
+__all__ = ["HitMaker", "group_hits", "strong_clauses"]

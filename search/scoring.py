@@ -1,0 +1,74 @@
+"""Every candidate's two numbers: the fused score that orders a list, and the relevance that says whether
+the clause answers the question at all (``search.relevance``). Search and compare both score here.
+
+Relevance is a clause's: a clause split into parts (``~2``, ``~3``) gets the best of its parts', so it has
+one verdict whichever part a list shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from search.fusion import fuse
+from search.prepare import Prepared
+from search.relevance import RelevanceScorer, english_share
+from search.retrieval import Candidates
+
+
+@dataclass
+class Scored:
+    fused: np.ndarray  # ranking: min–max normalised over the candidates, so only an order
+    relevance: np.ndarray  # probability the clause answers the question, from (question, clause) alone
+    features: dict[str, np.ndarray]
+    floor: float
+
+    @property
+    def strong(self) -> np.ndarray:
+        return self.relevance >= self.floor
+
+
+def clause_key(clause_id: str) -> str:
+    """A clause's id without its part suffix: "x.txt:五/(十九)~2" → "x.txt:五/(十九)"."""
+    return clause_id.split("~")[0]
+
+
+def best_of_parts(ids: Sequence[str], values: np.ndarray) -> np.ndarray:
+    """Each entry replaced by the maximum over the entries of the same clause (its parts)."""
+    best: dict[str, float] = {}
+    for c, v in zip(ids, values):
+        k = clause_key(c)
+        if v > best.get(k, -np.inf):
+            best[k] = float(v)
+    return np.array([best[clause_key(c)] for c in ids], np.float64)
+
+
+class Scorer:
+    def __init__(self, relevance: RelevanceScorer, options: Any) -> None:
+        """``options``: :class:`search.hybrid.RankingOptions` (its dense weights)."""
+        self.relevance = relevance
+        self.options = options
+
+    def score(self, p: Prepared, cands: Candidates) -> Scored:
+        opts = self.options
+        share = english_share(p.q)  # an English question leans on the dense side by its share of Latin
+        base = (1 - share) * opts.dense_weight + share * opts.english_dense_weight
+        weight: float | np.ndarray = base
+        if p.law_qvec is not None:
+            weight = np.where(cands.adapted, opts.law_dense_weight, base)
+        fused = fuse(cands.lexical, cands.dense, p.method, weight)
+        with_dense = p.qvec is not None
+        rel, feats = self.relevance.score(p.lexical, p.q, cands.ids, cands.lexical, cands.dense, with_dense)
+        return Scored(fused, best_of_parts(cands.ids, rel), feats, self.relevance.floor(with_dense))
+
+
+def tiered(scored: Scored) -> np.ndarray:
+    """Candidate positions in list order: the clauses at or above the floor by fused score, then the rest
+    by fused score, so a weak match never stands above a strong one."""
+    return np.lexsort((-scored.fused, ~scored.strong))
+
+
+__all__ = ["Scored", "Scorer", "best_of_parts", "clause_key", "tiered"]
