@@ -276,8 +276,9 @@ def read_date(v: Any, end: bool = False) -> Any:  # noqa: ANN401 - whatever the 
         if day is None:
             return dt.date(year, mo, calendar.monthrange(year, mo)[1] if end else 1)
         return dt.date(year, mo, int(day))
-    except (ValueError, calendar.IllegalMonthError) as exc:
-        raise ValueError(f"日期“{v}”不存在（bad_date）：{exc}") from None
+    except (ValueError, calendar.IllegalMonthError):
+        # Python's own reason ("month must be in 1..12") is English: the message says it in Chinese
+        raise ValueError(f"日期“{v}”不存在（bad_date）：没有这一月或这一天") from None
 
 
 class Question(Filters):
