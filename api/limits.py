@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 DRAIN_BYTES = 256 * 1024 * 1024  # body bytes read and discarded before a 413, at most
 DRAIN_SECONDS = 30.0  # … and for at most this long
 
+
 async def _answer(send: Send, status: int, detail: str, code: str) -> None:
     body = json.dumps({"detail": detail, "code": code}, ensure_ascii=False).encode()
     await send(

@@ -18,9 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from search.messages import code_of, notice
-
 from corpus.normalize import normalize_text
+from search.messages import code_of, notice
 
 MAX_TOP_K = 100
 
