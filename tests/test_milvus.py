@@ -495,7 +495,7 @@ def test_a_folder_held_by_another_process_is_one_line(tmp_path) -> None:
         holder.wait(timeout=30)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "DataDirLockedError" not in done.stderr
-    (line,) = [x for x in done.stderr.splitlines() if x.startswith("error:")]
+    (line,) = [x for x in done.stderr.splitlines() if x.startswith("错误：")]
     assert str(folder) in line and "milvus_folder_locked" in line
 
 

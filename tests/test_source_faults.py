@@ -143,7 +143,7 @@ def test_cli_exits_3_naming_the_unreadable_path_then_allow_removals(
     capsys.readouterr()
     assert main(["reindex", str(corpus), "--quiet", *idx]) == 3
     err = capsys.readouterr().err
-    line = next(x for x in err.splitlines() if x.startswith("error:"))
+    line = next(x for x in err.splitlines() if x.startswith("错误："))
     assert str(corpus / SEED) in line and "--allow-removals" in line and "source_unreadable" in line
     assert main(["reindex", str(corpus), "--json", *idx]) == 3
     assert json.loads(capsys.readouterr().out)["held"] == [SEED]

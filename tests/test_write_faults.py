@@ -3,7 +3,7 @@
 The index directory (or the cache) sits on a small tmpfs mounted in a private mount namespace
 (``unshare``); a filler file leaves only a little room, a different amount each time, so the build runs
 out of space in SQLite, FAISS, the BM25 files, the manifest or the pointer. Every time: exit 2, one
-``error:`` line naming the file and saying the current generation is untouched (``disk_full``), no
+``错误：`` line naming the file and saying the current generation is untouched (``disk_full``), no
 traceback, the served generation still opens with its checksums, and no build debris is left behind.
 """
 
@@ -154,7 +154,7 @@ def test_disk_full_while_writing_a_generation_loses_nothing(tmp_path) -> None:
         if r["code"] == 0:
             continue
         lines = [x for x in r["err"].splitlines() if x.strip()]
-        errors = [x for x in lines if x.startswith("error:")]
+        errors = [x for x in lines if x.startswith("错误：")]
         assert r["code"] == 2 and len(errors) == 1, r["err"][-3000:]  # before: a traceback
         assert "Traceback" not in r["err"] and "disk_full" in errors[0] and "仍可服务" in errors[0], errors
         found = re.search(r"写入索引 (\S+) 的新版本（(.+?)）", errors[0])
