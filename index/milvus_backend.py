@@ -760,13 +760,17 @@ class MilvusLexicalIndex:
     # concept's forms one by one (search.retrieval.ConceptScores) would cost a call per form and see
     # only each form's own top-k, so the searcher sums the forms here, as BM25 itself does
     per_term_queries = False
-    # Milvus's BM25 multiplies each term by (k1 + 1) (k1 = 1.2) and we send a term of weight w round(4·w)
-    # times: its scores run this many times the embedded backend's (relevance divides it out)
-    score_scale = QUERY_REPEAT * 2.2
-
     def __init__(self, coll: MilvusCollection, directory: Path | None = None) -> None:
         self.coll = coll
         self._dir = directory
+
+    @property
+    def score_scale(self) -> float:
+        """How many times the embedded backend's BM25 this backend's scores run (relevance divides it
+        out): 1 when the generation recorded its statistics (each candidate is scored exactly, as the
+        embedded backend does); else Milvus's own BM25, which multiplies each term by (k1 + 1) (k1 = 1.2)
+        and sees a term of weight w sent round(4·w) times."""
+        return 1.0 if self._stats() is not None else QUERY_REPEAT * 2.2
 
     @property
     def size(self) -> int:

@@ -110,11 +110,16 @@ def test_rerank_reorders_the_first_stage_top_only(searcher, depth) -> None:
     assert {h.clause_id for h in head} == {h.clause_id for h in plain[:depth]}  # same clauses, new order
     ranks = [h.explanation.first_stage_rank for h in head]
     assert sorted(ranks) == list(range(1, depth + 1))
-    by_first = np.array(
-        [h.explanation.rerank_score for h in sorted(head, key=lambda h: h.explanation.first_stage_rank)]
-    )
-    want = mixed_order(by_first, searcher.options.rerank_weight)  # the rank average the setting asks for
-    assert ranks == [int(i) + 1 for i in want]
+    # the rank average the setting asks for, within each tier: strong clauses keep the places of strong
+    # clauses (a list stays strong before weak), weak ones those of weak ones
+    by_rank = {h.explanation.first_stage_rank: h for h in head}
+    want: list[int] = []
+    for strong in (True, False):
+        tier = [r for r in range(1, depth + 1) if by_rank[r].strong is strong]
+        scores = np.array([by_rank[r].explanation.rerank_score for r in tier])
+        want += [tier[int(i)] for i in mixed_order(scores, searcher.options.rerank_weight)] if tier else []
+    assert ranks == want
+    assert [h.strong for h in head] == sorted((h.strong for h in head), reverse=True)
     assert [h.clause_id for h in reranked[depth:]] == [h.clause_id for h in plain[depth:]]
     assert all(h.explanation.rerank_score is None for h in plain)
 
@@ -156,7 +161,7 @@ def test_rerank_moves_law_clauses_only_among_their_own_places(tmp_path, tokenize
 def test_rerank_without_an_artefact_is_a_clear_error(searcher, tmp_path) -> None:
     s = searcher.variant()
     s.reranker = LazyReranker(tmp_path / "missing.npz")
-    with pytest.raises(QueryError, match="no reranker"):
+    with pytest.raises(QueryError, match="没有重排序模型"):
         s.search(SearchRequest(q="医保定点", rerank=True))
 
 

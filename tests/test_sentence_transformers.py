@@ -41,12 +41,17 @@ def test_index_and_search_with_tiny_model(tmp_path, tiny_model, builtin_report, 
     s = HybridSearcher.open(tmp_path / "idx", emb, tokenizer=tokenizer)
     resp = s.search(SearchRequest(q="医师多点执业", top_k=5, fusion="dense"))
     assert len(resp.hits) == 5
-    # dense ranking equals brute force over the stored vectors
+    # dense ranking equals brute force over the stored vectors: the best cosine is found, and each tier
+    # (strong before weak) is in cosine order
     qv = emb.encode_queries(["医师多点执业"])[0]
     ids = [c.id for d in builtin_report.documents for c in d.clauses]
-    assert resp.hits[0].explanation.dense_score == pytest.approx(
+    hits = s.search(SearchRequest(q="医师多点执业", top_k=100, fusion="dense")).hits
+    assert max(h.explanation.dense_score for h in hits) == pytest.approx(
         max(float(v @ qv) for v in s.generation.vectors.vectors_for(ids)), abs=1e-3
     )
+    for strong in (True, False):
+        tier = [h.explanation.dense_score for h in hits if h.strong is strong]
+        assert tier == sorted(tier, reverse=True)
     s.close()
 
 

@@ -148,7 +148,7 @@ def test_cli_exits_3_naming_the_unreadable_path_then_allow_removals(
     assert main(["reindex", str(corpus), "--json", *idx]) == 3
     assert json.loads(capsys.readouterr().out)["held"] == [SEED]
     assert main(["reindex", str(corpus), "--quiet", "--allow-removals", *idx]) == 0
-    assert "removed" in capsys.readouterr().out
+    assert "删除 1" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(SETPRIV is None, reason="needs setpriv (util-linux) to drop root's file capabilities")

@@ -69,7 +69,7 @@ def test_invisible_characters_change_no_answer(searcher, q: str) -> None:
 
 
 def test_a_query_of_invisible_characters_is_empty() -> None:
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="查询不能为空"):
         SearchRequest(q="\u200b\u200b\x00")
 
 
