@@ -760,6 +760,7 @@ class MilvusLexicalIndex:
     # concept's forms one by one (search.retrieval.ConceptScores) would cost a call per form and see
     # only each form's own top-k, so the searcher sums the forms here, as BM25 itself does
     per_term_queries = False
+
     def __init__(self, coll: MilvusCollection, directory: Path | None = None) -> None:
         self.coll = coll
         self._dir = directory
