@@ -117,7 +117,9 @@ class HybridSearcher:
         law_docs = [bool(m.get("law_level")) for m in self.store.doc_meta]
         self.adapter = adapter if self.options.query_adapter and any(law_docs) else None
         laws = others = None
-        if self.adapter is not None and not all(law_docs):
+        # split whenever the adapter applies, an index of laws alone included (its "others" is empty): with
+        # no split the retriever reads every clause with the plain query and the adapter does nothing
+        if self.adapter is not None:
             laws = DocFilter(
                 (k for k, law in zip(self.store.doc_ids, law_docs) if law),
                 [FieldCondition("law_level", "ne", ("",))],

@@ -68,17 +68,20 @@ def test_fit_learns_how_questions_differ_from_passages() -> None:
     assert after >= before + 0.3, (before, after)
 
 
-@pytest.mark.parametrize("fusion", ["dense", "weighted"])
-def test_adapter_scores_law_clauses_and_leaves_policy_clauses(tmp_path, tokenizer, fusion) -> None:
-    docs = _docs(3)
-    law = docs[0]
-    docs[0] = Document(
-        id=law.id,
-        source=law.source,
-        text=law.text,
-        metadata=law.metadata.__class__(**{**law.metadata.to_dict(), "law_level": "法律"}),
-        clauses=law.clauses,
+def _as_law(doc: Document) -> Document:
+    return Document(
+        id=doc.id,
+        source=doc.source,
+        text=doc.text,
+        metadata=doc.metadata.__class__(**{**doc.metadata.to_dict(), "law_level": "法律"}),
+        clauses=doc.clauses,
     )
+
+
+@pytest.mark.parametrize("fusion", ["dense", "weighted"])
+@pytest.mark.parametrize("laws", [{"d0"}, {"d0", "d1", "d2"}])  # an index of laws alone too (STARD's)
+def test_adapter_scores_law_clauses_and_leaves_policy_clauses(tmp_path, tokenizer, fusion, laws) -> None:
+    docs = [_as_law(d) if d.id in laws else d for d in _docs(3)]
     emb = HashEmbedder()
     build_index(docs, tmp_path / "idx", emb, tokenizer=tokenizer)
     base = HybridSearcher.open(tmp_path / "idx", emb, tokenizer=tokenizer)
@@ -95,9 +98,9 @@ def test_adapter_scores_law_clauses_and_leaves_policy_clauses(tmp_path, tokenize
     assert {h.document.id for h in hits} == {"d0", "d1", "d2"}
     for h in hits:
         cos = float(base.generation.vectors.scores_for(plain, [h.clause_id])[0])
-        expected = -cos if h.document.id == "d0" else cos
+        expected = -cos if h.document.id in laws else cos
         assert h.explanation.dense_score == pytest.approx(expected, abs=1e-3)
-        assert h.explanation.query_adapter == (h.document.id == "d0")
+        assert h.explanation.query_adapter == (h.document.id in laws)
     off = with_adapter(RankingOptions(fusion=fusion, query_adapter=False))
     assert off.adapter is None
 
