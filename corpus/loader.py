@@ -122,6 +122,13 @@ def _kind(st: os.stat_result) -> str:
     return "不是普通文件，不读取"
 
 
+def _held(rel: str) -> str:
+    """What an entry that is there but cannot be read covers in the current index: a record file's
+    documents have keys of their own (any of them), anything else its key and, were it a directory
+    once (a dangling link or a FIFO in its place), everything under it (``index.builder.holds_key``)."""
+    return "*" if _is_record_file(Path(rel)) else rel
+
+
 def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
     """Files under ``root`` (symbolic links followed, each directory once), sorted; what cannot be read
     is reported, never passed over in silence: unreadable directories, link loops, broken links, FIFOs."""
@@ -167,7 +174,7 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
                     display_path(child),
                     "符号链接指向的文件不存在（broken symbolic link）",
                     "broken_link",
-                    holds=rel,  # the link is there: what the index has under its name is kept
+                    holds=_held(rel),  # the link is there: what the index has under its name is kept
                 )
             else:
                 gone = isinstance(exc, FileNotFoundError)  # removed while we walked: a removal
@@ -175,11 +182,11 @@ def _walk(root: Path) -> Iterator[tuple[Path, str] | SkippedFile]:
                     display_path(child),
                     f"无法读取：{exc.strerror or exc}",
                     "unreadable",
-                    holds=None if gone else rel,
+                    holds=None if gone else _held(rel),
                 )
             continue
         if not stat.S_ISREG(st.st_mode):
-            yield SkippedFile(display_path(child), _kind(st), "not_regular_file", holds=rel)
+            yield SkippedFile(display_path(child), _kind(st), "not_regular_file", holds=_held(rel))
         elif display_path(rel) != rel:
             yield SkippedFile(display_path(child), _BAD_NAME, "bad_file_name")
         else:
@@ -198,7 +205,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile
             else:
                 yield p, p.name
         elif p.exists():
-            yield SkippedFile(display_path(p), _kind(p.stat()), "not_regular_file", holds=p.name)
+            yield SkippedFile(display_path(p), _kind(p.stat()), "not_regular_file", holds=_held(p.name))
         elif p.is_symlink():  # a file or a directory once: keep whatever the index has from it
             yield SkippedFile(
                 display_path(p), "符号链接指向的文件不存在（broken symbolic link）", "broken_link", holds="*"

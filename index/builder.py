@@ -255,8 +255,14 @@ def source_hash(s: Source) -> str:
 
 
 def holds_key(pattern: str, key: str) -> bool:
-    """Does an unreadable source's ``holds`` pattern (a key, ``dir/``, or ``*``) cover document ``key``?"""
-    return pattern == "*" or key == pattern or (pattern.endswith("/") and key.startswith(pattern))
+    """Does an unreadable source's ``holds`` pattern (a key, ``dir/``, or ``*``) cover document ``key``?
+    A plain key covers the paths under it too: a directory replaced by a dangling link or a FIFO is
+    named by its own key (``sub`` holds ``sub/a.html``)."""
+    return (
+        pattern == "*"
+        or key == pattern
+        or key.startswith(pattern if pattern.endswith("/") else pattern + "/")
+    )
 
 
 def held_back(keys: Iterable[str], holds: Sequence[str]) -> list[str]:

@@ -96,6 +96,42 @@ def test_an_unreadable_file_keeps_its_document(tmp_path, corpus, damage, full) -
     assert result.removed == [SEED] and _docs(settings) == before - {SEED}
 
 
+def _dir_dangling(sub: Path) -> None:
+    shutil.rmtree(sub)
+    sub.symlink_to(sub.parent / "gone")
+
+
+def _dir_fifo(sub: Path) -> None:
+    shutil.rmtree(sub)
+    os.mkfifo(sub)
+
+
+def _records_dangling(sub: Path) -> None:
+    shutil.rmtree(sub)
+    sub.with_name("laws.jsonl").unlink()
+    sub.with_name("laws.jsonl").symlink_to(sub.parent / "gone.jsonl")
+
+
+@pytest.mark.parametrize("damage", [_dir_dangling, _dir_fifo, _records_dangling])
+def test_a_directory_or_record_file_replaced_by_a_link_or_fifo_keeps_its_documents(
+    tmp_path, corpus, damage
+) -> None:
+    # a folder becomes a dangling link or a FIFO: the name holds the documents under it; a record file
+    # does: its records have keys of their own, so any of them is held
+    sub = corpus / "sub"
+    sub.mkdir()
+    shutil.move(corpus / SEED, sub / SEED)
+    (corpus / "laws.jsonl").write_text("\n".join(_records(3)) + "\n", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+    reindex(settings, [corpus], embedder=HashEmbedder())
+    before = _docs(settings)
+    assert f"sub/{SEED}" in before and "law-0" in before
+    damage(sub)
+    result, _ = reindex(settings, [corpus], embedder=HashEmbedder())
+    assert result.removed == [] and result.held  # before the fix: removed == ["sub/…"] or the laws
+    assert _docs(settings) == before
+
+
 def test_a_path_really_absent_is_a_removal(tmp_path, corpus) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     reindex(settings, [corpus], embedder=HashEmbedder())
