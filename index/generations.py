@@ -244,16 +244,29 @@ class IndexLayout:
         return gen
 
     def _last_good(self) -> str | None:
-        """What becomes the previous generation: the current one if it is complete, else (a pointer that
-        is unreadable or names a missing generation) the newest complete generation present."""
+        """What becomes the previous generation: the current one if it is complete and passes its
+        checksums, else the previous one if it does, else the newest generation present that does (a
+        pointer that is unreadable, names a missing generation, or a damaged one). A damaged generation
+        is never kept as the one to roll back to, and so never costs an intact one its place."""
         try:
             p = self.pointer()
         except PointerError:
             p = None
-        if p is not None and (self.root / p.current / MANIFEST).is_file():
-            return p.current
-        good = self.complete_generations()
-        return good[-1] if good else None
+        named = [g for g in ((p.current, p.previous) if p is not None else ()) if g]
+        for name in [*named, *reversed(self.complete_generations())]:
+            if self._intact(name):
+                return name
+        return None
+
+    def _intact(self, name: str) -> bool:
+        """Complete (its manifest written) and every file as the manifest's checksums say."""
+        if not (self.root / name / MANIFEST).is_file():
+            return False
+        try:
+            verify_files(self.root / name, Manifest.load(self.root / name).files)
+        except (IntegrityError, IndexError_, OSError):
+            return False
+        return True
 
     def rollback(self, to: str | None = None) -> Pointer:
         """Point back at the previous generation, or at generation ``to`` (which must be complete and
@@ -266,6 +279,7 @@ class IndexLayout:
                     good = [g for g in self.complete_generations() if p is None or g != p.current]
                     hint = f"；可用 --to 指定：{'、'.join(reversed(good))}" if good else ""
                     raise IndexError_(f"{self.root} 中没有可回滚的上一个版本{hint}")
+                self._check_target(p.previous)  # a damaged previous generation is named, not served
                 new = Pointer(p.previous, p.current)
             else:
                 self._check_target(to)
@@ -290,7 +304,11 @@ class IndexLayout:
         try:
             verify_files(self.root / name, Manifest.load(self.root / name).files)
         except (IntegrityError, IndexError_) as exc:
-            raise IndexError_(f"版本 {name} 已损坏（{exc}），不能切换到它；现有完整版本：{listed}") from exc
+            others = "、".join(g for g in reversed(good) if g != name) or "（无）"
+            raise IndexError_(
+                f"版本 {name} 已损坏（{exc}），不能切换到它；其他完整版本：{others}"
+                "（可用 rollback --to 指定，或 reindex --full 重建）"
+            ) from exc
 
     def _remove_legacy(self) -> None:
         for name in _LEGACY:

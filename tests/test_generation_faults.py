@@ -118,6 +118,41 @@ def test_rollback_to_refuses_a_damaged_generation(tmp_path, corpus) -> None:
     assert IndexLayout(root).pointer().current == g2
 
 
+def test_plain_rollback_refuses_a_damaged_previous_generation(tmp_path, corpus) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    g1 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
+    (corpus / "004_0c0d47d2832825d7.txt").unlink()
+    g2 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
+    root = settings.resolved_index_dir()
+    (root / g1 / "clauses.sqlite").write_bytes(b"not sqlite")
+    with pytest.raises(IndexError_, match=f"版本 {g1} 已损坏") as err:  # before: switched to it, exit 0
+        IndexLayout(root).rollback()
+    assert f"其他完整版本：{g2}" in str(err.value)  # the damaged one is not offered again
+    assert IndexLayout(root).pointer().current == g2
+
+
+@pytest.mark.parametrize("pointer", ["damaged current", "missing current"])
+def test_a_rebuild_keeps_the_intact_generation_for_rollback(tmp_path, corpus, pointer) -> None:
+    # gen 1 and gen 2 intact; gen 2 damaged (or the pointer names a missing one, gen 1 as previous): the
+    # rebuild keeps gen 1 as the previous generation, never the damaged one, and gen 1 is not pruned
+    settings = Settings(data_dir=tmp_path / "data")
+    g1 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
+    (corpus / "004_0c0d47d2832825d7.txt").unlink()
+    g2 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
+    root = settings.resolved_index_dir()
+    if pointer == "damaged current":
+        (root / g2 / "clauses.sqlite").write_bytes(b"x")
+    else:
+        shutil.rmtree(root / g2)
+        (root / "CURRENT").write_text(json.dumps({"current": MISSING, "previous": g1}))
+    result, _ = reindex(settings, [corpus], embedder=HashEmbedder())
+    p = IndexLayout(root).pointer()
+    assert p.current == result.manifest.generation and p.previous == g1  # before: g2 (damaged) or pruned g1
+    assert g1 in _gens(root)
+    assert IndexLayout(root).rollback().current == g1
+    _serves(root, g1)
+
+
 @pytest.mark.parametrize("full", [False, True])
 def test_garbage_pointer_is_repaired_by_a_reindex(tmp_path, corpus, full) -> None:
     settings = Settings(data_dir=tmp_path / "data")
