@@ -140,6 +140,4 @@ class LoadReport:
         return sum(len(d.clauses) for d in self.documents)
 
     def summary(self) -> str:
-        return (
-            f"{len(self.documents)} documents, {self.clause_count} clauses, {len(self.skipped)} skipped files"
-        )
+        return f"{len(self.documents)} 份文件，{self.clause_count} 条条款，跳过 {len(self.skipped)} 个文件"

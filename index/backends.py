@@ -154,7 +154,7 @@ class OpenedGeneration:
         self.store.close()
 
 
-FIX = "rebuild it with `policy-search reindex --full`"
+FIX = "可用 `policy-search rollback --to 版本` 切换到其他完整版本，或用 `policy-search reindex --full` 重建"
 
 
 def open_generation(
@@ -171,7 +171,7 @@ def open_generation(
         try:
             verify_files(directory, manifest.files)
         except IntegrityError as exc:
-            raise IndexError_(f"damaged index generation: {exc}; {FIX}") from exc
+            raise IndexError_(f"索引版本已损坏（damaged_generation）：{exc}；{FIX}") from exc
     timings["checksums_s"] = time.perf_counter() - t0
     store = None
     try:
@@ -201,6 +201,6 @@ def open_generation(
         if store is not None:
             store.close()
         raise IndexError_(
-            f"damaged index generation {directory}: {type(exc).__name__}: {exc}; {FIX}"
+            f"索引版本 {directory} 已损坏（damaged_generation）：{type(exc).__name__}: {exc}；{FIX}"
         ) from exc
     return OpenedGeneration(directory, manifest, store, vectors, lexical, wording, timings)

@@ -74,6 +74,9 @@ PIPELINE_VERSION = 4  # bump when cleaning/chunking changes what a document's cl
 # near-duplicate documents, zero-width and control characters deleted as from queries)
 
 
+NO_INDEX_YET = "还没有索引（no index yet）"
+
+
 class EmptyCorpusError(ValueError):
     """Nothing to index: no document produced a clause."""
 
@@ -293,12 +296,12 @@ def _incremental_base(
 ) -> tuple[Path | None, Manifest | None, str]:
     """The current generation to build on, or None with the reason for a full build."""
     if not layout.exists():
-        return None, None, "no index yet"
+        return None, None, NO_INDEX_YET
     try:
         base = layout.current()
         m = Manifest.load(base)
     except IndexError_ as exc:
-        return None, None, f"current index unusable ({exc})"
+        return None, None, f"当前索引无法使用（index_unusable）：{exc}"
     if m.embedder_fingerprint != embedder.fingerprint:
         now = engine_name(embedder)
         if now != m.engine_name:
@@ -315,23 +318,23 @@ def _incremental_base(
             None,
             f"嵌入模型变更 (embedder_changed)：{m.embedder_fingerprint} → {embedder.fingerprint}",
         )
-    for what, old, new in (
-        ("tokenizer", m.tokenizer, tokenizer.fingerprint),
-        ("pipeline", m.pipeline, options.pipeline()),
-        ("vector backend", m.vector_backend, options.vector_backend),
-        ("lexical backend", m.lexical_backend, options.lexical_backend),
+    for what, code, old, new in (
+        ("分词器", "tokenizer_changed", m.tokenizer, tokenizer.fingerprint),
+        ("处理流程", "pipeline_changed", m.pipeline, options.pipeline()),
+        ("向量后端", "vector_backend_changed", m.vector_backend, options.vector_backend),
+        ("词法后端", "lexical_backend_changed", m.lexical_backend, options.lexical_backend),
     ):
         if old != new:
-            return None, None, f"{what} changed"
+            return None, None, f"{what}变更（{code}）"
     try:
         verify_files(base, m.files)
     except IntegrityError as exc:
-        return None, None, f"current generation damaged ({exc})"
+        return None, None, f"当前版本已损坏（generation_damaged）：{exc}"
     if m.vector_backend == MILVUS:  # its data lives in a collection the files only name
         try:
             open_indexes(base, m, options.milvus)[0].check(m.dimension)
         except (IndexError_, RuntimeError) as exc:
-            return None, None, f"current index unusable ({exc})"
+            return None, None, f"当前索引无法使用（index_unusable）：{exc}"
     return base, m, ""
 
 
@@ -520,7 +523,7 @@ def reindex_into(
             lex.add(ids, docs, tokens)
             wording.add(ids, docs, [c.text for _, c in pairs])
             if vec.size == 0:
-                raise EmptyCorpusError("no clauses to index: every document was empty or skipped")
+                raise EmptyCorpusError("没有可索引的条款：每个文件都是空的或被跳过（no clauses to index）")
             for part, index in ((VECTOR_DIR, vec), (LEXICAL_DIR, lex), (WORDING_DIR, wording)):
                 with _writing(build / part, serving, layout.root):
                     index.save(build / part)
@@ -632,7 +635,7 @@ def build_index(
     """A full build of processed documents into ``out_dir`` (a new generation); the evaluation uses it."""
     documents = list(documents)
     if not any(d.clauses for d in documents):
-        raise EmptyCorpusError("no clauses to index: every document was empty or skipped")
+        raise EmptyCorpusError("没有可索引的条款：每个文件都是空的或被跳过（no clauses to index）")
     return reindex_into(
         out_dir,
         documents,

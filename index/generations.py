@@ -140,11 +140,12 @@ class IndexLayout:
         if p is None:
             if (self.root / MANIFEST).exists():
                 raise IndexError_(
-                    f"index at {self.root} has the single-snapshot format of an earlier version; "
-                    "rebuild it with `policy-search reindex --full`"
+                    f"{self.root} 的索引是旧版本的单一快照格式（earlier version），"
+                    "请用 `policy-search reindex --full` 重建"
                 )
             raise IndexError_(
-                f"no index at {self.root}; build one with `policy-search reindex [PATH…] --index-dir {self.root}`"
+                f"{self.root} 没有索引（no index at {self.root}）；请先建立："
+                f"`policy-search reindex [PATH…] --index-dir {self.root}`"
             )
         gen = self.root / p.current
         if not gen.is_dir():
@@ -174,7 +175,7 @@ class IndexLayout:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 raise BuildLockedError(
-                    f"another reindex is writing {self.root}; wait for it to finish"
+                    f"另一个 reindex 正在写入 {self.root}（build_locked）；请等它完成后再试"
                 ) from exc
             yield
         finally:

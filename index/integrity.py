@@ -36,9 +36,9 @@ def verify_files(directory: Path, expected: dict[str, dict[str, int | str]]) -> 
     for rel, want in expected.items():
         f = directory / rel
         if not f.is_file():
-            raise IntegrityError(f"{f} is missing")
+            raise IntegrityError(f"{f} 缺失")
         size = f.stat().st_size
         if size != want["size"]:
-            raise IntegrityError(f"{f} has {size} bytes, {want['size']} were written (truncated or altered)")
+            raise IntegrityError(f"{f} 有 {size} 字节，写入时是 {want['size']} 字节（被截断或改动）")
         if file_digest(f) != want["xxh64"]:
-            raise IntegrityError(f"{f} does not match its checksum (damaged or altered)")
+            raise IntegrityError(f"{f} 与校验和不符（已损坏或被改动）")

@@ -72,7 +72,8 @@ class Manifest:
         path = directory / MANIFEST
         if not path.exists():
             raise IndexError_(
-                f"{directory} is incomplete (missing {MANIFEST}); rebuild it with `policy-search reindex --full`"
+                f"{directory} 不完整（缺少 {MANIFEST}，generation_incomplete）；可用 `policy-search rollback --to 版本` "
+                "切换到其他完整版本，或用 `policy-search reindex --full` 重建"
             )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -96,7 +97,7 @@ class Manifest:
     def check_embedder(self, fingerprint: str, name: str) -> None:
         if fingerprint != self.embedder_fingerprint:
             raise IndexError_(
-                f"the index was built with embedder {self.embedder_name!r} ({self.embedder_fingerprint}), "
-                f"but the loaded embedder is {name!r} ({fingerprint}); use the same embedder or rebuild "
-                f"the index with `policy-search reindex --full --embedder {name}`"
+                f"索引由嵌入模型 {self.embedder_name!r}（{self.embedder_fingerprint}）构建，"
+                f"当前载入的是 {name!r}（{fingerprint}）（built with embedder {self.embedder_name!r}）；"
+                f"请用同一嵌入模型，或用 `policy-search reindex --full --embedder {name}` 重建"
             )

@@ -87,6 +87,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_reindex(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from index.builder import NO_INDEX_YET
     from policy_search.factory import reindex
 
     settings = _settings(args)
@@ -142,7 +143,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         )
     for key in result.empty:
         print(f"{key} 中没有条款", file=sys.stderr)
-    if result.mode == "full" and result.reason and result.reason != "no index yet":
+    if result.mode == "full" and result.reason and result.reason != NO_INDEX_YET:
         print(f"全量重建（原因：{result.reason}）", file=sys.stderr)
     print(f"{settings.resolved_index_dir()}：{build_summary(result)}；跳过 {len(report.skipped)} 个文件")
     if ray_stats is not None:

@@ -57,7 +57,9 @@ class LiveSearcher:
         """Open the current generation (or, if it is damaged, the previous one) and start watching."""
         self.check()
         if self._handle is None:
-            raise IndexError_(self.problem or f"no index at {self.layout.root}")
+            raise IndexError_(
+                self.problem or f"{self.layout.root} 没有索引（no index at {self.layout.root}）"
+            )
         self._thread = threading.Thread(target=self._watch, name="generation-watcher", daemon=True)
         self._thread.start()
         return self

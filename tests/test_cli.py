@@ -27,14 +27,14 @@ def test_inspect_json_gives_the_metadata_table(capsys) -> None:
         "draft",
     )
     assert all(d["clauses"] and d["clauses"][0]["heading_path"] for d in out["documents"])
-    assert out["summary"].startswith("5 documents")
+    assert out["summary"].startswith("5 份文件")
 
 
 def test_inspect_text_prints_tree_and_summary(capsys) -> None:
     assert main(["inspect"]) == 0
     out = capsys.readouterr().out
     assert "五、加大政策支持 › （十二）加强人力资源保障" in out
-    assert out.strip().splitlines()[-1].endswith("0 skipped files")
+    assert out.strip().splitlines()[-1].endswith("跳过 0 个文件")
 
 
 def test_reindex_search_and_jurisdiction_filter(tmp_path, capsys, monkeypatch) -> None:
@@ -57,7 +57,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys, monkeypatch) -> No
     assert "reindex" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert main(["reindex", str(tmp_path / "empty"), "--quiet"]) == 2
-    assert "no clauses to index" in capsys.readouterr().err
+    assert "没有可索引的条款" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["search"])
 

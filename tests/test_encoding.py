@@ -75,7 +75,7 @@ def test_bad_files_are_skipped_with_reason_and_the_run_goes_on(tmp_path) -> None
     assert len(report.documents) == 2
     codes = {s.path.rsplit("/", 1)[-1]: s.code for s in report.skipped}
     assert codes == {"empty.txt": "empty", "image.txt": "unsupported_format", "garbage.txt": "undecodable"}
-    assert report.summary() == f"2 documents, {report.clause_count} clauses, 3 skipped files"
+    assert report.summary() == f"2 份文件，{report.clause_count} 条条款，跳过 3 个文件"
 
 
 def test_same_file_twice_gets_same_id(tmp_path) -> None:

@@ -269,7 +269,7 @@ def test_a_dropped_collection_is_refused_with_the_fix(tmp_path, corpus) -> None:
     with pytest.raises(IndexError_, match=r"missing.*reindex --full"):
         HybridSearcher.open(settings.resolved_index_dir(), HashEmbedder(), milvus=milvus_from(settings))
     result, _ = reindex(settings, [corpus], embedder=HashEmbedder())  # the damaged one is rebuilt in full
-    assert result.mode == "full" and "unusable" in result.reason
+    assert result.mode == "full" and "index_unusable" in result.reason
 
 
 def _free_port() -> int:
