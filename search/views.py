@@ -81,10 +81,16 @@ class Views:
         if idx is None:
             raise NotFound(notice("document_not_found", id=doc_id))
         total = self.store.clause_count(idx)
-        clauses = self.store.document_clauses(idx, page.offset, page.limit)
+        # one clause more than the page: the text of consecutive pages tiles the document (a heading line
+        # between the last clause of one page and the first of the next belongs to the earlier page)
+        rows = self.store.document_clauses(idx, page.offset, page.limit + 1)
+        clauses, following = rows[: page.limit], rows[page.limit :]
         length = self.store.text_length(idx)
-        start = clauses[0].start if clauses and page.offset > 0 else 0
-        end = length if page.offset + len(clauses) >= total or not clauses else clauses[-1].end
+        if not clauses:  # past the end: no clause, no text (a document without clauses: its whole text)
+            start, end = (0, length) if page.offset == 0 else (length, length)
+        else:
+            start = clauses[0].start if page.offset > 0 else 0
+            end = following[0].start if following else length
         start = min(start, length)
         cut = end - start > MAX_PAGE_TEXT_CHARS
         end = start + MAX_PAGE_TEXT_CHARS if cut else max(start, end)

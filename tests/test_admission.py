@@ -132,16 +132,20 @@ def test_documents_come_in_pages_with_a_total(big_index) -> None:
         assert r.status_code == 200 and page["total"] == N_CLAUSES and len(page["clauses"]) == 200
         assert len(r.content) < 200_000  # before the fix: every clause and the whole text, unbounded
         whole = big_index.document("big", DocumentPage(limit=1000))
-        seen = []
+        seen, texts = [], []
         for offset in range(0, N_CLAUSES, 1000):
             p = client.get("/api/documents/big", params={"offset": offset, "limit": 1000}).json()
+            assert p["text_start"] == sum(map(len, texts))  # pages tile the text: no line between them lost
+            texts.append(p["text"])
             assert p["offset"] == offset and p["limit"] == 1000 and p["total"] == N_CLAUSES
             for c in p["clauses"]:
                 assert p["text"][c["start"] - p["text_start"] : c["end"] - p["text_start"]] == c["text"]
             seen += [c["clause_id"] for c in p["clauses"]]
         assert seen == [f"big:{i:04d}" for i in range(N_CLAUSES)]
         assert whole.text_start == 0 and whole.text_length > len(whole.text)
-        assert client.get("/api/documents/big", params={"offset": 99_999}).json()["clauses"] == []
+        assert sum(map(len, texts)) == whole.text_length
+        past = client.get("/api/documents/big", params={"offset": 99_999}).json()
+        assert past["clauses"] == [] and past["text"] == ""  # before: the whole text again
         for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "x"}):
             assert client.get("/api/documents/big", params=bad).status_code == 422
         small = client.get("/api/documents/small").json()
