@@ -27,10 +27,9 @@ from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.admission import Admission
-from api.limits import RateLimit, RequestLimits
+from api.limits import RateLimit, RequestLimits, TrustedHosts
 from config.settings import Settings
 from index.manifest import IndexError_
 from index.store import StoreError
@@ -168,7 +167,7 @@ def create_app(
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
     # outermost: a request with a Host header we do not serve (DNS rebinding) is refused before anything else
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

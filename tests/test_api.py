@@ -226,7 +226,10 @@ def test_size_limits_answer_413(client) -> None:
     ("host", "status"), [("127.0.0.1:8000", 200), ("localhost", 200), ("evil.example", 400)]
 )
 def test_only_trusted_hosts_are_answered(client, host: str, status: int) -> None:
-    assert client.get("/api/health", headers={"host": host}).status_code == status
+    r = client.get("/api/health", headers={"host": host})
+    assert r.status_code == status
+    if status == 400:  # the API's error shape, in Chinese (was the plain text "Invalid host header")
+        assert r.json()["code"] == "invalid_host" and host in r.json()["detail"]
 
 
 def test_cors_is_off_by_default_and_configurable(client, searcher) -> None:
