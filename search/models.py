@@ -95,9 +95,19 @@ def describe_errors(errors: list[Any]) -> str:
     return "；".join(describe_error(e) for e in errors)
 
 
+_OWN_CODE = re.compile(r"[（(](bad_date)[）)]")  # codes our validators write into their messages
+
+
 def error_code(errors: list[Any]) -> str:
-    """The machine code of a validation failure: the first error's pydantic type."""
-    return "invalid_json" if errors and errors[0].get("type") == "json_invalid" else "invalid_request"
+    """The machine code of a validation failure: the code our own validators name in their message
+    ("无法识别的日期“2023-13”（bad_date）；…" → ``bad_date``), else ``invalid_json`` for a body that is not
+    JSON, else ``invalid_request``."""
+    if not errors:
+        return "invalid_request"
+    if errors[0].get("type") == "json_invalid":
+        return "invalid_json"
+    own = _OWN_CODE.search(str(errors[0].get("msg", "")).strip())
+    return own.group(1) if own else "invalid_request"
 
 
 class ErrorBody(BaseModel):

@@ -123,7 +123,9 @@ def test_api_and_cli_take_a_year(searcher, builtin_index, monkeypatch, capsys) -
         assert r.status_code == 200 and r.json()["hits"]
         assert all(h["document"]["date"] >= "2018-01-01" for h in r.json()["hits"])
         r = client.get("/api/search", params={"q": "医师多点执业", "date_from": "明年"})
-        assert r.status_code == 422 and "可用的写法" in r.json()["detail"]
+        assert r.status_code == 422 and "可用的写法" in r.json()["detail"] and r.json()["code"] == "bad_date"
+        r = client.get("/api/search", params={"q": "医师多点执业", "date_to": "2023-02-30"})
+        assert r.status_code == 422 and r.json()["code"] == "bad_date"
     monkeypatch.setenv("POLICY_SEARCH_INDEX_DIR", str(builtin_index))
     assert main(["search", "医师多点执业", "--date-from", "2018-04", "--json"]) == 0
     assert main(["search", "医师多点执业", "--date-from", "明年"]) == 2
