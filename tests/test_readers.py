@@ -333,6 +333,16 @@ def test_page_without_info_table_takes_its_title_from_title() -> None:
     ]
 
 
+@pytest.mark.parametrize("links", ["相关链接：", "相关文件：", "友情链接:"])
+def test_a_link_list_at_the_end_of_the_body_is_no_clause(links: str) -> None:
+    page = f"""<html><head><meta charset="utf-8"><title>某县卫生健康局关于医师多点执业的通知</title></head>
+    <body><div class="content"><p>一、总体要求</p><p>支持医师多点执业。</p><p>二、主执业机构应当支持医师多点执业</p>
+    <p>主执业机构不得以任何理由阻挠。</p><div>{links}<a href="/a">某市卫生健康委员会</a><a href="/b">某省卫生健康委员会</a></div>
+    </div></body></html>"""
+    lines = html_to_text(page).text.splitlines()
+    assert lines[-1] == "主执业机构不得以任何理由阻挠。" and not any("链接" in ln for ln in lines)
+
+
 def test_old_page_laid_out_with_tables_keeps_its_paragraphs() -> None:
     page = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gbk"><title>办法</title></head><body>
     <table width="100%"><tr><td class="nav"><a href="/">首页</a> <a href="/x">政务公开</a></td></tr>

@@ -71,7 +71,8 @@ _WRAPPERS = ["#content", ".view", "article", "main"]  # may wrap more than the b
 _FURNITURE_LINE = re.compile(
     r"打印本页|关闭窗口|【\s*打印\s*】|【\s*关闭\s*】|分享到|ICP备|ICP证|公网安备|公安备案|网站标识码|版权所有|"
     r"主办单位|承办单位|技术支持|当前位置|您现在的位置|扫一扫|返回顶部|上一篇|下一篇|浏览次数|访问量|"
-    r"字体[:：]?\s*[【\[]?\s*大|字号[:：]?\s*[【\[]?\s*大|责任编辑"
+    r"字体[:：]?\s*[【\[]?\s*大|字号[:：]?\s*[【\[]?\s*大|责任编辑|"
+    r"^\s*(相关(链接|文件|阅读|新闻|信息|稿件|解读)|友情链接)\s*[:：]"  # a link list in the body's class-less div
 )
 _WS = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace collapses; U+3000 and NBSP are text
 _CJK = re.compile(r"[\u3400-\u9fff]")
