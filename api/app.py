@@ -295,6 +295,8 @@ def create_app(
             state.update(documents=st["documents"], clauses=st["clauses"], generation=st.get("generation"))
         except (IndexError_, StoreError) as exc:
             state.update(status="unavailable", problem=str(exc))
+        if state["status"] != "ok":  # a 503 like every other error: its machine code beside the reason
+            state["code"] = "index_unreadable" if state["status"] == "unavailable" else "index_degraded"
         return JSONResponse(status_code=200 if state["status"] == "ok" else 503, content=state)
 
     if settings.admin_token is not None:
