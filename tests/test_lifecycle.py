@@ -355,7 +355,9 @@ def test_damaged_new_generation_keeps_the_old_one_serving(tmp_path, corpus) -> N
         time.sleep(1.0)  # the watcher's next look refuses it
         health = client.get("/api/health")
         assert health.status_code == 503 and "vectors.faiss" in health.json()["problem"]
-        assert health.json()["code"] == "index_degraded"  # the newer generation is refused, the old one serves
+        assert (
+            health.json()["code"] == "index_degraded"
+        )  # the newer generation is refused, the old one serves
         assert health.json()["generation"] == good
         assert client.get("/api/search", params={"q": "医保"}).status_code == 200
         _build(settings, corpus, full=True)  # the fix the message names
