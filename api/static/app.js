@@ -195,7 +195,7 @@ function paintSearch(data) {
   lastTerms = [...new Set(data.hits.flatMap((h) => h.explanation.matched_terms))];
   const grouped = !!data.groups;
   const regions = grouped ? ` · ${data.groups.filter((g) => g.count > 0).length} 个地区有匹配` : "";
-  $("#status").textContent = `${data.total} 条匹配条款${regions} · 显示 ${grouped ? data.groups.reduce((n, g) => n + g.hits.length, 0) : data.hits.length} 条 · ${data.took_ms} ms`;
+  $("#status").textContent = `${data.total} 条匹配条款${regions} · 显示 ${grouped ? data.groups.reduce((n, g) => n + g.hits.length, 0) : data.hits.length} 条 · 用时 ${Math.round(data.took_ms)} 毫秒`;
   const groups = data.groups || [{ jurisdiction: null, hits: data.hits }];
   $("#results").innerHTML = groups.map((g) => `<section class="group" data-jurisdiction="${esc(g.jurisdiction || "")}">
       ${g.jurisdiction ? `<h2>${esc(g.jurisdiction.replace("/", " › "))} <small>${g.count} 条匹配</small>
@@ -220,7 +220,7 @@ function diffHtml(m) {
 
 function paintCompare(data) {
   lastTerms = [...new Set(data.jurisdictions.flatMap((j) => j.clauses.flatMap((c) => c.highlights.map((h) => h.term))))];
-  $("#status").textContent = `跨地区比较：${data.jurisdictions.length} 个地区有相关条款，${data.without.length} 个地区没有 · ${data.took_ms} ms`;
+  $("#status").textContent = `跨地区比较：${data.jurisdictions.length} 个地区有相关条款，${data.without.length} 个地区没有 · 用时 ${Math.round(data.took_ms)} 毫秒`;
   const cols = data.jurisdictions.map((j) => `<section class="jcol" data-jurisdiction="${esc(j.jurisdiction)}">
       <h2>${esc(j.jurisdiction.replace("/", " › "))}${j.inferred ? "（推断）" : ""} <small>${j.count} 条匹配</small></h2>
       ${j.clauses.map(clauseCard).join("")}</section>`).join("");
