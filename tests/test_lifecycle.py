@@ -352,16 +352,21 @@ def test_damaged_new_generation_keeps_the_old_one_serving(tmp_path, corpus) -> N
         with live._check_lock:  # hold the watcher off until the new generation is damaged
             bad = _build(settings, corpus).manifest.generation
             _damage(settings.resolved_index_dir() / bad, "flip-vectors")
-        time.sleep(1.0)  # the watcher's next look refuses it
+        deadline = time.monotonic() + 20  # the watcher's next look refuses it (later on a loaded machine)
+        while client.get("/api/health").status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
         health = client.get("/api/health")
         assert health.status_code == 503 and "vectors.faiss" in health.json()["problem"]
-        assert (
-            health.json()["code"] == "index_degraded"
-        )  # the newer generation is refused, the old one serves
+        # the newer generation is refused, the old one serves
+        assert health.json()["code"] == "index_degraded"
         assert health.json()["generation"] == good
         assert client.get("/api/search", params={"q": "医保"}).status_code == 200
         _build(settings, corpus, full=True)  # the fix the message names
-        time.sleep(0.5)
+        # the watcher looks every 0.5 s, then opens and checks the generation: on a loaded machine that
+        # takes longer than one look, so wait for it (bounded) instead of sleeping a fixed 0.5 s
+        deadline = time.monotonic() + 20
+        while client.get("/api/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert client.get("/api/health").status_code == 200
 
 
