@@ -85,11 +85,7 @@ def test_a_killed_builds_generation_is_pruned_only_after_a_switch(tmp_path, corp
 
 @pytest.mark.parametrize("garbage", GARBAGE)
 def test_garbage_pointer_names_the_generations_and_rollback_to_repairs_it(tmp_path, corpus, garbage) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
-    g1 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
-    (corpus / "004_0c0d47d2832825d7.txt").unlink()
-    g2 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
-    root = settings.resolved_index_dir()
+    settings, root, g1, g2 = _two_generations(tmp_path, corpus)
     (root / "CURRENT").write_text(garbage)
     layout = IndexLayout(root)
     with pytest.raises(PointerError) as err:
@@ -106,12 +102,17 @@ def test_garbage_pointer_names_the_generations_and_rollback_to_repairs_it(tmp_pa
     _serves(root, g1)
 
 
-def test_rollback_to_refuses_a_damaged_generation(tmp_path, corpus) -> None:
+def _two_generations(tmp_path: Path, corpus: Path) -> tuple[Settings, Path, str, str]:
+    """Two intact generations (the second without one document): settings, index root, gen 1, gen 2."""
     settings = Settings(data_dir=tmp_path / "data")
     g1 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
     (corpus / "004_0c0d47d2832825d7.txt").unlink()
     g2 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
-    root = settings.resolved_index_dir()
+    return settings, settings.resolved_index_dir(), g1, g2
+
+
+def test_rollback_to_refuses_a_damaged_generation(tmp_path, corpus) -> None:
+    settings, root, g1, g2 = _two_generations(tmp_path, corpus)
     (root / g1 / "clauses.sqlite").write_bytes(b"not sqlite")
     with pytest.raises(IndexError_, match=f"版本 {g1} 已损坏"):
         IndexLayout(root).rollback(to=g1)
@@ -119,11 +120,7 @@ def test_rollback_to_refuses_a_damaged_generation(tmp_path, corpus) -> None:
 
 
 def test_plain_rollback_refuses_a_damaged_previous_generation(tmp_path, corpus) -> None:
-    settings = Settings(data_dir=tmp_path / "data")
-    g1 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
-    (corpus / "004_0c0d47d2832825d7.txt").unlink()
-    g2 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
-    root = settings.resolved_index_dir()
+    settings, root, g1, g2 = _two_generations(tmp_path, corpus)
     (root / g1 / "clauses.sqlite").write_bytes(b"not sqlite")
     with pytest.raises(IndexError_, match=f"版本 {g1} 已损坏") as err:  # before: switched to it, exit 0
         IndexLayout(root).rollback()
@@ -135,11 +132,7 @@ def test_plain_rollback_refuses_a_damaged_previous_generation(tmp_path, corpus) 
 def test_a_rebuild_keeps_the_intact_generation_for_rollback(tmp_path, corpus, pointer) -> None:
     # gen 1 and gen 2 intact; gen 2 damaged (or the pointer names a missing one, gen 1 as previous): the
     # rebuild keeps gen 1 as the previous generation, never the damaged one, and gen 1 is not pruned
-    settings = Settings(data_dir=tmp_path / "data")
-    g1 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
-    (corpus / "004_0c0d47d2832825d7.txt").unlink()
-    g2 = reindex(settings, [corpus], embedder=HashEmbedder())[0].manifest.generation
-    root = settings.resolved_index_dir()
+    settings, root, g1, g2 = _two_generations(tmp_path, corpus)
     if pointer == "damaged current":
         (root / g2 / "clauses.sqlite").write_bytes(b"x")
     else:
