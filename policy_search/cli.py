@@ -347,7 +347,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # never build into a directory the user named: it may hold something else, or a moved index
             layout.current()  # raises "no index at …; build one with `policy-search reindex …`"
         print(f"{layout.root} 还没有索引：正在用内置语料建立 …", flush=True)
-        args.paths, args.quiet, args.full, args.json = [], False, False, False
+        args.paths, args.quiet, args.full, args.json, args.allow_removals = [], False, False, False, False
         cmd_reindex(args)
     from policy_search.factory import check_index_embedder
 

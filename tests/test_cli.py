@@ -161,3 +161,20 @@ def test_cli_search_lists_strong_before_weak(capsys, monkeypatch, builtin_index)
     hits = json.loads(capsys.readouterr().out)["hits"]
     flags = [h["strong"] for h in hits]
     assert flags == sorted(flags, reverse=True) and flags[0]
+
+
+def test_serve_builds_the_builtin_index_on_first_run(tmp_path, monkeypatch, capsys) -> None:
+    # the README's serve command on a fresh machine: no index in the default data directory yet
+    from .test_index import HashEmbedder
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("POLICY_SEARCH_DATA_DIR", "POLICY_SEARCH_INDEX_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("policy_search.factory.embedder_from", lambda s, engine=None: HashEmbedder())
+    monkeypatch.setattr("policy_search.factory.index_engine", lambda s: None)
+    served = []
+    monkeypatch.setattr("api.server.serve", lambda app, settings: served.append(settings))
+    assert main(["serve", "--port", "8099"]) == 0  # before the fix: AttributeError allow_removals
+    index = tmp_path / ".local" / "share" / "policy-search" / "index"
+    assert served and (index / "CURRENT").is_file()
+    assert "正在用内置语料建立" in capsys.readouterr().out
