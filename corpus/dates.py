@@ -84,3 +84,38 @@ def is_date_line(line: str) -> bool:
     """
     s = unicodedata.normalize("NFKC", line).strip()
     return bool(_LINE.match(s)) and iso_date(s) is not None
+
+
+_STAMP = r"(?:19|20)\d{2}\s*(?:[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"
+_CLOCK = r"(?:\s*\d{1,2}\s*[:：]\s*\d{2}(?:\s*[:：]\s*\d{2})?)?"
+# a web page's date line, as CMS templates and WeChat print it
+_PAGE_DATE = [
+    # 发布日期：2023-02-05 10:04 / 发布时间:2023-12-1110:39 / 时间：2023-04-24 / 发表时间:2022-06-0110:17
+    re.compile(rf"(?:发布|发表|公布|更新|公开|印发|信息)?(?:日期|时间)\s*[:：]\s*({_STAMP}){_CLOCK}"),
+    # 2023-04-25 21:03 来源：新华 / 2023-02-04作者: / 韶关发布2023-01-2009:26发表于广东
+    re.compile(
+        rf"({_STAMP}){_CLOCK}\s*(?:来源|作者|点击|浏览|阅读|发表于|字号|编辑|【|\[|分享|信息来源|文章来源|责任编辑)"
+    ),
+    # 来源：中国经济网 2023年02月15日 / 文章来源:营业管理部 2023-01-1613:21:07
+    re.compile(rf"(?:来源|文章来源|信息来源)\s*[:：][^\n]{{0,30}}?({_STAMP}){_CLOCK}\s*$"),
+    # a stamp alone on its line, with its time: 2023-03-2811:44
+    re.compile(rf"^({_STAMP})\s*\d{{1,2}}\s*[:：]\s*\d{{2}}(?:\s*[:：]\s*\d{{2}})?$"),
+]
+
+
+def page_date(line: str) -> str | None:
+    """The date a web page's date line gives (its 发布 date), or None for any other line.
+
+    >>> page_date("发布日期：2023-02-05 10:04"), page_date("2023-04-25 21:03 来源：新华")
+    ('2023-02-05', '2023-04-25')
+    >>> page_date("韶关发布2023-01-2009:26发表于广东"), page_date("2025年6月底前，各乡镇完成摸底登记。")
+    ('2023-01-20', None)
+    """
+    s = unicodedata.normalize("NFKC", line).strip()
+    if len(s) > 120:
+        return None
+    for pattern in _PAGE_DATE:
+        m = pattern.search(s)
+        if m:
+            return iso_date(m.group(1))
+    return None

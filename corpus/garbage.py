@@ -18,6 +18,10 @@ garbage_private_use        private-use characters (a PDF font without a Unicode 
 garbage_base64             one long Base64 run: an attachment's bytes, not its text            refused
 garbage_latin1             Latin-1 noise no repair turns into Chinese                          refused
 garbage_utf8_as_gbk        rare-character mojibake ("鍙戞枃") that does not decode back           refused
+garbage_font_map           a PDF font without a Unicode map, read as runs of ASCII codes          refused
+                           ("北京市人民政府公报!"#$%&'()*+,-./#$%&'01#$23…")
+garbage_url_only           a record that is only a web address (nothing to index)              refused
+garbage_file_name_only     a record that is only a file name ("关于…的通知.pdf")                 refused
 repaired_utf8_as_latin1    UTF-8 read as Latin-1/cp1252 ("æ”¯æŒ")                            ftfy repairs
 repaired_utf8_as_gbk       UTF-8 read as GBK ("鏀寔绀句細鍔炲尰" → "支持社会办医")              repaired
 repaired_gbk_as_latin1     GBK read as Latin-1 ("Ö§³ÖÉç»á" → "支持社会")                       repaired
@@ -119,6 +123,48 @@ def _try_repairs(text: str) -> tuple[str, str, str] | None:
     return None
 
 
+# a run of printable ASCII/Latin-1 codes with two or more of the symbols official text hardly uses
+_CODE_RUN = re.compile(r"[\x21-\x7e\xa1-\xff]{8,}")
+_RARE_SYMBOL = re.compile(r"[!\"#$&'*+<=>?@\[\\\]^_`{|}~]")
+_ADDRESS = re.compile(r"https?://|www\.|\.(?:s?html?|jsp|aspx?|php|pdf|docx?|xlsx?)|@[A-Za-z0-9-]+\.")
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"，。；]+", re.IGNORECASE)
+_FILE_NAME = re.compile(
+    r"^(?:附件\s*\d*\s*[：:]?\s*)?[^\n/\\]{1,120}\.(?:pdf|docx?|wps|xlsx?|et|txt|s?html?|ofd|jpe?g|png|tiff?|zip|rar|7z)$",
+    re.IGNORECASE,
+)
+
+
+def _font_map_share(text: str) -> float:
+    """Share of the non-space characters that stand in runs of character codes: a PDF font whose glyphs were
+    never mapped to Unicode reads as its glyph numbers from "!" on (`!"#$%&'()*'(+,-./'(0123…`), many
+    different codes in a row. Markdown's table rules ("|-----|"), comments and web addresses are not such
+    runs: they repeat few characters or are addresses."""
+    compact = re.sub(r"\s+", "", text)
+    if not compact:
+        return 0.0
+    bad = 0
+    for m in _CODE_RUN.finditer(compact):
+        run = m.group(0)
+        if (
+            _ADDRESS.search(run)
+            or len(_RARE_SYMBOL.findall(run)) < 2
+            or len(set(run)) < min(0.4 * len(run), 24)
+        ):
+            continue
+        bad += len(run)
+    return bad / len(compact)
+
+
+def _not_a_text(text: str) -> GarbageError | None:
+    """A record that only names where its text is: a web address, a file name."""
+    stripped = text.strip()
+    if _URL.search(stripped) and len(re.sub(r"\s", "", _URL.sub("", stripped))) <= 12:
+        return GarbageError("只有网址，没有正文（请给出网页或文件本身）", "garbage_url_only")
+    if "\n" not in stripped and _FILE_NAME.match(stripped):
+        return GarbageError("只有文件名，没有正文（请给出文件本身）", "garbage_file_name_only")
+    return None
+
+
 def check_text(text: str) -> Checked:
     """The text to index and what to warn about, or :class:`GarbageError` with the reason.
 
@@ -129,6 +175,8 @@ def check_text(text: str) -> Checked:
     if not text.strip():
         raise GarbageError("空文本", "empty")
     head = text.lstrip()[:4096]
+    if (named := _not_a_text(text)) is not None:
+        raise named
     s = _shares(text)
     if head.startswith("%PDF-") or (
         "endobj" in text[:200_000] and " obj" in text[:200_000] and s["cjk"] < 0.05
@@ -161,17 +209,21 @@ def check_text(text: str) -> Checked:
     if longest > 0.5 * s["n"]:
         raise GarbageError("像是 Base64 编码的二进制数据，不是正文", "garbage_base64")
     suspicious = s["latin1"] > 0.05 or (s["cjk"] > 0.2 and chinese_score(text) < 0.2)
-    if suspicious:
-        repaired = _try_repairs(text)
-        if repaired is not None:
-            fixed, code, warning = repaired
-            return Checked(fixed, [warning], [code])
-        if s["latin1"] > 0.2 and s["cjk"] < 0.05:
-            raise GarbageError(
-                "Latin-1 乱码过多：像是二进制或 GBK 字节被当作 Latin-1 解码，且无法修复", "garbage_latin1"
-            )
-        if s["cjk"] > 0.2 and chinese_score(text) < 0.1:
-            raise GarbageError(
-                "汉字乱码（“鍙戞枃”类）：像是 UTF-8 文本被按 GBK 解码，且无法还原", "garbage_utf8_as_gbk"
-            )
+    repaired = _try_repairs(text) if suspicious else None
+    if repaired is not None:
+        fixed, code, warning = repaired
+        return Checked(fixed, [warning], [code])
+    if _font_map_share(text[:200_000]) > 0.15:
+        raise GarbageError(
+            "字体缺少 Unicode 映射（常见于 PDF）：文字层是成串的字形编号（如 !\"#$%&'()*+），不是正文",
+            "garbage_font_map",
+        )
+    if suspicious and s["latin1"] > 0.2 and s["cjk"] < 0.05:
+        raise GarbageError(
+            "Latin-1 乱码过多：像是二进制或 GBK 字节被当作 Latin-1 解码，且无法修复", "garbage_latin1"
+        )
+    if suspicious and s["cjk"] > 0.2 and chinese_score(text) < 0.1:
+        raise GarbageError(
+            "汉字乱码（“鍙戞枃”类）：像是 UTF-8 文本被按 GBK 解码，且无法还原", "garbage_utf8_as_gbk"
+        )
     return Checked(text)

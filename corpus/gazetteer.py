@@ -4,7 +4,9 @@
 county-level ones (县, 区, 县级市, 旗, and the 开发区/新区 that have a statistical code: 郑州航空港经济综合实验区,
 苏州工业园区), with GB/T 2260 codes and short names; ``data/division_changes.csv`` the divisions renamed or
 merged since 2002 (襄樊市 → 襄阳市, 宁乡县 → 宁乡市). Both are taken from JioNLP (Apache License 2.0) by
-``scripts/build_divisions.py``; see ``data/divisions.NOTICE.txt``.
+``scripts/build_divisions.py``; see ``data/divisions.NOTICE.txt``. ``data/zones.csv`` names the national-level
+new areas and zones that have no statistical code (雄安新区 → 河北省, 两江新区 → 重庆市, 东湖高新区 → 武汉市),
+read like former names: as the place that governs them.
 
 A place's jurisdiction is its chain: 淳安县 → ``浙江省/杭州市/淳安县``; a district of a municipality or a county
 that reports to its province has two levels: 房山区 → ``北京市/房山区``, 仙桃市 → ``湖北省/仙桃市``.
@@ -112,6 +114,13 @@ class Gazetteer:
             now = g._chain(prov, pref, "")
             if now and old not in g._by_name:
                 former.setdefault(old, now)
+        zones = divisions.parent / "zones.csv"
+        if zones.exists():
+            # national-level new areas and zones with no statistical code: 雄安新区 → 河北省
+            for r in csv.DictReader(zones.read_text(encoding="utf-8").splitlines()):
+                now = g._chain(r["province"], r["prefecture"], "")
+                if now and r["name"] not in g._by_name:
+                    former.setdefault(r["name"], now)
         return cls(places, former)
 
     def _chain(self, province: str, prefecture: str, county: str) -> Place | None:

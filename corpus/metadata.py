@@ -17,10 +17,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from corpus.dates import is_date_line
+from corpus.dates import is_date_line, page_date
 from corpus.dates import iso_date as _iso
 from corpus.gazetteer import Gazetteer
 from corpus.issuers import is_national, number_is_national, number_province
+from corpus.jurisdiction import NATIONAL_ACTOR, JurisdictionReader, Reading
 from corpus.layout import ORG_SUFFIX, Layout, read_layout, split_orgs
 from corpus.models import DocumentMetadata
 
@@ -31,6 +32,7 @@ _DOC_NUMBER = re.compile(
 )
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
 _STANDALONE_DATE = re.compile(r"^[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[）)]?$")
+_LEDE_DATE = re.compile(r"^((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*[,，]")
 _PRINTED = re.compile(r"((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*印发")
 _EFFECTIVE = re.compile(
     r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇零○一二三四五六七八九]{4}年[^，。日]{1,6}日)"
@@ -175,6 +177,7 @@ def _is_draft(title: str | None, lines: list[str]) -> bool:
 class MetadataExtractor:
     def __init__(self, gazetteer: Gazetteer) -> None:
         self.gazetteer = gazetteer
+        self.reader = JurisdictionReader(gazetteer)
 
     def extract(self, text: str, given: Mapping[str, Any] | None = None, info: str = "") -> DocumentMetadata:
         """``info``: a Markdown law's info block (dates and the body that passed it), read for issuer and date
@@ -219,7 +222,7 @@ class MetadataExtractor:
         md.subject = given.get("subject") or header.get("主题分类")
         md.validity = given.get("validity")
         self._dates(md, lines, header, given, layout, info)
-        self._jurisdiction(md, text, given)
+        self._jurisdiction(md, text, given, header)
         md.law_level = (
             given.get("level") if given.get("level") not in ("国家", "省级", "地市级", "县级") else None
         )
@@ -250,6 +253,13 @@ class MetadataExtractor:
         if not md.published_date:
             m = _PRINTED.search(body)
             md.published_date = layout.printed_date or (iso_date(m.group(1)) if m else None)
+        if not md.published_date:
+            # a web page's date line: 发布日期：2023-02-05 10:04, "2023-04-25 21:03 来源：新华"
+            md.published_date = next((d for line in lines[:12] if (d := page_date(line))), None)
+        if not md.published_date and lines:
+            # a news text's lede: "2024年2月6日，金融监管总局召开专题会议…"
+            m = _LEDE_DATE.match(lines[0])
+            md.published_date = iso_date(m.group(1)) if m else None
         if not md.effective_date:
             m = _EFFECTIVE.search(body)
             md.effective_date = iso_date(m.group(1)) if m else None
@@ -261,11 +271,18 @@ class MetadataExtractor:
             or (iso_date(info) if info else None)
         )
 
-    def _jurisdiction(self, md: DocumentMetadata, text: str, given: Mapping[str, Any]) -> None:
+    def _jurisdiction(
+        self,
+        md: DocumentMetadata,
+        text: str,
+        given: Mapping[str, Any],
+        header: Mapping[str, str] | None = None,
+    ) -> None:
         if given.get("jurisdiction") or given.get("province"):
             jur = given.get("jurisdiction") or "/".join(
                 x for x in (given.get("province"), given.get("city"), given.get("county")) if x
             )
+            md.jurisdiction_evidence = "given"
             if jur == "全国":
                 md.jurisdiction, md.level = "全国", "国家"
                 return
@@ -280,21 +297,65 @@ class MetadataExtractor:
             md.jurisdiction = "/".join(x for x in (md.province, md.city, md.county) if x)
             md.level = "县级" if md.county else "地市级" if md.city else "省级"
             return
-        place = self.locate(md)
-        if place == "全国":
+        reading = self.read_jurisdiction(md, text, given, header or {})
+        md.jurisdiction_evidence = reading.evidence
+        md.jurisdiction_inferred = reading.inferred
+        if reading.national:
             md.jurisdiction, md.level = "全国", "国家"
-            return
-        if place is None:
-            inferred = self.gazetteer.infer(text)
-            if inferred:
-                place, md.jurisdiction_inferred = self.gazetteer.get(inferred), True
-        if place is not None and not isinstance(place, str):
+        elif reading.place is not None:
+            place = reading.place
             md.province, md.city, md.county = place.province, place.city, place.county
             md.jurisdiction, md.level = place.jurisdiction, place.level_name
 
-    def locate(self, md: DocumentMetadata):  # noqa: ANN201 - Place | "全国" | None
-        """Where the document is from: its issuer's place; a national issuer; the place that opens its title;
-        a national or provincial 文号 prefix. Never the places its body or 主送 mention."""
+    def read_jurisdiction(
+        self, md: DocumentMetadata, text: str, given: Mapping[str, Any], header: Mapping[str, str]
+    ) -> Reading:
+        """All the evidence, strongest first (``corpus.jurisdiction``): issuer and 文号, the info table, the
+        title's opening, a national 主送, the one place the title names, the 主送's level and bodies, the
+        text's subject place."""
+        from_table = bool(header.get("发文机关") or header.get("发布机构")) or (
+            bool(given.get("issuer")) and bool(given.get("index_number") or given.get("subject"))
+        )
+        stated = self.locate(md)
+        if stated is not None:
+            place, kind = stated
+            kind = "table" if from_table and kind == "issuer" else kind
+            return Reading(national=place == "全国", place=None if place == "全国" else place, evidence=kind)
+        addressed = self.reader.from_addressee(md.addressee, text)
+        if addressed.national:
+            return addressed
+        title = _ZONE_PREFIX.sub(r"\1", md.title or "")
+        if NATIONAL_ACTOR.match(title):
+            return Reading(national=True, evidence="title")  # 住房城乡建设部在福建省福州市召开…现场会
+        named = self._title_place(title)
+        if named is not None:
+            return Reading(place=named, evidence="title")
+        if addressed.found:
+            return addressed
+        reading = self.reader.from_text(text, title=title)
+        if reading.found:
+            return reading
+        vocabulary = self.gazetteer.infer(text)  # 盟市, 旗县: Inner Mongolia's own divisions
+        place = self.gazetteer.get(vocabulary) if vocabulary else None
+        return Reading(place=place, evidence="text", inferred=True) if place is not None else reading
+
+    def _title_place(self, title: str):  # noqa: ANN202 - Place | None
+        """The one place a title names, wherever it stands: "关于调整台州市住房公积金…的通知"."""
+        # not a text the title cites: 关于贯彻落实《大理白族自治州人民政府关于…》的实施办法
+        title = re.sub(r"(贯彻|落实|学习|转发|执行)[^《]{0,4}《[^》]*》", "", title)
+        found = [c for _, _, c in self.gazetteer.mentions(title)]
+        places = [c[0] for c in found if len(c) == 1]
+        if not places or len(places) != len(found):
+            return None
+        deepest = max(places, key=lambda p: _DEPTH[p.level])
+        if all(p.name in (deepest.name, deepest.province, deepest.prefecture) for p in places):
+            return deepest
+        return None
+
+    def locate(self, md: DocumentMetadata):  # noqa: ANN201 - (Place | "全国", kind) | None
+        """Where the document says it is from: its issuer's place; a national issuer; the place that opens its
+        title; a national or provincial 文号 prefix. Never the places its body or 主送 mention. The kind is
+        ``issuer`` or ``title``."""
         hint = " ".join(x for x in (md.doc_number, md.title) if x)
         title = _ZONE_PREFIX.sub(r"\1", md.title or "")  # 中国（上海）自由贸易试验区条例
         opening = title.split("关于", 1)[0] if "关于" in title else title
@@ -308,21 +369,23 @@ class MetadataExtractor:
                 # a regulation titled by a place within its issuer's: 温州市民间融资管理条例 (浙江省人大常委会)
                 first = found[0][2][0] if found and found[0][0] == 0 else None
                 if titled is not None and "关于" not in title and first is not None and _within(first, place):
-                    return titled
-                return place
+                    return titled, "title"
+                return place, "issuer"
             if is_national(md.issuer):
-                return "全国"
+                return "全国", "issuer"
         if titled is not None:
-            return titled
+            return titled, "title"
         if "关于" in title and is_national(opening):
-            return "全国"
+            return "全国", "title"
         if number_is_national(md.doc_number):
-            return "全国"
+            return "全国", "issuer"
         province = number_province(md.doc_number)
-        return self.gazetteer.get(province) if province else None
+        place = self.gazetteer.get(province) if province else None
+        return (place, "issuer") if place is not None else None
 
 
 _ZONE_PREFIX = re.compile(r"^中国[（(]([\u4e00-\u9fff]{2,8})[）)]")
+_DEPTH = {"province": 0, "prefecture": 1, "county": 2}
 
 
 def _within(inner, outer) -> bool:  # noqa: ANN001 - gazetteer places

@@ -55,7 +55,12 @@ class DocumentMetadata:
     city: str | None = None
     county: str | None = None  # 县 / 区 / 县级市 / 旗 (issue 21)
     level: str | None = None  # 国家 / 省级 / 地市级 / 县级
-    jurisdiction_inferred: bool = False
+    jurisdiction_inferred: bool = (
+        False  # read from the 主送 or the text, not stated by issuer, table or title
+    )
+    # what decided the jurisdiction: issuer (incl. 落款, 文号) | table (政府信息公开) | title | addressee | text |
+    # given (a record's or sidecar's field)
+    jurisdiction_evidence: str | None = None
     doc_type: str | None = None  # 实施意见, 实施方案, 工作方案, 通知, 条例, 办法 …
     issued_with: str | None = None  # 通知 when the document is issued by a cover notice (印发…的通知)
     status: str = "final"  # "final" | "draft" (征求意见稿)

@@ -338,6 +338,8 @@ class DocumentInfo(BaseModel):
     status: str | None = None
     law_level: str | None = None
     jurisdiction_inferred: bool = False
+    # what decided the region: issuer | table | title | addressee | text | given (corpus.jurisdiction)
+    jurisdiction_evidence: str | None = None
     index_number: str | None = None  # 索引号 (政府信息公开 table)
     subject: str | None = None  # 主题分类
     validity: str | None = None  # 有效性 / 时效性: 有效, 失效, 废止 …

@@ -27,6 +27,32 @@ GOOD = (
 # lines whose UTF-8 bytes happen to decode as GB18030 without an error: the exact, repairable case
 GBK_CLEAN = "推进医师多点执业\n支持社会办医疗机构发展鼓励医师到基层多点执业落实医保定点政策\n"
 _rng = random.Random(20)
+# A 公报 page as PDF.js and pdfminer read it when the body's font has no Unicode map: the masthead is in a
+# font that has one, the body is each glyph's number from "!" on (the first glyph seen is "!", the next '"' …)
+POLICY_BODY = (
+    "为进一步促进房地产市场平稳健康发展，更好满足居民刚性和改善性住房需求，经市政府同意，现就有关事项通知如下：\n"
+    "一、调整住房公积金贷款政策。缴存职工家庭购买首套自住住房的，住房公积金贷款最高额度提高至80万元。\n"
+    "二、优化购房补贴。在本市购买新建商品住房的，按照契税实缴金额的50%给予补贴。\n"
+    "三、本通知自印发之日起施行，有效期至2025年12月31日。\n"
+)
+
+
+def _glyph_numbers(text: str) -> str:
+    """Every distinct character replaced by its glyph number in a subset font: "!" + k, then Latin-1."""
+    codes: dict[str, str] = {}
+    out = []
+    for ch in text:
+        if ch.isspace():
+            out.append(ch)
+            continue
+        if ch not in codes:
+            k = 0x21 + len(codes)
+            codes[ch] = chr(k if k <= 0x7E else 0xA1 + k - 0x7F)
+        out.append(codes[ch])
+    return "".join(out)
+
+
+FONT_MAP = "北京市人民政府公报\n2024年第12期\n" + _glyph_numbers(POLICY_BODY * 2)
 
 
 def _word_binary_as_text() -> str:
@@ -69,6 +95,25 @@ KINDS = [
         GOOD.replace("发展", "发\ufffd", 1).replace("实施", "实\ufffd", 1),
         "ok",
     ),
+    (
+        "a web address and a Markdown table beside the text",
+        GOOD
+        + "原文链接：https://www.gov.cn/zhengce/content/202401/content_6924.htm\n| 项目 | 额度 |\n|-----|-----|\n",
+        "ok",
+    ),
+    ("PDF font without a Unicode map", FONT_MAP, "garbage_font_map"),
+    (
+        "only a web address",
+        "http://www.gov.cn/zhengce/content/2023-01/05/content_5735068.htm\n",
+        "garbage_url_only",
+    ),
+    (
+        "only a web address, labelled",
+        "原文链接： https://www.mohurd.gov.cn/xinwen/gzdt/202303/20230301_770578.html",
+        "garbage_url_only",
+    ),
+    ("only a file name", "关于印发《郑州市住房公积金管理办法》的通知.pdf\n", "garbage_file_name_only"),
+    ("only an attachment's file name", "附件：2.申请表.docx", "garbage_file_name_only"),
     ("Word binary read as text", _word_binary_as_text(), "garbage_word_binary"),
     ("PDF source read as text", _pdf_source(), "garbage_pdf_source"),
     ("DOCX (ZIP) read as text", _zip_as_text(), "garbage_zip"),
