@@ -98,6 +98,29 @@ class Settings(BaseSettings):
         default=True,
         description="a rewritten word and its official forms count once, at their best (not summed)",
     )
+    feedback_weight: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=10.0,
+        description="weight of the dense side's pseudo-relevance feedback on the lexical side (search.feedback): "
+        "the words of the clauses nearest the question, as a second BM25 query; 0 = off",
+    )
+    feedback_terms: int = Field(default=10, ge=1, le=100, description="words the feedback query keeps")
+    feedback_docs: int = Field(default=10, ge=1, le=100, description="nearest clauses the feedback reads")
+    place_preference: bool = Field(
+        default=True,
+        description="a place the question names (上海 …, 杭州的…, Shanghai …) ranks that jurisdiction's clauses "
+        "first: the others' relevance and score are multiplied by place_above / place_elsewhere (search.query_place)",
+    )
+    place_above: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="factor for 全国, a province above the named city, or no jurisdiction",
+    )
+    place_elsewhere: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="factor for any other jurisdiction"
+    )
     rerank: bool = Field(
         default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"
     )

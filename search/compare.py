@@ -71,7 +71,7 @@ class Comparer:
 
     def compare(self, request: CompareRequest) -> CompareResponse:
         t0 = time.perf_counter()
-        p = self.preparer.prepare(request)
+        p = self.preparer.prepare(request, place=False)  # a comparison lines every place up
         floor = self.scorer.relevance.floor(p.method != "lexical")
         done = lambda **kw: CompareResponse(  # noqa: E731
             query=p.q, took_ms=_ms(t0), floor=floor, excluded_undated=p.excluded_undated, **kw

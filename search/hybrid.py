@@ -30,6 +30,7 @@ from search.compare import Comparer
 from search.compare_models import CompareRequest, CompareResponse
 from search.dedupe import dedupe
 from search.expansion import QueryExpander
+from search.feedback import DenseFeedback
 from search.jurisdictions import JurisdictionResolver
 from search.lexical_query import LexicalQueryBuilder
 from search.messages import notice
@@ -76,6 +77,12 @@ class RankingOptions:
     query_adapter: bool = _default("query_adapter")
     variant_idf_cap: bool = _default("variant_idf_cap")
     concept_max: bool = _default("concept_max")
+    feedback_weight: float = _default("feedback_weight")
+    feedback_terms: int = _default("feedback_terms")
+    feedback_docs: int = _default("feedback_docs")
+    place_preference: bool = _default("place_preference")
+    place_above: float = _default("place_above")
+    place_elsewhere: float = _default("place_elsewhere")
     rerank: bool = _default("rerank")
     rerank_depth: int = _default("rerank_depth")
     rerank_weight: float = _default("rerank_weight")
@@ -151,7 +158,16 @@ class HybridSearcher:
         )
         self.pool = CandidatePool(self.retriever, self.store)
         self.scorer = Scorer(
-            RelevanceScorer(self.relevance, generation.lexical, self.is_law_clause), self.options
+            RelevanceScorer(self.relevance, generation.lexical, self.is_law_clause),
+            self.options,
+            self.pool.jurisdiction_of,
+            DenseFeedback(
+                generation.lexical,
+                tokenizer,
+                lambda c: self.store.clause(c).text,
+                docs=self.options.feedback_docs,
+                terms=self.options.feedback_terms,
+            ),
         )
         self._comparer: Comparer | None = None
 

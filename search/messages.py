@@ -16,6 +16,7 @@ TEMPLATES: dict[str, str] = {
     "query_too_long": "查询过长：{chars} 个字符，上限为 {limit} 个字符（max_query_chars）",
     "query_empty": "查询不能为空（q）",
     "traditional_folded": "已将繁体字转为简体检索：{q}（traditional_folded）",
+    "place_preferred": "问题提到了{place}：该地区的条款排在前面，其他地区的条款仍然列出（place_preference）",
     "undated_excluded": "日期筛选排除了 {count} 份未注明日期的文件（include_undated=true 可包含它们）",
     "date_range_reversed": "起始日期 {date_from} 晚于截止日期 {date_to}，没有文件能够匹配（date_from > date_to）",
     "no_document_matches": "没有文件符合筛选条件",

@@ -19,6 +19,7 @@ from search.lexical_query import LexicalQuery, LexicalQueryBuilder
 from search.messages import notice
 from search.models import Filters, QueryError, Question
 from search.query_encoder import QueryEncoder
+from search.query_place import NamedPlace, QueryPlaceReader
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Prepared:
     lexical: LexicalQuery = field(default_factory=LexicalQuery)
     qvec: np.ndarray | None = None
     law_qvec: np.ndarray | None = None
+    place: NamedPlace | None = None  # the place the question names (a soft preference, search.query_place)
 
     @property
     def matches_nothing(self) -> bool:
@@ -88,8 +90,11 @@ class Preparer:
         self.encoder = encoder
         self.adapter = adapter
         self.options = options
+        self.places = QueryPlaceReader()
 
-    def prepare(self, request: Question) -> Prepared:
+    def prepare(self, request: Question, place: bool = True) -> Prepared:
+        """``place``: read the place the question names as a preference (a search; a comparison, which
+        lines every jurisdiction up, does not)."""
         opts = self.options
         q = to_simplified(request.q)  # the documents are simplified: both the lexical and relevance sides
         if len(q) > opts.max_query_chars:
@@ -129,7 +134,17 @@ class Preparer:
             prepared.notices.insert(0, empty)
             return prepared
         prepared.where = doc_filter(filters, self.doc_ids, self.doc_meta)
-        prepared.lexical = self.lexical.build(q, opts.expansion_scale, opts.variant_idf_cap, opts.concept_max)
+        asked = q
+        if place and getattr(opts, "place_preference", False) and not filters.jurisdiction:
+            prepared.place = self.places.read(q)
+            if prepared.place is not None:
+                prepared.notices.append(notice("place_preferred", place=prepared.place.words))
+                # the place is the preference's to weigh; the words read what the rest asks ("限购 调整"), so a
+                # clause of 广州's own document is not short of the word 广州
+                asked = prepared.place.without(q)
+        prepared.lexical = self.lexical.build(
+            asked, opts.expansion_scale, opts.variant_idf_cap, opts.concept_max
+        )
         if prepared.method != "lexical":
             prepared.qvec = self.encoder.encode(q)
             if self.adapter is not None:

@@ -7,14 +7,17 @@ one verdict whichever part a list shows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from search.feedback import DenseFeedback
 from search.fusion import fuse
+from search.pool import UNKNOWN
 from search.prepare import Prepared
+from search.query_place import PlacePreference
 from search.relevance import RelevanceScorer, english_share
 from search.retrieval import Candidates
 
@@ -47,10 +50,34 @@ def best_of_parts(ids: Sequence[str], values: np.ndarray) -> np.ndarray:
 
 
 class Scorer:
-    def __init__(self, relevance: RelevanceScorer, options: Any) -> None:
-        """``options``: :class:`search.hybrid.RankingOptions` (its dense weights)."""
+    def __init__(
+        self,
+        relevance: RelevanceScorer,
+        options: Any,
+        jurisdiction_of: Callable[[str], str] | None = None,
+        feedback: DenseFeedback | None = None,
+    ) -> None:
+        """``options``: :class:`search.hybrid.RankingOptions` (its dense weights, the place factors, the
+        feedback weight); ``jurisdiction_of``: a clause id's document jurisdiction ("未知" when it has none);
+        ``feedback``: the dense side's pseudo-relevance feedback (``search.feedback``)."""
         self.relevance = relevance
         self.options = options
+        self.jurisdiction_of = jurisdiction_of
+        self.feedback = feedback
+
+    def place_factors(self, p: Prepared, ids: Sequence[str]) -> np.ndarray | None:
+        """Where the question names a place: 1 for the clauses of its documents (and those below it),
+        ``place_above`` for 全国, a province above a named city and documents with no jurisdiction,
+        ``place_elsewhere`` for the rest (``search.query_place``)."""
+        if p.place is None or self.jurisdiction_of is None:
+            return None
+        pref = PlacePreference(
+            above=self.options.place_above,
+            unknown=self.options.place_above,
+            elsewhere=self.options.place_elsewhere,
+        )
+        jur = [self.jurisdiction_of(c) for c in ids]
+        return np.array([pref.factor(p.place.relation(None if j == UNKNOWN else j)) for j in jur], np.float64)
 
     def score(self, p: Prepared, cands: Candidates) -> Scored:
         opts = self.options
@@ -59,10 +86,22 @@ class Scorer:
         weight: float | np.ndarray = base
         if p.law_qvec is not None:
             weight = np.where(cands.adapted, opts.law_dense_weight, base)
-        fused = fuse(cands.lexical, cands.dense, p.method, weight)
+        lexical = cands.lexical
+        fb_weight = float(getattr(opts, "feedback_weight", 0.0))
+        if fb_weight > 0 and self.feedback is not None and p.qvec is not None and p.method == "weighted":
+            fb = self.feedback.expand(p.tokens, cands.ids, cands.dense, cands.lexical, p.where)
+            if fb is not None:
+                lexical = cands.lexical + fb_weight * fb.scores
+        fused = fuse(lexical, cands.dense, p.method, weight)
         with_dense = p.qvec is not None
         rel, feats = self.relevance.score(p.lexical, p.q, cands.ids, cands.lexical, cands.dense, with_dense)
-        return Scored(fused, best_of_parts(cands.ids, rel), feats, self.relevance.floor(with_dense))
+        rel = best_of_parts(cands.ids, rel)
+        factors = self.place_factors(p, cands.ids)
+        if factors is not None:
+            # the named place's clauses first: relevance (which sets the tiers) and order alike
+            rel, fused = rel * factors, fused * factors
+            feats["place"] = factors
+        return Scored(fused, rel, feats, self.relevance.floor(with_dense))
 
 
 def tiered(scored: Scored) -> np.ndarray:
