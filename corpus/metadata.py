@@ -23,6 +23,7 @@ from corpus.gazetteer import Gazetteer
 from corpus.issuers import is_national, number_is_national, number_province
 from corpus.layout import ORG_SUFFIX, Layout, read_layout, split_orgs
 from corpus.models import DocumentMetadata
+from corpus.validity import read_validity
 
 _HEADER_KEYS = "索引号|分类|主题分类|发文机关|发布机构|成文日期|标题|发文字号|文号|发布日期|生效日期|实施日期"
 _HEADER = re.compile(rf"({_HEADER_KEYS})[:：]\s*([^\t]*)")
@@ -32,10 +33,6 @@ _DOC_NUMBER = re.compile(
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
 _STANDALONE_DATE = re.compile(r"^[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[）)]?$")
 _PRINTED = re.compile(r"((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*印发")
-_EFFECTIVE = re.compile(
-    r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇零○一二三四五六七八九]{4}年[^，。日]{1,6}日)"
-    r"\s*起\s*(?:施行|实施|执行|生效)"
-)
 _ORG_SUFFIX = ORG_SUFFIX
 # LawRefBook's info block: "2016年12月23日 温州市第十二届人民代表大会常务委员会第三十九次会议通过"
 _PASSED_BY = re.compile(
@@ -250,9 +247,7 @@ class MetadataExtractor:
         if not md.published_date:
             m = _PRINTED.search(body)
             md.published_date = layout.printed_date or (iso_date(m.group(1)) if m else None)
-        if not md.effective_date:
-            m = _EFFECTIVE.search(body)
-            md.effective_date = iso_date(m.group(1)) if m else None
+        read_validity(body, md, given, iso_date(given.get("date")))  # 施行, 有效期, repeals (corpus.validity)
         md.date = (
             iso_date(given.get("date"))
             or md.written_date
