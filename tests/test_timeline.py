@@ -1,0 +1,250 @@
+"""Validity at index and search time (issue 30): repeals resolved over the whole store (incremental builds
+included), statuses at ``as_of``, the ``in_force_only`` filter, the timeline and the exports.
+
+The corpus (tests/fixtures/timeline) is 湖州's 公积金 loan ceiling over the years — 40 万元 (2019) → 50 万元
+(2022, repealing 2019's by 文号) → 60 万元 (2024, repealing 2022's by a bare 文号) — a 德清 county window
+(2023) and a draft that claims to repeal 2024's (a draft repeals nothing).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+
+from corpus.pipeline import process_paths
+from index.builder import build_index, reindex_into
+from index.generations import IndexLayout
+from index.repeals import resolve
+from index.store import STORE_FILE, ClauseStore
+from search.compare_models import CompareRequest
+from search.export import COLUMNS, export_view, rows, to_xlsx
+from search.models import DocumentPage, SearchRequest
+from search.timeline_models import TimelineRequest
+from search.validity_status import status_of
+
+CORPUS = Path(__file__).parent / "fixtures" / "timeline"
+Q = "住房公积金最高贷款额度"
+
+
+@pytest.fixture(scope="module")
+def docs():
+    return {d.id: d for d in process_paths([CORPUS]).documents}
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory, docs, embedder, tokenizer) -> Path:
+    out = tmp_path_factory.mktemp("timeline") / "index"
+    build_index(docs.values(), out, embedder, tokenizer=tokenizer)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tl_searcher(index_dir, embedder, tokenizer):
+    from search.hybrid import HybridSearcher
+
+    s = HybridSearcher.open(index_dir, embedder, tokenizer=tokenizer)
+    yield s
+    s.close()
+
+
+def _meta(index: Path) -> dict[str, dict]:
+    store = ClauseStore(IndexLayout(index).current() / STORE_FILE)
+    try:
+        return dict(zip(store.doc_ids, store.doc_meta))
+    finally:
+        store.close()
+
+
+def test_repeals_resolved_when_the_index_is_built(index_dir: Path) -> None:
+    meta = _meta(index_dir)
+    assert meta["hz2019.txt"]["repealed_by"]["id"] == "hz2022.txt"  # by 文号 and title
+    assert meta["hz2022.txt"]["repealed_by"] == {
+        "id": "hz2024.txt",
+        "title": "湖州市住房公积金管理委员会关于优化住房公积金贷款政策的通知",
+        "doc_number": "湖房金委〔2024〕2号",
+        "date": "2024-03-01",
+        "effective_date": "2024-03-15",
+    }
+    assert "repealed_by" not in meta["hz2024.txt"]  # the draft that names it repeals nothing
+    assert "repealed_by" not in meta["dq2023.txt"]
+
+
+def test_incremental_builds_mark_and_unmark(tmp_path: Path, docs, embedder, tokenizer) -> None:
+    """A repealing document added later marks one indexed before it; removing it unmarks it."""
+    index = tmp_path / "index"
+    older = [docs["hz2019.txt"], docs["hz2022.txt"]]
+    reindex_into(index, older, embedder, tokenizer=tokenizer)
+    assert "repealed_by" not in _meta(index)["hz2022.txt"]
+    result = reindex_into(index, [*older, docs["hz2024.txt"]], embedder, tokenizer=tokenizer)
+    assert result.mode == "incremental" and result.added == ["hz2024.txt"]
+    assert _meta(index)["hz2022.txt"]["repealed_by"]["id"] == "hz2024.txt"
+    reindex_into(index, older, embedder, tokenizer=tokenizer)
+    meta = _meta(index)
+    assert "repealed_by" not in meta["hz2022.txt"]
+    assert meta["hz2019.txt"]["repealed_by"]["id"] == "hz2022.txt"
+
+
+def test_resolution_rules() -> None:
+    def doc(title, jur, date, number=None, repeals=(), status="final"):
+        return {
+            "title": title,
+            "jurisdiction": jur,
+            "date": date,
+            "doc_number": number,
+            "repeals": list(repeals),
+            "status": status,
+        }
+
+    same = "关于调整住房公积金政策的通知"
+    found = resolve(
+        [
+            ("a", doc(same, "浙江省/湖州市", "2020-01-01")),
+            ("b", doc(same, "江苏省/常州市", "2021-01-01")),  # same title, another city
+            (
+                "c",
+                doc("湖州新规", "浙江省/湖州市", "2022-01-01", repeals=[{"doc_number": None, "title": same}]),
+            ),
+            # its own title, an older version: the newer one is not repealed by itself
+            ("d", doc("厦门市商品房预售管理规定", "福建省/厦门市", "2014-01-01", "厦门市人民政府令第155号")),
+            (
+                "e",
+                doc(
+                    "厦门市商品房预售管理规定",
+                    "福建省/厦门市",
+                    "2022-01-20",
+                    repeals=[{"doc_number": "厦门市人民政府令第155号", "title": "厦门市商品房预售管理规定"}],
+                ),
+            ),
+            # a document dated after the one that names it is not the one it repeals
+            ("f", doc("g", "浙江省", "2025-01-01", "浙政办发〔2018〕62号")),
+            (
+                "g",
+                doc(
+                    "h",
+                    "浙江省",
+                    "2022-01-01",
+                    repeals=[{"doc_number": "浙政办发〔2018〕62号", "title": None}],
+                ),
+            ),
+        ]
+    )
+    assert {k: v[0] for k, v in found.items()} == {"a": "c", "d": "e"}
+
+
+@pytest.mark.parametrize(
+    ("meta", "as_of", "want"),
+    [
+        ({"effective_date": "2024-06-01", "expires_on": "2029-05-31"}, "2025-01-01", "现行有效"),
+        ({"effective_date": "2024-06-01"}, "2024-05-31", "尚未施行"),
+        ({"effective_date": "2019-06-01", "expires_on": "2022-05-31"}, "2022-06-01", "已失效"),
+        (
+            {"effective_date": "2019-06-01", "repealed_by": {"id": "x", "effective_date": "2022-06-01"}},
+            "2022-05-31",
+            "现行有效",
+        ),
+        (
+            {"effective_date": "2019-06-01", "repealed_by": {"id": "x", "effective_date": "2022-06-01"}},
+            "2022-06-01",
+            "已废止",
+        ),
+        ({"date": "2020-01-01"}, "2021-01-01", "未知"),
+        ({"date": "2020-01-01", "validity": "有效"}, "2021-01-01", "现行有效"),
+        ({"date": "2020-01-01", "validity": "失效"}, "2026-01-01", "已失效"),  # the cell speaks for today
+        ({"date": "2020-01-01", "validity": "失效"}, "2021-01-01", "未知"),  # … not for the past
+        ({"effective_date": "2026-01-01", "status": "draft"}, "2027-01-01", "未知"),
+        ({"date": "2020-01-01", "expires_on": "2020-12-31"}, "2020-06-01", "现行有效"),
+    ],
+)
+def test_status_of(meta: dict, as_of: str, want: str) -> None:
+    assert status_of(meta, dt.date.fromisoformat(as_of), now=dt.date(2025, 6, 1)) == want
+
+
+def _statuses(hits) -> dict[str, str]:
+    return {h.document.id: h.document.validity_status for h in hits}
+
+
+def test_statuses_at_as_of_and_the_in_force_filter(tl_searcher) -> None:
+    got = _statuses(tl_searcher.search(SearchRequest(q=Q, as_of="2023-01-01", top_k=20)).hits)
+    assert got["hz2019.txt"] == "已废止"
+    assert got["hz2022.txt"] == "现行有效"
+    assert got["hz2024.txt"] == "尚未施行"
+    assert got["dq2023.txt"] == "现行有效"
+    assert got["hz2025draft.txt"] == "未知"
+    kept = tl_searcher.search(SearchRequest(q=Q, as_of="2023-01-01", in_force_only=True, top_k=20))
+    assert set(_statuses(kept.hits)) == {"hz2022.txt", "dq2023.txt"}
+    later = _statuses(tl_searcher.search(SearchRequest(q=Q, as_of="2024-06-01", in_force_only=True)).hits)
+    assert set(later) == {"hz2024.txt"}  # 2022's repealed, 德清's window over
+    # without as_of: today, and every hit carries a status
+    assert all(s for s in _statuses(tl_searcher.search(SearchRequest(q=Q)).hits).values())
+
+
+def test_compare_and_document_view_carry_the_status(tl_searcher) -> None:
+    cmp = tl_searcher.compare(CompareRequest(q=Q, as_of="2023-01-01"))
+    shown = {c.document.id: c.document.validity_status for j in cmp.jurisdictions for c in j.clauses}
+    assert shown and shown.get("hz2022.txt", "现行有效") == "现行有效"
+    assert all(shown.values())
+    view = tl_searcher.document("hz2019.txt", DocumentPage(as_of="2020-01-01"))
+    assert view.document.validity_status == "现行有效"
+    assert view.document.repealed_by.id == "hz2022.txt"
+    assert (
+        tl_searcher.document("hz2019.txt", DocumentPage(as_of="2023-01-01")).document.validity_status
+        == "已废止"
+    )
+
+
+def test_timeline(tl_searcher) -> None:
+    t = tl_searcher.timeline(TimelineRequest(q=Q, as_of="2023-01-01"))
+    assert t.as_of == "2023-01-01"
+    by = {j.jurisdiction: j for j in t.jurisdictions}
+    hz = by["浙江省/湖州市"]
+    dates = [e.date for e in hz.entries]
+    assert dates == sorted(dates)
+    assert {e.document.id for e in hz.entries} >= {"hz2019.txt", "hz2022.txt", "hz2024.txt"}
+    first = next(e for e in hz.entries if e.document.id == "hz2019.txt")
+    assert (first.document.doc_number, first.validity_status) == ("湖房金委〔2019〕3号", "已废止")
+    assert (first.in_force_from, first.in_force_until) == ("2019-06-01", "2022-05-31")
+    ceiling = next(s for s in hz.series if s.unit == "万元" and 40.0 in [p.value for p in s.points])
+    top = {}
+    for p in ceiling.points:
+        top[p.date] = max(top.get(p.date, 0), p.value)
+    assert [top[d] for d in sorted(top)] == [40.0, 50.0, 60.0, 80.0]
+    draft = [p for p in ceiling.points if p.value == 80.0]
+    assert [p.validity_status for p in draft] == ["未知"]  # the 征求意见稿: in force at no date
+    without = tl_searcher.timeline(TimelineRequest(q=Q, as_of="2023-01-01", include_drafts=False))
+    hz = next(j for j in without.jurisdictions if j.jurisdiction == "浙江省/湖州市")
+    assert 80.0 not in [p.value for s in hz.series for p in s.points]
+    assert list(by).index("浙江省/湖州市") < list(by).index("浙江省/湖州市/德清县")
+
+
+def test_export_csv_and_xlsx(tl_searcher) -> None:
+    req = SearchRequest(q=Q, as_of="2023-01-01", top_k=5)
+    data = export_view(tl_searcher, "search", req, "csv", "http://127.0.0.1:8000")
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the Chinese right
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert table[0] == COLUMNS
+    hits = tl_searcher.search(req).hits
+    assert len(table) == 1 + len(hits)
+    row = dict(zip(COLUMNS, table[1]))
+    assert row["标题"] == hits[0].document.title and row["效力状态"] == hits[0].document.validity_status
+    assert row["链接"].startswith("http://127.0.0.1:8000/?doc=")
+    from openpyxl import load_workbook
+
+    for view, request in (
+        ("compare", CompareRequest(q=Q, as_of="2023-01-01")),
+        ("timeline", TimelineRequest(q=Q)),
+    ):
+        book = load_workbook(io.BytesIO(export_view(tl_searcher, view, request, "xlsx")))
+        sheet = book.active
+        assert [c.value for c in sheet[1]] == COLUMNS
+        assert sheet.max_row > 1
+    # a control character in a clause does not break the workbook
+    bad = [["标题\x07", "", "", "", "", "", "", "", "", "条款\x0b文字", 0.5, ""]]
+    assert load_workbook(io.BytesIO(to_xlsx(bad))).active["J2"].value == "条款文字"
+    assert (
+        rows(tl_searcher.timeline(TimelineRequest(q=Q, jurisdiction=["德清"])))[0][3]
+        == "浙江省 › 湖州市 › 德清县"
+    )
