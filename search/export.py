@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from typing import Any, Literal
 from urllib.parse import urlencode
 
+from pydantic import Field
+
 from search.compare_models import CompareRequest, CompareResponse
-from search.models import DocumentInfo, SearchRequest, SearchResponse
+from search.models import MAX_TOP_K, Count, DocumentInfo, Question, SearchRequest, SearchResponse
 from search.timeline_models import TimelineRequest, TimelineResponse
 
 COLUMNS = [
@@ -38,7 +40,6 @@ MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-REQUESTS: dict[str, type] = {"search": SearchRequest, "compare": CompareRequest, "timeline": TimelineRequest}
 _SHEET = {"search": "检索结果", "compare": "跨地区比较", "timeline": "时间线"}
 
 
@@ -164,6 +165,28 @@ def render(response: Any, fmt: Format, view: View, base_url: str = "") -> bytes:
     return to_csv(table) if fmt == "csv" else to_xlsx(table, _SHEET[view])
 
 
+class ExportRequest(Question):
+    """``GET /api/export``: which view, which format, and the view's own parameters (the search filters,
+    ``top_k``/``group_by``/``per_group`` for a search, ``per_jurisdiction`` for a comparison or timeline)."""
+
+    view: View = Field(description="search, compare or timeline")
+    format: Format = Field(description="csv (UTF-8 with BOM) or xlsx")
+    top_k: Count = Field(default=100, ge=1, le=MAX_TOP_K, description="search: hits exported")
+    group_by: Literal["jurisdiction"] | None = None
+    per_group: Count = Field(default=3, ge=1, le=20)
+    per_jurisdiction: Count | None = Field(
+        default=None, ge=1, le=10, description="compare / timeline: clauses per jurisdiction"
+    )
+
+    def view_request(self) -> SearchRequest | CompareRequest | TimelineRequest:
+        """The request of the view itself, with the same filters."""
+        common = self.model_dump(include=set(Question.model_fields))
+        if self.view == "search":
+            return SearchRequest(**common, top_k=self.top_k, group_by=self.group_by, per_group=self.per_group)
+        per = {"per_jurisdiction": self.per_jurisdiction} if self.per_jurisdiction else {}
+        return (CompareRequest if self.view == "compare" else TimelineRequest)(**common, **per)
+
+
 def export_view(searcher: Any, view: View, request: Any, fmt: Format, base_url: str = "") -> bytes:  # noqa: ANN401
     """Run ``view`` (search / compare / timeline) for ``request`` on ``searcher`` and render it."""
     answer = {"search": searcher.search, "compare": searcher.compare, "timeline": searcher.timeline}[view](
@@ -179,7 +202,7 @@ def filename(view: View, fmt: Format) -> str:
 __all__ = [
     "COLUMNS",
     "MEDIA",
-    "REQUESTS",
+    "ExportRequest",
     "export_view",
     "filename",
     "link",

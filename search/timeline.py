@@ -11,6 +11,7 @@ Order of jurisdictions: national, provinces, cities; a jurisdiction with nothing
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
@@ -113,11 +114,32 @@ class Timeliner:
             heading_path=c.heading_path,
             text=c.text,
             relevance=round(relevance, 4),
-            figures=[_figure(f) for f in _unique(extract(text))],
+            figures=[_figure(f) for f in _unique(_new_values(text))],
             validity_status=info.validity_status or "未知",
             in_force_from=start,
             in_force_until=until,
         )
+
+
+_CHANGE = re.compile(r"\s*(?:提高|调整|上调|下调|降低|降|增加|提升|改为|变为|上浮|下浮)")
+_MEASURE_TAIL = re.compile(r"(?:由|从).*$|(?:为|至|到|提高至|调整为|提高到|统一为)$")
+
+
+def _new_values(text: str) -> list[Figure]:
+    """The figures a clause sets: "由40万元提高至50万元" sets 50 万元 (40 万元 is what it was)."""
+    out = []
+    for f in extract(text):
+        if text[f.start - 1 : f.start] in ("由", "从") and _CHANGE.match(text, f.end):
+            continue
+        f.measure = _MEASURE_TAIL.sub("", f.measure).strip(" …") or f.measure
+        out.append(f)
+    return out
+
+
+def _overlap(a: str, b: str) -> float:
+    ga = {a[i : i + 2] for i in range(len(a) - 1)}
+    gb = {b[i : i + 2] for i in range(len(b) - 1)}
+    return len(ga & gb) / max(1, len(ga | gb))
 
 
 def _unique(figures: list[Figure]) -> list[Figure]:
@@ -138,9 +160,10 @@ def _figure(f: Figure) -> TimelineFigure:
 
 
 def _series(entries: list[TimelineEntry]) -> list[TimelineSeries]:
-    """The jurisdiction's dated figures grouped by unit and like measure, each group's points by date;
-    groups with values at two or more dates first."""
-    groups: list[tuple[list[str], str, list[SeriesPoint]]] = []  # (measures, unit, points)
+    """The jurisdiction's dated figures grouped by unit and like measure, one value per document in a
+    series (a document that sets 双缴存 40 万元 and 单缴存 30 万元 feeds two series: each figure joins the
+    series whose measures it is most like); each series' points by date, series over more dates first."""
+    groups: list[tuple[list[str], str, list[SeriesPoint], set[str]]] = []  # measures, unit, points, docs
     for e in entries:
         if e.date is None:
             continue
@@ -153,20 +176,27 @@ def _series(entries: list[TimelineEntry]) -> list[TimelineSeries]:
                 clause_id=e.clause_id,
                 validity_status=e.validity_status,
             )
-            for measures, unit, points in groups:
-                if unit == f.unit and any(similar_measures(f.measure, m) for m in measures):
-                    measures.append(f.measure)
-                    points.append(point)
-                    break
+            fits = [
+                (max(_overlap(f.measure, m) for m in g[0]), n)
+                for n, g in enumerate(groups)
+                if g[1] == f.unit
+                and e.document.id not in g[3]
+                and any(similar_measures(f.measure, m) for m in g[0])
+            ]
+            if fits:
+                measures, _, points, docs = groups[max(fits)[1]]
+                measures.append(f.measure)
+                points.append(point)
+                docs.add(e.document.id)
             else:
-                groups.append(([f.measure], f.unit, [point]))
+                groups.append(([f.measure], f.unit, [point], {e.document.id}))
     series = [
         TimelineSeries(
             measure=Counter(measures).most_common(1)[0][0],
             unit=unit,
             points=sorted(points, key=lambda x: (x.date, x.value)),
         )
-        for measures, unit, points in groups
+        for measures, unit, points, _ in groups
     ]
     series.sort(key=lambda s: -len({x.date for x in s.points}))
     return series

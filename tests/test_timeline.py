@@ -207,11 +207,11 @@ def test_timeline(tl_searcher) -> None:
     first = next(e for e in hz.entries if e.document.id == "hz2019.txt")
     assert (first.document.doc_number, first.validity_status) == ("湖房金委〔2019〕3号", "已废止")
     assert (first.in_force_from, first.in_force_until) == ("2019-06-01", "2022-05-31")
-    ceiling = next(s for s in hz.series if s.unit == "万元" and 40.0 in [p.value for p in s.points])
-    top = {}
-    for p in ceiling.points:
-        top[p.date] = max(top.get(p.date, 0), p.value)
-    assert [top[d] for d in sorted(top)] == [40.0, 50.0, 60.0, 80.0]
+    # "由40万元提高至50万元" sets 50 万元; 双缴存 and 单缴存 ceilings are two series, one value per document each
+    by_measure = {s.measure: [p.value for p in s.points] for s in hz.series if s.unit == "万元"}
+    assert by_measure["双缴存职工家庭住房公积金最高贷款额度"] == [40.0, 50.0, 60.0, 80.0]
+    assert by_measure["单缴存职工家庭最高贷款额度"] == [30.0, 40.0, 45.0]
+    ceiling = next(s for s in hz.series if s.measure == "双缴存职工家庭住房公积金最高贷款额度")
     draft = [p for p in ceiling.points if p.value == 80.0]
     assert [p.validity_status for p in draft] == ["未知"]  # the 征求意见稿: in force at no date
     without = tl_searcher.timeline(TimelineRequest(q=Q, as_of="2023-01-01", include_drafts=False))
@@ -248,3 +248,100 @@ def test_export_csv_and_xlsx(tl_searcher) -> None:
         rows(tl_searcher.timeline(TimelineRequest(q=Q, jurisdiction=["德清"])))[0][3]
         == "浙江省 › 湖州市 › 德清县"
     )
+
+
+# -- the HTTP API ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def client(tl_searcher):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from config.settings import Settings
+
+    from .conftest import LOCAL, Borrowed
+
+    with TestClient(
+        create_app(Settings(), searcher_factory=lambda: Borrowed(tl_searcher)), base_url=LOCAL
+    ) as c:
+        yield c
+
+
+def test_api_timeline(client) -> None:
+    r = client.get("/api/timeline", params={"q": Q, "jurisdiction": "湖州", "as_of": "2023-01-01"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["as_of"] == "2023-01-01"
+    entry = body["jurisdictions"][0]["entries"][0]
+    for key in ("date", "document", "clause_id", "text", "figures", "validity_status"):
+        assert key in entry
+    assert {"id", "title", "doc_number"} <= set(entry["document"])
+    assert {j["jurisdiction"] for j in body["jurisdictions"]} <= {"浙江省/湖州市", "浙江省/湖州市/德清县"}
+    post = client.post("/api/timeline", json={"q": Q, "jurisdiction": ["湖州"], "as_of": "2023-01-01"})
+    assert post.status_code == 200 and post.json()["jurisdictions"] == body["jurisdictions"]
+    assert client.post("/api/timeline", json={"q": Q, "per_jurisdiction": "5"}).status_code == 422
+
+
+def test_api_search_in_force_and_as_of(client) -> None:
+    r = client.get(
+        "/api/search", params={"q": Q, "in_force_only": "true", "as_of": "2023-01-01", "top_k": 20}
+    )
+    assert r.status_code == 200
+    docs = {h["document"]["id"]: h["document"]["validity_status"] for h in r.json()["hits"]}
+    assert set(docs) == {"hz2022.txt", "dq2023.txt"} and set(docs.values()) == {"现行有效"}
+    bad = client.get("/api/search", params={"q": Q, "as_of": "2023-13-01"})
+    assert bad.status_code == 422 and bad.json()["code"] == "bad_date"
+    doc = client.get("/api/documents/hz2019.txt", params={"as_of": "2020-01-01"}).json()["document"]
+    assert doc["validity_status"] == "现行有效" and doc["repealed_by"]["id"] == "hz2022.txt"
+
+
+@pytest.mark.parametrize("view", ["search", "compare", "timeline"])
+def test_api_export(client, view: str) -> None:
+    r = client.get("/api/export", params={"view": view, "format": "csv", "q": Q, "as_of": "2023-01-01"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert f'filename="policy-search-{view}.csv"' in r.headers["content-disposition"]
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert table[0] == COLUMNS and len(table) > 1
+    assert table[1][-1].startswith("http://127.0.0.1/?doc=")
+    x = client.get("/api/export", params={"view": view, "format": "xlsx", "q": Q, "in_force_only": "true"})
+    assert x.status_code == 200 and x.content[:2] == b"PK"
+
+
+def test_api_export_refuses_what_it_cannot_do(client) -> None:
+    for params in (
+        {"view": "map", "format": "csv", "q": Q},
+        {"view": "search", "format": "pdf", "q": Q},
+        {"view": "search", "format": "csv"},
+    ):
+        r = client.get("/api/export", params=params)
+        assert r.status_code == 422 and r.json()["code"] == "invalid_request", params
+
+
+# -- the command line ---------------------------------------------------------------------------------
+def test_cli_badges_filter_timeline_and_exports(tmp_path, capsys, monkeypatch) -> None:
+    from openpyxl import load_workbook
+
+    from policy_search.cli import main
+
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    assert main(["reindex", str(CORPUS), "--quiet"]) == 0
+    capsys.readouterr()
+    out_csv = tmp_path / "hits.csv"
+    assert main(["search", Q, "--as-of", "2023-01-01", "--top-k", "20", "--csv", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "【已废止】" in out and "【现行有效】" in out and "【尚未施行】" in out
+    assert out_csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert main(["search", Q, "--as-of", "2023-01-01", "--in-force", "--top-k", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "【现行有效】" in out and "【已废止】" not in out and "【尚未施行】" not in out
+    xlsx = tmp_path / "timeline.xlsx"
+    assert (
+        main(["timeline", Q, "--jurisdiction", "湖州市", "--as-of", "2023-01-01", "--xlsx", str(xlsx)]) == 0
+    )
+    printed = capsys.readouterr()
+    assert "40万元（2019） → 50万元（2022） → 60万元（2024）" in printed.out
+    assert "已导出" in printed.err
+    assert [c.value for c in load_workbook(xlsx).active[1]] == COLUMNS
+    assert main(["timeline", Q, "--as-of", "2023-02-30"]) == 2
+    assert "as_of" in capsys.readouterr().err
