@@ -241,7 +241,7 @@ def _export(args: argparse.Namespace, resp, view: str) -> None:  # noqa: ANN001 
 def _where(h) -> str:  # noqa: ANN001 - a hit or a compared clause
     d = h.document
     region = (d.jurisdiction or "未知") + ("（推断）" if d.jurisdiction_inferred else "")
-    return f"{_badge(d)}[{region}] {d.title or ''} {d.doc_number or ''} {d.date or ''}".rstrip()
+    return f"[{region}] {_badge(d)}{d.title or ''} {d.doc_number or ''} {d.date or ''}".rstrip()
 
 
 def _print_hit(n: str, h) -> None:  # noqa: ANN001

@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import Field
+from annotated_types import Ge, Le
+from pydantic import BeforeValidator, Field
 
 from search.compare_models import CompareRequest, CompareResponse
-from search.models import MAX_TOP_K, Count, DocumentInfo, Question, SearchRequest, SearchResponse
+from search.models import MAX_TOP_K, Count, DocumentInfo, Question, SearchRequest, SearchResponse, _integral
 from search.timeline_models import TimelineRequest, TimelineResponse
 
 COLUMNS = [
@@ -174,8 +175,8 @@ class ExportRequest(Question):
     top_k: Count = Field(default=100, ge=1, le=MAX_TOP_K, description="search: hits exported")
     group_by: Literal["jurisdiction"] | None = None
     per_group: Count = Field(default=3, ge=1, le=20)
-    per_jurisdiction: Count | None = Field(
-        default=None, ge=1, le=10, description="compare / timeline: clauses per jurisdiction"
+    per_jurisdiction: Annotated[int, Ge(1), Le(10), BeforeValidator(_integral)] | None = Field(
+        default=None, description="compare / timeline: clauses per jurisdiction (default: the view's)"
     )
 
     def view_request(self) -> SearchRequest | CompareRequest | TimelineRequest:
