@@ -80,11 +80,16 @@ def table(counts: dict[str, dict[str, int]], label: str) -> str:
 
 def read(pipeline: CorpusPipeline, doc_id: str, text: str, fields: dict) -> dict:
     md = pipeline.process(RawDocument(id=doc_id, text=text, source=doc_id, fields=fields)).metadata
-    return {"effective_date": md.effective_date, "expires_on": md.expires_on, "repeals": md.repeals}
+    # getattr: the same script scores a checkout from before issue 30 (no expires_on, no repeals)
+    return {
+        "effective_date": md.effective_date,
+        "expires_on": getattr(md, "expires_on", None),
+        "repeals": getattr(md, "repeals", []),
+    }
 
 
-def policy_dev(corpus: Path, show: bool) -> dict[str, dict[str, int]]:
-    judged = {j["id"]: j for j in map(json.loads, JUDGED.read_text(encoding="utf-8").splitlines())}
+def policy_dev(corpus: Path, show: bool, judged_file: Path = JUDGED) -> dict[str, dict[str, int]]:
+    judged = {j["id"]: j for j in map(json.loads, judged_file.read_text(encoding="utf-8").splitlines())}
     pipeline = CorpusPipeline()
     pairs = []
     with gzip.open(corpus, "rt", encoding="utf-8") as fh:
@@ -122,6 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="policy-dev.jsonl.gz")
     ap.add_argument("--fixtures", action="store_true", help="score the fixtures of tests/fixtures/validity")
     ap.add_argument("--show", action="store_true", help="print every miss (stderr)")
+    ap.add_argument(
+        "--judged",
+        type=Path,
+        default=JUDGED,
+        help="the judged ids and values (default: benchmarks/validity_judged.jsonl; "
+        "benchmarks/validity_heldout.jsonl was judged after the rules, never tuned on)",
+    )
     args = ap.parse_args(argv)
     if args.fixtures:
         n = len(list(FIXTURES.glob("*.txt")))
@@ -129,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.corpus.exists():
         raise SystemExit(f"{args.corpus} 不存在：用 --corpus 指明 policy-dev.jsonl.gz")
-    n = len(JUDGED.read_text(encoding="utf-8").splitlines())
-    print(table(policy_dev(args.corpus, args.show), f"{n} judged documents of policy-dev"))
+    n = len(args.judged.read_text(encoding="utf-8").splitlines())
+    print(table(policy_dev(args.corpus, args.show, args.judged), f"{n} judged documents of policy-dev ({args.judged.name})"))
     return 0
 
 
