@@ -142,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.exists():
         raise SystemExit(f"{args.corpus} 不存在：用 --corpus 指明 policy-dev.jsonl.gz")
     n = len(args.judged.read_text(encoding="utf-8").splitlines())
-    print(table(policy_dev(args.corpus, args.show, args.judged), f"{n} judged documents of policy-dev ({args.judged.name})"))
+    print(
+        table(
+            policy_dev(args.corpus, args.show, args.judged),
+            f"{n} judged documents of policy-dev ({args.judged.name})",
+        )
+    )
     return 0
 
 

@@ -177,7 +177,9 @@ def test_goals_on_policy_dev() -> None:
 def test_a_law_states_its_force_in_its_closing_article(pipeline: CorpusPipeline) -> None:
     """LawRefBook's Markdown laws: metadata reads the head, 施行 and repeals close the text."""
     # longer than the head metadata reads (2,000 characters of the body)
-    body = "\n\n".join(f"第{n}条 不动产登记机构应当依法办理登记事项并公开办理流程。" for n in range(1, 101)) + (
+    body = "\n\n".join(
+        f"第{n}条 不动产登记机构应当依法办理登记事项并公开办理流程。" for n in range(1, 101)
+    ) + (
         "\n\n第一百零一条 本规定自2021年3月1日起施行。2008年12月25日通过的《上海市房地产登记条例》同时废止。"
     )
     text = (
