@@ -76,6 +76,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print(f"  主送：{m.addressee}")
         if m.attachments:
             print(f"  附件：{'；'.join(m.attachments)}")
+        force = [("施行", m.effective_date), ("有效期至", m.expires_on), ("有效性", m.validity)]
+        repeals = "、".join(r["doc_number"] or f"《{r['title']}》" for r in m.repeals)
+        if any(v for _, v in force) or repeals:  # issue 30: what the text says of its own force
+            print(
+                "  "
+                + " · ".join([f"{k} {v}" for k, v in force if v] + ([f"废止：{repeals}"] if repeals else []))
+            )
         for c in d.clauses:
             part = f" ({c.part}/{c.part_count})" if c.part_count > 1 else ""
             preview = c.text.replace("\n", " ")[:48]

@@ -325,6 +325,8 @@ def test_cli_badges_filter_timeline_and_exports(tmp_path, capsys, monkeypatch) -
     from policy_search.cli import main
 
     monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    assert main(["inspect", str(CORPUS / "hz2022.txt")]) == 0
+    assert "施行 2022-06-01 · 有效期至 2025-05-31 · 废止：湖房金委〔2019〕3号" in capsys.readouterr().out
     assert main(["reindex", str(CORPUS), "--quiet"]) == 0
     capsys.readouterr()
     out_csv = tmp_path / "hits.csv"
