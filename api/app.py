@@ -35,6 +35,7 @@ from index.manifest import IndexError_
 from index.store import StoreError
 from search.base import Searcher
 from search.compare_models import CompareRequest, CompareResponse
+from search.export import MEDIA, ExportRequest, export_view, filename
 from search.messages import notice
 from search.models import (
     ClauseView,
@@ -50,6 +51,7 @@ from search.models import (
     error_code,
 )
 from search.query_encoder import Overloaded
+from search.timeline_models import TimelineRequest, TimelineResponse
 
 log = logging.getLogger(__name__)
 Q = TypeVar("Q", bound=Question)
@@ -218,7 +220,10 @@ def create_app(
 
     def search_now(s: Searcher, req: Question) -> Response:
         try:
-            found = s.compare(req) if isinstance(req, CompareRequest) else s.search(req)
+            if isinstance(req, TimelineRequest):
+                found = s.timeline(req)
+            else:
+                found = s.compare(req) if isinstance(req, CompareRequest) else s.search(req)
         except QueryError as exc:
             raise ApiError(422, str(exc), exc.code) from exc
         # The searcher already built a valid SearchResponse; letting FastAPI validate and re-encode it
@@ -259,6 +264,50 @@ def create_app(
     @app.post("/api/compare", response_model=CompareResponse)
     async def compare_post(request: Request, s: SearcherDep, req: CompareRequest) -> Response:
         return await run_search(s, await strict_body(request, CompareRequest))
+
+    @app.get("/api/timeline", response_model=TimelineResponse)
+    async def timeline_get(s: SearcherDep, req: Annotated[TimelineRequest, Query()]) -> Response:
+        """Per jurisdiction, the matching clauses of each document in date order, with their figures and their
+        validity_status at ``as_of``; each figure's values over time (``series``). Takes the search filters."""
+        return await run_search(s, req)
+
+    @app.post("/api/timeline", response_model=TimelineResponse)
+    async def timeline_post(request: Request, s: SearcherDep, req: TimelineRequest) -> Response:
+        return await run_search(s, await strict_body(request, TimelineRequest))
+
+    def export_now(s: Searcher, req: ExportRequest, base_url: str) -> Response:
+        try:
+            data = export_view(s, req.view, req.view_request(), req.format, base_url)
+        except QueryError as exc:
+            raise ApiError(422, str(exc), exc.code) from exc
+        except ValidationError as exc:
+            raise ApiError(422, describe_errors(exc.errors()), error_code(exc.errors())) from exc
+        name = filename(req.view, req.format)
+        return Response(
+            data,
+            media_type=MEDIA[req.format],
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @app.get(
+        "/api/export",
+        response_class=Response,
+        responses={
+            200: {"content": {m.split(";")[0]: {} for m in MEDIA.values()}, "description": "the file"}
+        },
+    )
+    async def export_get(
+        request: Request, s: SearcherDep, req: Annotated[ExportRequest, Query()]
+    ) -> Response:
+        """A view's clauses as a file: ``view`` search, compare or timeline, ``format`` csv (UTF-8 with BOM)
+        or xlsx, with the view's parameters and filters. Columns: 标题, 文号, 发文机关, 地区, 成文日期, 施行日期,
+        有效期至, 效力状态, 条款位置, 条款, 相关度, 链接."""
+        if len(req.q) > max_q:
+            raise ApiError(
+                422, "q：" + notice("query_too_long", chars=len(req.q), limit=max_q), "query_too_long"
+            )
+        async with admission.slot():
+            return await run_in_threadpool(export_now, s, req, str(request.base_url))
 
     def document_now(s: Searcher, doc_id: str, page: DocumentPage) -> Response:
         try:

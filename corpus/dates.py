@@ -98,6 +98,8 @@ _PAGE_DATE = [
     ),
     # 来源：中国经济网 2023年02月15日 / 文章来源:营业管理部 2023-01-1613:21:07
     re.compile(rf"(?:来源|文章来源|信息来源)\s*[:：][^\n]{{0,30}}?({_STAMP}){_CLOCK}\s*$"),
+    # a date alone on its line with its weekday, as news pages close: 2025年6月20日(星期五)
+    re.compile(rf"^({_STAMP})\s*[(（]\s*(?:星期|周)[一二三四五六日天]\s*[)）]$"),
     # a stamp alone on its line, with its time: 2023-03-2811:44
     re.compile(rf"^({_STAMP})\s*\d{{1,2}}\s*[:：]\s*\d{{2}}(?:\s*[:：]\s*\d{{2}})?$"),
 ]

@@ -24,6 +24,7 @@ from corpus.issuers import is_national, number_is_national, number_province
 from corpus.jurisdiction import NATIONAL_ACTOR, JurisdictionReader, Reading
 from corpus.layout import ORG_SUFFIX, Layout, read_layout, split_orgs
 from corpus.models import DocumentMetadata
+from corpus.validity import read_validity
 
 _HEADER_KEYS = "索引号|分类|主题分类|发文机关|发布机构|成文日期|标题|发文字号|文号|发布日期|生效日期|实施日期"
 _HEADER = re.compile(rf"({_HEADER_KEYS})[:：]\s*([^\t]*)")
@@ -33,11 +34,13 @@ _DOC_NUMBER = re.compile(
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
 _STANDALONE_DATE = re.compile(r"^[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[）)]?$")
 _LEDE_DATE = re.compile(r"^((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*[,，]")
-_PRINTED = re.compile(r"((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*印发")
-_EFFECTIVE = re.compile(
-    r"自\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|[〇零○一二三四五六七八九]{4}年[^，。日]{1,6}日)"
-    r"\s*起\s*(?:施行|实施|执行|生效)"
+# a news summary's measure, dated by when it starts: "2024年9月27日起，广州住房公积金管理中心开通…",
+# "自2023年8月1日起至2023年9月30日止", "凡在2022年6月1日至2022年12月31日期间购买…"
+_START = re.compile(
+    r"(?:^|[，,。；;：:\n（(]|自|从|凡|于|在)\s*((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*"
+    r"(?:(?:零时|0时)?\s*起|至\s*(?:(?:19|20)\d{2}\s*年\s*)?\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:期间|止|前))"
 )
+_PRINTED = re.compile(r"((?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*印发")
 _ORG_SUFFIX = ORG_SUFFIX
 # LawRefBook's info block: "2016年12月23日 温州市第十二届人民代表大会常务委员会第三十九次会议通过"
 _PASSED_BY = re.compile(
@@ -255,20 +258,20 @@ class MetadataExtractor:
             md.published_date = layout.printed_date or (iso_date(m.group(1)) if m else None)
         if not md.published_date:
             # a web page's date line: 发布日期：2023-02-05 10:04, "2023-04-25 21:03 来源：新华"
-            md.published_date = next((d for line in lines[:12] if (d := page_date(line))), None)
+            head_and_tail = lines[:12] + lines[-3:]
+            md.published_date = next((d for line in head_and_tail if (d := page_date(line))), None)
         if not md.published_date and lines:
             # a news text's lede: "2024年2月6日，金融监管总局召开专题会议…"
             m = _LEDE_DATE.match(lines[0])
             md.published_date = iso_date(m.group(1)) if m else None
-        if not md.effective_date:
-            m = _EFFECTIVE.search(body)
-            md.effective_date = iso_date(m.group(1)) if m else None
+        read_validity(body, md, given, iso_date(given.get("date")))  # 施行, 有效期, repeals (corpus.validity)
         md.date = (
             iso_date(given.get("date"))
             or md.written_date
             or md.published_date
             or md.effective_date
             or (iso_date(info) if info else None)
+            or _stated_start(body)
         )
 
     def _jurisdiction(
@@ -386,6 +389,13 @@ class MetadataExtractor:
 
 _ZONE_PREFIX = re.compile(r"^中国[（(]([\u4e00-\u9fff]{2,8})[）)]")
 _DEPTH = {"province": 0, "prefecture": 1, "county": 2}
+
+
+def _stated_start(body: str) -> str | None:
+    """For a text that states no 成文, 发布 or 施行 date (a news summary of a measure): the first date it says
+    a measure starts from, so that it sorts and filters near its time instead of not at all."""
+    m = _START.search(body)
+    return iso_date(m.group(1)) if m else None
 
 
 def _within(inner, outer) -> bool:  # noqa: ANN001 - gazetteer places

@@ -72,6 +72,11 @@ class DocumentMetadata:
     addressee: str | None = None  # 主送: "各乡镇人民政府、街道办事处，县政府各部门"
     attachments: list[str] = field(default_factory=list)  # 附件 titles, in order
     reader: str | None = None  # which reader read the file: text / pdf / docx / doc / html / jsonl
+    # validity (issue 30, corpus.validity): the last day in force, and the documents this one repeals;
+    # effective_date (施行) is above. Which indexed document repeals this one is resolved at index time
+    # (index.repeals), its status at a date at search time (search.validity_status).
+    expires_on: str | None = None  # "有效期至2025年3月31日"; "有效期五年" from 施行, the day before
+    repeals: list[dict[str, str | None]] = field(default_factory=list)  # [{doc_number, title}]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

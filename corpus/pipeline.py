@@ -13,6 +13,7 @@ from corpus.loader import load
 from corpus.metadata import MetadataExtractor, iso_date
 from corpus.models import Document, LoadReport, RawDocument, SkippedFile
 from corpus.readers import Limits, ReadError, resolve
+from corpus.validity import read_validity
 
 _INFO_END = "<!-- INFO END -->"
 
@@ -46,6 +47,8 @@ class CorpusPipeline:
         md = self.extractor.extract(
             text if raw.text_format != "markdown" else _md_head(text, body_start), given, info=info
         )
+        if raw.text_format == "markdown":  # a law states its 施行 and repeals in its closing article
+            read_validity(text[body_start:], md, given, iso_date(given.get("date")))
         md.reader = raw.reader or None
         clauses = self.chunker.chunk(raw.id, text, md, body_start)
         return Document(

@@ -54,6 +54,7 @@ from index.integrity import IntegrityError, checksums, verify_files
 from index.manifest import MANIFEST, Manifest
 from index.neardup import WordingIndex
 from index.passages import passage_text
+from index.repeals import write_repeals
 from index.store import (
     STORE_FILE,
     copy_records,
@@ -69,9 +70,10 @@ if TYPE_CHECKING:
     from index.milvus_backend import MilvusConfig
 
 log = logging.getLogger(__name__)
-PIPELINE_VERSION = 4  # bump when cleaning/chunking changes what a document's clauses are, or the files
+PIPELINE_VERSION = 5  # bump when cleaning/chunking changes what a document's clauses are, or the files
 # of a generation change (3: the wording index; 4: 落款/版记 out of clauses, inline headings, county level,
-# near-duplicate documents, zero-width and control characters deleted as from queries)
+# near-duplicate documents, zero-width and control characters deleted as from queries; 5: 施行, 有效期 and
+# repeals read, the repealed_by table)
 
 
 NO_INDEX_YET = "还没有索引（no index yet）"
@@ -507,6 +509,7 @@ def reindex_into(
                     sig_rows,
                     new_copies,
                 )
+                write_repeals(build / STORE_FILE)  # over all documents: a later repealer marks an older one
             fault_point("after-store")
             if base and base_manifest:
                 vec, lex = open_indexes(base, base_manifest, options.milvus)

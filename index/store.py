@@ -16,6 +16,7 @@ from typing import Any
 
 from corpus.models import Clause, Document, DocumentMetadata
 from index.copies import Copy, Signature, signature_from_row
+from index.repeals import read_repealed_by
 
 STORE_FILE = "clauses.sqlite"
 
@@ -248,6 +249,9 @@ class ClauseStore:
                 self.doc_sources.append(r["source"])
                 self.doc_meta.append(json.loads(r["metadata"]))
             self._doc_index = {d: i for i, d in enumerate(self.doc_ids)}
+            for key, link in read_repealed_by(self._db).items():  # issue 30: resolved at index time
+                if key in self._doc_index:
+                    self.doc_meta[self._doc_index[key]]["repealed_by"] = link
             self.clause_doc: dict[str, int] = {
                 cid: self._doc_index[key] for cid, key in self._db.execute("SELECT id, doc_key FROM clauses")
             }

@@ -1,4 +1,4 @@
-"""The `policy-search` command line: inspect, reindex, search, serve, evaluate.
+"""The `policy-search` command line: inspect, reindex, search, compare, timeline, serve, evaluate.
 
 What it prints for people is Chinese; ``--json`` output keeps the API's field names and codes. Errors are
 one line on stderr and exit status 2.
@@ -76,6 +76,13 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print(f"  主送：{m.addressee}")
         if m.attachments:
             print(f"  附件：{'；'.join(m.attachments)}")
+        force = [("施行", m.effective_date), ("有效期至", m.expires_on), ("有效性", m.validity)]
+        repeals = "、".join(r["doc_number"] or f"《{r['title']}》" for r in m.repeals)
+        if any(v for _, v in force) or repeals:  # issue 30: what the text says of its own force
+            print(
+                "  "
+                + " · ".join([f"{k} {v}" for k, v in force if v] + ([f"废止：{repeals}"] if repeals else []))
+            )
         for c in d.clauses:
             part = f" ({c.part}/{c.part_count})" if c.part_count > 1 else ""
             preview = c.text.replace("\n", " ")[:48]
@@ -217,13 +224,31 @@ def _filters(args: argparse.Namespace, searcher) -> dict:  # noqa: ANN001
         include_undated=args.include_undated,
         include_drafts=not args.no_drafts,
         fusion=args.fusion,
+        in_force_only=args.in_force,
+        as_of=args.as_of,
     )
+
+
+def _badge(d) -> str:  # noqa: ANN001 - a DocumentInfo
+    """The document's status at the request's date, read at a glance: 【现行有效】, 【已废止】 …"""
+    return f"【{d.validity_status}】" if d.validity_status else ""
+
+
+def _export(args: argparse.Namespace, resp, view: str) -> None:  # noqa: ANN001 - a view's response
+    """--csv FILE / --xlsx FILE: the view's clauses as a table (search.export)."""
+    from search.export import render, rows
+
+    for fmt in ("csv", "xlsx"):
+        path = getattr(args, fmt, None)
+        if path is not None:
+            path.write_bytes(render(resp, fmt, view))
+            print(f"已导出 {len(rows(resp))} 行到 {path}", file=sys.stderr)
 
 
 def _where(h) -> str:  # noqa: ANN001 - a hit or a compared clause
     d = h.document
     region = (d.jurisdiction or "未知") + ("（推断）" if d.jurisdiction_inferred else "")
-    return f"[{region}] {d.title or ''} {d.doc_number or ''} {d.date or ''}".rstrip()
+    return f"[{region}] {_badge(d)}{d.title or ''} {d.doc_number or ''} {d.date or ''}".rstrip()
 
 
 def _print_hit(n: str, h) -> None:  # noqa: ANN001
@@ -248,6 +273,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         **_filters(args, searcher),
     )
     resp = searcher.search(req)
+    _export(args, resp, "search")
     if args.json:
         print(resp.model_dump_json(indent=1))
         return 0
@@ -282,6 +308,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     resp = searcher.compare(
         CompareRequest(q=args.query, per_jurisdiction=args.per_jurisdiction, **_filters(args, searcher))
     )
+    _export(args, resp, "compare")
     if args.json:
         print(resp.model_dump_json(indent=1))
         return 0
@@ -328,6 +355,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 for f in row.figures
             )
             print(f"  {row.measure}（{row.unit}）：{cells}")
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    """Per jurisdiction, the matching clauses in date order with their figures and status (search.timeline)."""
+    from policy_search.factory import open_searcher
+    from search.timeline_models import TimelineRequest
+
+    searcher = open_searcher(_settings(args))
+    resp = searcher.timeline(
+        TimelineRequest(q=args.query, per_jurisdiction=args.per_jurisdiction, **_filters(args, searcher))
+    )
+    _export(args, resp, "timeline")
+    if args.json:
+        print(resp.model_dump_json(indent=1))
+        return 0
+    print(f"{args.query}：{len(resp.jurisdictions)} 个地区，效力状态截至 {resp.as_of}，{resp.took_ms} 毫秒")
+    for note in resp.notices:
+        print(f"提示：{note}")
+    for j in resp.jurisdictions:
+        print(f"\n== {j.jurisdiction}")
+        for e in j.entries:
+            d = e.document
+            print(f"  {e.date or '无日期'} {_badge(d)} {d.title or d.id} {d.doc_number or ''}".rstrip())
+            print(f"      {e.text[:80].replace(chr(10), ' ')}")
+        for series in j.series:
+            if len({p.date for p in series.points}) > 1:
+                steps = " → ".join(f"{p.value_text}{series.unit}（{p.date[:4]}）" for p in series.points)
+                print(f"  {series.measure}：{steps}")
     return 0
 
 
@@ -436,10 +492,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, hlp in (
         ("search", "search from the command line"),
         ("compare", "what each jurisdiction says about a topic, side by side"),
+        ("timeline", "how a topic moved across the years, per jurisdiction"),
     ):
         p = sub.add_parser(name, help=hlp)
         p.add_argument("query")
-        if name == "search":
+        if name == "timeline":
+            p.add_argument("--per-jurisdiction", type=int, default=20, help="clauses per jurisdiction")
+        elif name == "search":
             p.add_argument("--top-k", type=int, default=10, help="hits printed (with --group: in all groups)")
             p.add_argument("--group", action="store_true", help="group by jurisdiction")
             p.add_argument("--per-group", type=int, default=3, help="with --group: hits per jurisdiction")
@@ -462,12 +521,22 @@ def build_parser() -> argparse.ArgumentParser:
             "--include-undated", action="store_true", help="with a date filter, keep undated documents"
         )
         p.add_argument("--no-drafts", action="store_true")
+        p.add_argument(
+            "--in-force", action="store_true", help="only documents in force (现行有效) at --as-of"
+        )
+        p.add_argument("--as-of", help="the date statuses are read at: 2024-06-01 (default: today)")
+        p.add_argument(
+            "--csv", type=Path, metavar="FILE", help="also write the clauses as CSV (UTF-8 with BOM)"
+        )
+        p.add_argument(
+            "--xlsx", type=Path, metavar="FILE", help="also write the clauses as an Excel workbook"
+        )
         p.add_argument("--fusion", choices=["weighted", "rrf", "lexical", "dense"])
         p.add_argument("--index-dir", type=Path)
         p.add_argument("--embedder")
         p.add_argument("--milvus-uri", help="default: the URI the index was built with")
         p.add_argument("--json", action="store_true")
-        p.set_defaults(func=cmd_search if name == "search" else cmd_compare)
+        p.set_defaults(func={"search": cmd_search, "compare": cmd_compare, "timeline": cmd_timeline}[name])
 
     p = sub.add_parser("evaluate", help="retrieval quality (seeds, STARD); see scripts/evaluate.py")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -103,7 +103,7 @@ class Comparer:
                 relevance=round(float(sc.relevance[i]), 4),
                 strong=bool(sc.relevance[i] >= sc.floor),
                 highlights=highlight(c.text, terms),
-                document=self.views.info_of_clause(c.id),
+                document=self.views.info_of_clause(c.id, p.filters.as_of),
             )
 
         found: list[JurisdictionResult] = []

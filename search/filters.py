@@ -7,7 +7,9 @@ How each filter matches is declared on its field (``match``) in ``search.models.
 - ``substring``: the given text occurs in the metadata value (issuer);
 - ``date_from`` / ``date_to``: the document's date is in range; undated documents are excluded unless
   ``include_undated`` (``undated``) is set;
-- ``drafts``: false excludes documents whose status is "draft".
+- ``drafts``: false excludes documents whose status is "draft";
+- ``in_force``: only documents 现行有效 at ``as_of`` (``search.validity_status``), by key: engines that
+  filter on their own fields (Milvus) get the keys, as for 主题分类.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from index.protocols import DocFilter, FieldCondition
 from search.models import Filters
+from search.validity_status import in_force, today
 
 
 def _conditions(name: str, kind: str, want: Any, f: Filters) -> list[FieldCondition]:
@@ -33,7 +36,7 @@ def _conditions(name: str, kind: str, want: Any, f: Filters) -> list[FieldCondit
         return [FieldCondition("date", op, (want.isoformat(),), or_empty=f.include_undated)]
     if kind == "drafts":
         return [] if want else [FieldCondition("status", "ne", ("draft",))]
-    return []  # "undated": read by the date conditions
+    return []  # "undated": read by the date conditions; "in_force": by doc_filter (a status at as_of)
 
 
 def _active_fields(f: Filters) -> list[tuple[str, str, Any]]:
@@ -41,8 +44,9 @@ def _active_fields(f: Filters) -> list[tuple[str, str, Any]]:
     for name, field in Filters.model_fields.items():
         value = getattr(f, name)
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
-        if value != default:
-            out.append((name, field.json_schema_extra["match"], value))  # type: ignore[index]
+        kind = field.json_schema_extra["match"]  # type: ignore[index]
+        if value != default and kind != "as_of":  # as_of selects nothing: it dates the statuses
+            out.append((name, kind, value))
     return out
 
 
@@ -61,7 +65,12 @@ def doc_filter(
     if not _active_fields(filters):
         return None
     conds = conditions(filters)
-    return DocFilter((k for k, meta in zip(doc_ids, doc_meta) if all(c.matches(meta) for c in conds)), conds)
+    keep = (k for k, meta in zip(doc_ids, doc_meta) if all(c.matches(meta) for c in conds))
+    if filters.in_force_only:  # a status at a date is no stored field: engines filter on these keys
+        as_of = filters.as_of or today()
+        allowed = {k for k, meta in zip(doc_ids, doc_meta) if in_force(meta, as_of)}
+        return DocFilter((k for k in keep if k in allowed), None)
+    return DocFilter(keep, conds)
 
 
 def undated_excluded(filters: Filters, doc_meta: Sequence[dict[str, Any]]) -> int:

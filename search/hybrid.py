@@ -53,6 +53,8 @@ from search.reranker import LazyReranker, rerank_head
 from search.results import HitMaker, group_hits, strong_clauses
 from search.retrieval import Retriever
 from search.scoring import Scorer, tiered
+from search.timeline import Timeliner
+from search.timeline_models import TimelineRequest, TimelineResponse
 from search.views import Views
 
 if TYPE_CHECKING:
@@ -170,6 +172,7 @@ class HybridSearcher:
             ),
         )
         self._comparer: Comparer | None = None
+        self._timeliner: Timeliner | None = None
 
     @classmethod
     def open(
@@ -255,7 +258,7 @@ class HybridSearcher:
         reranked: dict[int, tuple[float, int]] = {}
         if rerank:
             picked, reranked = self._rerank(p.q, picked, rdepth, sc.strong[order])
-        maker = HitMaker(cands, sc, self.views, p.method, p.marked_terms, p.expansions)
+        maker = HitMaker(cands, sc, self.views, p.method, p.marked_terms, p.expansions, p.filters.as_of)
         made: dict[int, SearchHit] = {}
 
         def hit(pos: int, c: Clause) -> SearchHit:
@@ -320,6 +323,14 @@ class HybridSearcher:
                 self.depth,
             )
         return self._comparer.compare(request)
+
+    def timeline(self, request: TimelineRequest) -> TimelineResponse:
+        """Per jurisdiction, the matching clauses of each document in date order (search.timeline)."""
+        if self._timeliner is None:
+            self._timeliner = Timeliner(
+                self.preparer, self.pool, self.scorer, self.store, self.views, self.depth
+            )
+        return self._timeliner.timeline(request)
 
     # -- documents, clauses, stats ----------------------------------------------------------------
     def document(self, doc_id: str, page: DocumentPage | None = None) -> DocumentView:

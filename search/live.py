@@ -23,6 +23,7 @@ from index.manifest import IndexError_
 from search.base import Searcher
 from search.compare_models import CompareRequest, CompareResponse
 from search.models import ClauseView, DocumentPage, DocumentView, SearchRequest, SearchResponse
+from search.timeline_models import TimelineRequest, TimelineResponse
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,10 @@ class LiveSearcher:
     def compare(self, request: CompareRequest) -> CompareResponse:
         with self.lease() as s:
             return s.compare(request)
+
+    def timeline(self, request: TimelineRequest) -> TimelineResponse:
+        with self.lease() as s:
+            return s.timeline(request)
 
     def document(self, doc_id: str, page: DocumentPage | None = None) -> DocumentView:
         with self.lease() as s:

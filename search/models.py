@@ -205,8 +205,15 @@ class Filters(BaseModel):
         "with date_from/date_to, keep documents that carry no date (how many were left out is a notice)",
     )
     include_drafts: bool = _filter("drafts", True, "include drafts for comments (征求意见稿)")
+    # validity (issue 30): statuses are computed at as_of; in_force_only keeps documents 现行有效 then
+    in_force_only: bool = _filter(
+        "in_force", False, "only clauses of documents in force (现行有效) at as_of (search.validity_status)"
+    )
+    as_of: DateFilter = _filter(
+        "as_of", None, "the date validity_status is read at: 2024-06-01, 2024-06 or 2024 (default: today)"
+    )
 
-    @field_validator("date_from", "date_to", mode="before")
+    @field_validator("date_from", "date_to", "as_of", mode="before")
     @classmethod
     def _date(cls, v: Any, info: ValidationInfo) -> Any:
         if info.mode == "json" and isinstance(v, str) and not _JSON_DATE.match(v):
@@ -322,6 +329,16 @@ class SearchRequest(Question):
     per_group: Count = Field(default=3, ge=1, le=20)
 
 
+class RepealLink(BaseModel):
+    """The indexed document that repeals this one (index.repeals): its id, title, 文号, date and 施行."""
+
+    id: str
+    title: str | None = None
+    doc_number: str | None = None
+    date: str | None = None
+    effective_date: str | None = None
+
+
 class DocumentInfo(BaseModel):
     id: str
     title: str | None = None
@@ -343,6 +360,13 @@ class DocumentInfo(BaseModel):
     index_number: str | None = None  # 索引号 (政府信息公开 table)
     subject: str | None = None  # 主题分类
     validity: str | None = None  # 有效性 / 时效性: 有效, 失效, 废止 …
+    # validity (issue 30): dates the text states, the indexed document that repeals it, and its status at
+    # the request's as_of (search.validity_status): 现行有效 / 已失效 / 已废止 / 尚未施行 / 未知
+    written_date: str | None = None  # 成文日期
+    effective_date: str | None = None  # 施行
+    expires_on: str | None = None  # the last day in force
+    repealed_by: RepealLink | None = None
+    validity_status: str | None = None
 
 
 class Highlight(BaseModel):
@@ -457,6 +481,12 @@ class DocumentPage(BaseModel):
         default=0, ge=0, le=1_000_000_000, description="index of the first clause of the page"
     )
     limit: int = Field(default=DOCUMENT_PAGE, ge=1, le=MAX_DOCUMENT_PAGE, description="clauses per page")
+    as_of: DateFilter = Field(default=None, description="the date the document's validity_status is read at")
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v: Any) -> Any:
+        return read_date(v)
 
 
 class DocumentView(BaseModel):

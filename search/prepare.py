@@ -20,6 +20,7 @@ from search.messages import notice
 from search.models import Filters, QueryError, Question
 from search.query_encoder import QueryEncoder
 from search.query_place import NamedPlace, QueryPlaceReader
+from search.validity_status import today
 
 
 @dataclass
@@ -102,6 +103,8 @@ class Preparer:
                 notice("query_too_long", chars=len(q), limit=opts.max_query_chars), code="query_too_long"
             )
         filters = request.filters()
+        if filters.as_of is None:  # statuses are read at a date: today unless the request names one
+            filters = filters.model_copy(update={"as_of": today()})
         notices: list[str] = []
         if q != request.q:
             notices.append(notice("traditional_folded", q=q))

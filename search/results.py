@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ class HitMaker:
     method: str
     terms: list[str]
     expansions: list[str]
+    as_of: dt.date | None = None  # the date each hit's validity_status is read at
 
     def __post_init__(self) -> None:
         self.lex_rank = ranks(self.cands.lexical)
@@ -66,7 +68,7 @@ class HitMaker:
                 coverage=feature("coverage"),
                 concepts=feature("concepts"),
             ),
-            document=self.views.info_of_clause(c.id),
+            document=self.views.info_of_clause(c.id, self.as_of),
         )
 
 

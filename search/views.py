@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from typing import Any
 
@@ -20,6 +21,7 @@ from search.models import (
     NotFound,
     RelatedLink,
 )
+from search.validity_status import status_of, today
 
 
 def clause_out(c: Clause, related: tuple[list[RelatedLink], list[RelatedLink]] = ([], [])) -> ClauseOut:
@@ -70,8 +72,15 @@ class Views:
             **{k: m.get(k) for k in DocumentInfo.model_fields if k not in ("id", "source")},
         )
 
-    def info_of_clause(self, clause_id: str) -> DocumentInfo:
-        return self.doc_info[self.store.clause_doc[clause_id]]
+    def info_of_clause(self, clause_id: str, as_of: dt.date | None = None) -> DocumentInfo:
+        """The clause's document; with ``as_of``, with its ``validity_status`` at that date."""
+        idx = self.store.clause_doc[clause_id]
+        return self.info_at(idx, as_of) if as_of is not None else self.doc_info[idx]
+
+    def info_at(self, doc_idx: int, as_of: dt.date) -> DocumentInfo:
+        """The document's info with its status at ``as_of`` (computed now: a status is never stored)."""
+        status = status_of(self.store.doc_meta[doc_idx], as_of)
+        return self.doc_info[doc_idx].model_copy(update={"validity_status": status})
 
     def document(self, doc_id: str, page: DocumentPage | None = None) -> DocumentView:
         """One page of the document (``page``: offset and limit; default the first 200 clauses): the cost
@@ -95,7 +104,7 @@ class Views:
         cut = end - start > MAX_PAGE_TEXT_CHARS
         end = start + MAX_PAGE_TEXT_CHARS if cut else max(start, end)
         return DocumentView(
-            document=self.doc_info[idx],
+            document=self.info_at(idx, page.as_of or today()),
             metadata=self.store.doc_meta[idx],
             text=self.store.text_slice(idx, start, end),
             text_start=start,
@@ -114,7 +123,7 @@ class Views:
         prev, nxt = self.store.neighbour(c, -1), self.store.neighbour(c, +1)
         return ClauseView(
             clause=clause_out(c, self.related(c.id)),
-            document=self.info_of_clause(c.id),
+            document=self.info_of_clause(c.id, today()),
             previous=clause_out(prev) if prev else None,
             next=clause_out(nxt) if nxt else None,
         )

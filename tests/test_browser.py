@@ -6,6 +6,7 @@ missing browser a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -34,8 +35,9 @@ ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def server_url(searcher):
+@contextlib.contextmanager
+def _serving(searcher):  # noqa: ANN001 - a searcher
+    """The app over ``searcher`` on a free loopback port, in a thread: yields its address."""
     import uvicorn
 
     from api.app import create_app
@@ -59,9 +61,17 @@ def server_url(searcher):
     deadline = time.time() + 20
     while not server.started and time.time() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server_url(searcher):
+    with _serving(searcher) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -356,3 +366,84 @@ def test_every_notice_and_message_is_chinese(page, server_url) -> None:
     assert len(said) >= 12
     english = {t: ascii_sentences(t) for t in said if ascii_sentences(t)}
     assert not english, english
+
+
+# -- issue 30: status badges, the in-force toggle, the timeline's step charts, exports ---------------------
+@pytest.fixture(scope="module")
+def timeline_url(tmp_path_factory, embedder, tokenizer):
+    """The page over tests/fixtures/timeline: 湖州's 公积金 loan ceiling 2019 → 2022 → 2024 (each repealing
+    the one before), a 德清 window, a draft."""
+    from pathlib import Path
+
+    from corpus.pipeline import process_paths
+    from index.builder import build_index
+    from search.hybrid import HybridSearcher
+
+    index = tmp_path_factory.mktemp("timeline-page") / "index"
+    docs = process_paths([Path(__file__).parent / "fixtures" / "timeline"]).documents
+    build_index(docs, index, embedder, tokenizer=tokenizer)
+    s = HybridSearcher.open(index, embedder, tokenizer=tokenizer)
+    with _serving(s) as url:
+        yield url
+    s.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_timeline_chart_badges_and_exports(browser, timeline_url, tmp_path, width) -> None:
+    w, h = WIDTHS[width]
+    page = browser.new_page(viewport={"width": w, "height": h})
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        page.goto(timeline_url + "/?q=住房公积金最高贷款额度&as_of=2023-01-01")
+        page.wait_for_selector(".hit .badge.status")
+        shown = set(page.locator(".hit .badge.status").all_inner_texts())
+        assert {"已废止", "现行有效", "尚未施行"} <= shown
+        page.click("#timeline-go")
+        page.wait_for_selector(".tjur .tchart svg path.step")
+        assert "view=timeline" in page.url
+        hz = page.locator('.tjur[data-jurisdiction="浙江省/湖州市"]')
+        chart = hz.locator('.tchart[data-measure="双缴存职工家庭住房公积金最高贷款额度"]')
+        assert chart.locator("figcaption").inner_text().endswith("40万元 → 50万元 → 60万元 → 80万元")
+        assert chart.locator("circle.tpoint").count() == 4
+        assert chart.locator("line.span").count() == 3  # a span per document in force within the chart
+        assert (
+            chart.locator("line.span.s-repealed").count() == 1
+            and chart.locator("line.span.s-in_force").count() == 1
+        )
+        box = chart.locator("svg").bounding_box()
+        assert box["width"] <= w and box["height"] > 80
+        assert page.evaluate("document.querySelectorAll('#results [style], #results [onclick]').length") == 0
+        _layout(page, width)
+        chart.scroll_into_view_if_needed()
+        _shot(page, f"timeline-{width}", tmp_path)
+
+        # the download buttons carry the view and its filters; the file is CSV with a BOM
+        href = page.get_attribute("#export-csv", "href")
+        assert href.startswith("/api/export?view=timeline&format=csv&") and "as_of=2023-01-01" in href
+        got = page.request.get(timeline_url + href)
+        assert got.status == 200 and got.body().startswith(b"\xef\xbb\xbf")
+        assert "format=xlsx" in page.get_attribute("#export-xlsx", "href")
+
+        # a point opens its clause; the document view says what repealed it
+        chart.locator("circle.tpoint").first.click()
+        page.wait_for_selector("#doc-view:not([hidden]) .clause.target")
+        validity = page.locator("#doc-body .validity").inner_text()
+        assert (
+            "已废止" in validity
+            and "湖州市住房公积金管理委员会关于进一步调整住房公积金贷款政策的通知" in validity
+        )
+        page.keyboard.press("Escape")
+
+        # only what was in force on 2023-01-01
+        if width == "phone":
+            page.click("#filters-toggle")
+        page.check("#f-in-force")
+        page.wait_for_function(
+            """() => { const b = [...document.querySelectorAll('.tentries .badge.status')].map((x) => x.textContent);
+                 return location.search.includes('in_force_only=true') && b.length >= 2
+                   && b.every((t) => t === '现行有效'); }"""
+        )  # 湖州 2022's clauses and 德清's: the documents in force that day, nothing else
+        assert not failed, failed
+    finally:
+        page.close()

@@ -165,6 +165,7 @@ DATES = [
     ("2023年02月15日06:41来源:中国经济网-《经济日报》", "2023-02-15"),
     ("时间：2023-04-24", "2023-04-24"),
     ("2023-03-2811:44", "2023-03-28"),
+    ("2025年6月20日(星期五)", "2025-06-20"),
     ("2025年6月底前，各乡镇完成摸底登记。", None),
     ("自2023年1月1日起执行", None),
     ("一、2023年3月1日至12月31日期间购房的，给予补贴。", None),
@@ -200,6 +201,23 @@ def test_a_page_date_line(line: str, expected: str | None) -> None:
 def test_dates_a_text_states(pipeline, text: str, written: str | None, published: str | None) -> None:
     md = pipeline.process(RawDocument(id="d", text=text, source="d.txt")).metadata
     assert (md.written_date, md.published_date, md.date) == (written, published, written or published)
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("2024年9月27日起，广州住房公积金管理中心开通个人住房贷款二手房“带押过户”业务。\n", "2024-09-27"),
+        ("按照新政，自2023年8月1日起至2023年9月30日止，在兰溪购买新建商品住房的，给予补贴。\n", "2023-08-01"),
+        (
+            "凡在2022年6月1日至2022年12月31日期间，在中心城区购买新建商品住房的，给予购房补贴。\n",
+            "2022-06-01",
+        ),
+        ("2022年5月23日之前已网签的按原政策执行。\n", None),  # a cut-off, not a start
+    ],
+)
+def test_a_news_summary_is_dated_by_when_its_measure_starts(pipeline, text: str, date: str | None) -> None:
+    md = pipeline.process(RawDocument(id="d", text=text, source="d.txt")).metadata
+    assert (md.written_date, md.published_date, md.date) == (None, None, date)
 
 
 def _measure():  # noqa: ANN202 - the script as a module

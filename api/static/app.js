@@ -84,7 +84,7 @@ function hitHtml(h) {
   const weak = h.strong === false ? '<span class="badge weak" title="相关度低于阈值">弱匹配</span>' : "";
   const part = h.part_count > 1 ? ` (${h.part}/${h.part_count})` : "";
   return `<article class="hit" data-doc="${esc(d.id)}" data-clause="${esc(h.clause_id)}">
-    <div class="top">${region(d)}${crumb(h.heading_path)}</div>
+    <div class="top">${region(d)}${statusBadge(d)}${crumb(h.heading_path)}</div>
     <div class="text">${marked(h.text, h.highlights)}</div>
     ${relatedHtml(h)}
     <div class="meta">${meta}${draft}${weak}${part}
@@ -94,7 +94,7 @@ function hitHtml(h) {
 }
 
 // -- state <-> URL <-> form -------------------------------------------------------------------------
-const FIELDS = [["jurisdiction", "#f-jurisdiction"], ["doc_type", "#f-doc-type"], ["subject", "#f-subject"], ["date_from", "#f-date-from"], ["date_to", "#f-date-to"]];
+const FIELDS = [["jurisdiction", "#f-jurisdiction"], ["doc_type", "#f-doc-type"], ["subject", "#f-subject"], ["date_from", "#f-date-from"], ["date_to", "#f-date-to"], ["as_of", "#f-as-of"]];
 
 function formState() {
   const p = new URLSearchParams();
@@ -104,6 +104,7 @@ function formState() {
   if ($("#f-undated").checked) p.set("include_undated", "true");
   if (!$("#f-drafts").checked) p.set("include_drafts", "false");
   if (!$("#f-group").checked) p.set("group", "off");
+  if ($("#f-in-force").checked) p.set("in_force_only", "true");
   return p;
 }
 
@@ -119,11 +120,12 @@ function applyState(p) {
   $("#f-undated").checked = p.get("include_undated") === "true";
   $("#f-drafts").checked = p.get("include_drafts") !== "false";
   $("#f-group").checked = p.get("group") !== "off";
+  $("#f-in-force").checked = p.get("in_force_only") === "true";
 }
 
 function apiParams(p, view) {
   const a = new URLSearchParams();
-  for (const k of ["q", "jurisdiction", "doc_type", "subject", "date_from", "date_to", "include_undated", "include_drafts"]) {
+  for (const k of ["q", "jurisdiction", "doc_type", "subject", "date_from", "date_to", "include_undated", "include_drafts", "as_of", "in_force_only"]) {
     if (p.get(k)) a.set(k, p.get(k));
   }
   if (view === "search") {
@@ -173,11 +175,12 @@ function showNotices(data) {
 async function run(view, push = true) {
   const p = formState();
   if (!p.get("q")) return;
-  if (view === "compare") p.set("view", "compare");
+  if (view !== "search") p.set("view", view);
   const mine = ++latest;
   if (push) history.pushState(null, "", "?" + p.toString());
   const status = $("#status");
-  status.className = ""; status.textContent = view === "compare" ? "比较中…" : "检索中…";
+  status.className = ""; status.textContent = { compare: "比较中…", timeline: "整理时间线…" }[view] || "检索中…";
+  updateViewBar(p, view);
   let data;
   try {
     data = await fetchJson(`/api/${view}?` + apiParams(p, view).toString(), mine);
@@ -187,7 +190,7 @@ async function run(view, push = true) {
     status.className = "error"; status.textContent = "出错：" + err.message; $("#results").innerHTML = ""; $("#notices").innerHTML = ""; return;
   }
   showNotices(data);
-  if (view === "compare") paintCompare(data); else paintSearch(data);
+  if (view === "compare") paintCompare(data); else if (view === "timeline") paintTimeline(data); else paintSearch(data);
   openFromUrl();
 }
 
@@ -207,7 +210,7 @@ function paintSearch(data) {
 function clauseCard(c) {
   return `<div class="cclause hit" data-doc="${esc(c.document.id)}" data-clause="${esc(c.clause_id)}">
     ${crumb(c.heading_path)}<div class="text">${marked(c.text, c.highlights)}</div>
-    <div class="meta"><b>${esc(c.document.title || "")}</b> ${esc(c.document.doc_number || "")} ${esc(c.document.date || "")} · 相关度 ${c.relevance.toFixed(2)}
+    <div class="meta">${statusBadge(c.document)} <b>${esc(c.document.title || "")}</b> ${esc(c.document.doc_number || "")} ${esc(c.document.date || "")} · 相关度 ${c.relevance.toFixed(2)}
       <button type="button" class="cite" data-cite="${esc(citation(c))}" title="复制引用：标题、文号、日期、条款位置">引用</button></div></div>`;
 }
 
@@ -252,7 +255,8 @@ async function openDocument(docId, clauseId, push = true) {
     history.pushState(null, "", "?" + p.toString());
   }
   // the document comes in pages of clauses (offset/limit, total): read them in turn, up to DOC_MAX_CLAUSES
-  const url = (offset) => "/api/documents/" + encodeURIComponent(docId) + `?offset=${offset}&limit=${DOC_PAGE}`;
+  const asOf = new URLSearchParams(location.search).get("as_of");
+  const url = (offset) => "/api/documents/" + encodeURIComponent(docId) + `?offset=${offset}&limit=${DOC_PAGE}` + (asOf ? "&as_of=" + encodeURIComponent(asOf) : "");
   let d;
   try { d = await getJson(url(0)); }
   catch (err) { $("#status").className = "error"; $("#status").textContent = "出错：" + err.message; return; }
@@ -293,6 +297,7 @@ async function openDocument(docId, clauseId, push = true) {
     <div class="meta">${region(m)} · ${[m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : "",
       m.subject && `主题分类：${m.subject}`, m.index_number && `索引号：${m.index_number}`, m.validity && `有效性：${m.validity}`]
       .filter(Boolean).map(esc).join(" · ")}</div>
+    ${validityHtml(m)}
     ${toc.length ? `<nav class="toc"><b>目录</b><ul>${toc.join("")}</ul></nav>` : ""}
     ${body.join("")}`;
   $("#doc-view").hidden = false;
@@ -330,11 +335,14 @@ async function loadFacets() {
   } catch (err) { /* the page still searches without facets */ }
 }
 
-function currentView() { return new URLSearchParams(location.search).get("view") === "compare" ? "compare" : "search"; }
+function currentView() {
+  const v = new URLSearchParams(location.search).get("view");
+  return v === "compare" || v === "timeline" ? v : "search";
+}
 
 $("#search-form").addEventListener("submit", (ev) => { ev.preventDefault(); run("search"); });
 $("#compare-go").addEventListener("click", () => { if ($("#q").value.trim()) run("compare"); else $("#q").focus(); });
-for (const id of ["#f-jurisdiction", "#f-doc-type", "#f-subject", "#f-date-from", "#f-date-to", "#f-undated", "#f-drafts", "#f-group"]) {
+for (const id of ["#f-jurisdiction", "#f-doc-type", "#f-subject", "#f-date-from", "#f-date-to", "#f-undated", "#f-drafts", "#f-group", "#f-in-force", "#f-as-of"]) {
   $(id).addEventListener("change", () => { if ($("#q").value.trim()) run(currentView()); });
 }
 $("#notices").addEventListener("click", (ev) => {
@@ -378,7 +386,7 @@ function headerHeight() {  // the document panel starts below the header (CSS --
 window.addEventListener("resize", headerHeight);
 headerHeight();
 $("#doc-body").addEventListener("click", (ev) => {
-  const rel = ev.target.closest(".rel");
+  const rel = ev.target.closest(".rel, .repealer");
   if (rel) { ev.preventDefault(); openDocument(rel.dataset.doc, rel.dataset.clause); }
 });
 document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") closeDocument(); });
@@ -387,6 +395,152 @@ window.addEventListener("popstate", () => {
   applyState(p);
   if (p.get("q")) run(currentView(), false); else openFromUrl();
 });
+
+// -- validity (issue 30): status badges, the timeline view and its step charts, exports --------------------
+const STATUS_CODE = { "现行有效": "in_force", "已失效": "expired", "已废止": "repealed", "尚未施行": "not_yet", "未知": "unknown" };
+
+function statusBadge(d) {  // the document's force at the request's date, read at a glance
+  const s = d && d.validity_status;
+  if (!s) return "";
+  const why = [d.effective_date && `施行 ${d.effective_date}`, d.expires_on && `有效期至 ${d.expires_on}`,
+               d.repealed_by && `被《${d.repealed_by.title || d.repealed_by.id}》废止`].filter(Boolean).join("；");
+  return `<span class="badge status s-${STATUS_CODE[s] || "unknown"}" title="${esc(why || "文件未写明施行或有效期")}">${esc(s)}</span>`;
+}
+
+function validityHtml(m) {  // the document view: status, 施行, 有效期至, and what repealed it (a link)
+  const parts = [m.effective_date && `施行日期：${esc(m.effective_date)}`, m.expires_on && `有效期至：${esc(m.expires_on)}`];
+  if (m.repealed_by) {
+    const r = m.repealed_by;
+    parts.push(`被 <a href="#" class="repealer" data-doc="${esc(r.id)}">《${esc(r.title || r.id)}》</a>${r.doc_number ? `（${esc(r.doc_number)}）` : ""}废止`);
+  }
+  return `<div class="validity">${statusBadge(m)} ${parts.filter(Boolean).join(" · ")}</div>`;
+}
+
+function updateViewBar(p, view) {  // the timeline button and the downloads of what is shown
+  $("#view-bar").hidden = false;
+  const a = apiParams(p, view);
+  a.delete("group_by"); a.delete("per_group");
+  if (view === "search") { a.set("top_k", "100"); if (p.get("group") !== "off" && !p.get("jurisdiction")) a.set("group_by", "jurisdiction"); }
+  for (const fmt of ["csv", "xlsx"]) {
+    const link = $(`#export-${fmt}`);
+    link.href = `/api/export?view=${view}&format=${fmt}&` + a.toString();
+    link.setAttribute("download", `policy-search-${view}.${fmt}`);
+  }
+  $("#timeline-go").classList.toggle("active", view === "timeline");
+}
+
+function paintTimeline(data) {
+  lastTerms = [];
+  const n = data.jurisdictions.reduce((k, j) => k + j.entries.length, 0);
+  $("#status").textContent = `时间线：${data.jurisdictions.length} 个地区，${n} 条条款 · 效力状态截至 ${data.as_of} · 用时 ${Math.round(data.took_ms)} 毫秒`;
+  const results = $("#results");
+  results.innerHTML = data.jurisdictions.length ? "" : '<p class="empty">没有地区有相关条款。</p>';
+  const wrap = document.createElement("div");
+  wrap.className = "timeline";
+  for (const j of data.jurisdictions) {
+    const sec = document.createElement("section");
+    sec.className = "tjur"; sec.dataset.jurisdiction = j.jurisdiction;
+    sec.innerHTML = `<h2>${esc(j.jurisdiction.replace(/\//g, " › "))} <small>${j.entries.length} 条条款</small></h2>`;
+    const byClause = Object.fromEntries(j.entries.map((e) => [e.clause_id, e]));
+    for (const series of j.series.filter((x) => x.points.length > 0).slice(0, 3)) {
+      sec.appendChild(stepChart(series, byClause, data.as_of));
+    }
+    const list = document.createElement("ol");
+    list.className = "tentries";
+    list.innerHTML = j.entries.map((e) => `<li class="hit" data-doc="${esc(e.document.id)}" data-clause="${esc(e.clause_id)}">
+        <div class="top"><span class="when">${esc(e.date || "无日期")}</span>${statusBadge(e.document)}${crumb(e.heading_path)}</div>
+        <div class="text">${esc(e.text)}</div>
+        <div class="meta"><b>${esc(e.document.title || e.document.id)}</b> ${esc(e.document.doc_number || "")}
+          ${e.figures.length ? " · " + e.figures.map((f) => esc(`${f.bound === "=" ? "" : f.bound}${f.value_text}${f.unit}`)).join("、") : ""}</div></li>`).join("");
+    sec.appendChild(list);
+    wrap.appendChild(sec);
+  }
+  results.appendChild(wrap);
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+function svgEl(name, attrs, parent, text) {
+  const el = document.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text != null) el.textContent = text;
+  if (parent) parent.appendChild(el);
+  return el;
+}
+
+function stepChart(series, byClause, asOf) {
+  // x: time (the first point or 施行 … as_of or the last point), y: the value; the line steps at each
+  // document's date; below it, each document's span in force coloured by its status; a point opens its clause
+  // drawn at the width it is shown (a phone's too), so its text keeps its size
+  const W = Math.max(300, Math.min(720, ($("#results").clientWidth || 680) - 40)), H = 220, L = 44, R = 22, T = 24, B = 58;
+  const day = (s) => Date.parse(s + "T00:00:00Z");
+  const pts = series.points.map((p) => ({ ...p, t: day(p.date), e: byClause[p.clause_id] }));
+  const starts = pts.map((p) => (p.e && p.e.in_force_from ? day(p.e.in_force_from) : p.t));
+  let t0 = Math.min(...pts.map((p) => p.t), ...starts), t1 = Math.max(day(asOf), ...pts.map((p) => p.t));
+  if (t1 - t0 < 86400000 * 180) { t0 -= 86400000 * 90; t1 += 86400000 * 90; }
+  const vals = pts.map((p) => p.value);
+  let v0 = Math.min(...vals), v1 = Math.max(...vals);
+  if (v0 === v1) { v0 = v0 > 0 ? 0 : v0 - 1; v1 = v1 + (v1 === 0 ? 1 : 0); }
+  const pad = (v1 - v0) * 0.12;
+  v0 = v0 - pad < 0 && v0 >= 0 ? 0 : v0 - pad; v1 += pad;
+  const x = (t) => L + (W - L - R) * (t - t0) / (t1 - t0);
+  const y = (v) => T + (H - T - B) * (1 - (v - v0) / (v1 - v0));
+  const fig = document.createElement("figure");
+  fig.className = "tchart";
+  fig.dataset.measure = series.measure;
+  const cap = document.createElement("figcaption");
+  cap.textContent = `${series.measure}（${series.unit}）：` + series.points.map((p) => `${p.value_text}${series.unit}`).join(" → ");
+  fig.appendChild(cap);
+  const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": cap.textContent }, fig);
+  const legend = document.createElement("small");
+  legend.className = "legend";
+  legend.textContent = "下方色条为各文件的有效期：绿 现行有效 · 灰 已失效 · 红 已废止 · 蓝 尚未施行；点击圆点打开条款";
+  fig.appendChild(legend);
+  svgEl("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B }, svg);
+  svgEl("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B }, svg);
+  for (let yr = new Date(t0).getUTCFullYear() + 1; yr <= new Date(t1).getUTCFullYear(); yr++) {
+    const tx = x(Date.UTC(yr, 0, 1));
+    if (tx > L + 10 && tx < W - R) svgEl("text", { class: "tick", x: tx, y: H - B + 14, "text-anchor": "middle" }, svg, String(yr));
+  }
+  for (const v of [...new Set([Math.min(...vals), Math.max(...vals)])]) {
+    svgEl("text", { class: "tick", x: L - 6, y: y(v) + 4, "text-anchor": "end" }, svg, `${+v.toFixed(2)}`);
+  }
+  let d = "";
+  pts.forEach((p, i) => {
+    const next = i + 1 < pts.length ? pts[i + 1].t : Math.max(t1, p.t);
+    d += `${i ? "L" : "M"}${x(p.t).toFixed(1)},${y(p.value).toFixed(1)} H${x(next).toFixed(1)} `;
+    if (i + 1 < pts.length) d += `V${y(pts[i + 1].value).toFixed(1)} `;
+  });
+  svgEl("path", { class: "step", d: d.trim() }, svg);
+  const seen = new Set();
+  let row = 0;
+  for (const p of pts) {  // validity spans, one row per document
+    const e = p.e;
+    if (!e || seen.has(e.document.id)) continue;
+    seen.add(e.document.id);
+    const from = e.in_force_from ? day(e.in_force_from) : p.t, until = e.in_force_until ? day(e.in_force_until) : t1;
+    if (from > t1 || until < t0) continue;  // in force only outside the chart (a draft's 施行 to come)
+    const yy = H - B + 24 + (row++ % 4) * 8;
+    const span = svgEl("line", { class: `span s-${STATUS_CODE[e.validity_status] || "unknown"}`, x1: x(Math.max(from, t0)), y1: yy, x2: x(Math.min(until, t1)), y2: yy }, svg);
+    svgEl("title", {}, span, `《${e.document.title || e.document.id}》 ${e.in_force_from || "?"} — ${e.in_force_until || "今"}（${e.validity_status}）`);
+  }
+  for (const p of pts) {
+    const c = svgEl("circle", { class: "tpoint", cx: x(p.t).toFixed(1), cy: y(p.value).toFixed(1), r: 6, tabindex: 0,
+      "data-doc": p.e ? p.e.document.id : "", "data-clause": p.clause_id, role: "button" }, svg);
+    svgEl("title", {}, c, `${p.date} ${p.bound === "=" ? "" : p.bound}${p.value_text}${series.unit} · ${p.validity_status}${p.e ? " · 《" + (p.e.document.title || "") + "》" : ""}`);
+    svgEl("text", { class: "label", x: x(p.t) + 4, y: y(p.value) - 8 }, svg, `${p.value_text}`);
+  }
+  return fig;
+}
+
+$("#timeline-go").addEventListener("click", () => { if ($("#q").value.trim()) run("timeline"); else $("#q").focus(); });
+function openPoint(ev) {
+  const pt = ev.target.closest && ev.target.closest(".tpoint");
+  if (!pt) return;
+  ev.preventDefault(); ev.stopPropagation();
+  openDocument(pt.dataset.doc, pt.dataset.clause);
+}
+$("#results").addEventListener("click", openPoint, true);
+$("#results").addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") openPoint(ev); });
 
 loadFacets().then(() => {
   const p = new URLSearchParams(location.search);
