@@ -49,6 +49,7 @@ class _Open:
     path: list[str]
     kind: str
     paras: list[_Para] = field(default_factory=list)
+    after_close: bool = False  # opens right after a 落款: never merged into the block before it
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Chunker:
         layout = layout or read_layout(text, body_start)
         skipped = layout.skipped
         paras = [p for p in _paragraphs(text, body_start) if p.start not in skipped]
+        after_close = _after_closing(layout, paras)
         law_mode = sum(1 for p in paras if (h := parse_heading(p.text)) and h.kind == "条") >= 2
         if not law_mode:
             paras = _split_inline(paras)
@@ -114,6 +116,7 @@ class Chunker:
         cur: _Open | None = None
         seen_body = False
         in_article = False
+        closed = False  # a 落款 stands between the last block and the next one
         # a heading line with nothing under it before the next heading of its depth: a one-sentence item
         # "（一）支持社会办医疗机构开展无人机配送药品试点，探索……。" is a clause, not a bare heading
         leaf: tuple[list[str], _Para, int] | None = None
@@ -129,6 +132,11 @@ class Chunker:
             if cur and cur.paras:
                 opened.append(cur)
             cur = None
+
+        def block(path: list[str], kind: str, first: list[_Para] | None = None) -> _Open:
+            nonlocal closed
+            made, closed = _Open(path, kind, first or [], after_close=closed), False
+            return made
 
         def path_now() -> list[str]:
             base = [attachment] if attachment else []
@@ -148,6 +156,8 @@ class Chunker:
                 nxt = paras[i + 1].text.strip() if i + 1 < len(paras) else ""
                 if not title and line == label and _is_attachment_title(nxt):
                     title, skip_next = f"：{nxt}", True  # "附件1" / "重点城市名单"
+                elif not title and line == "附件" and len(layout.attachments) == 1:
+                    title = f"：{layout.attachments[0]}"  # "附件" over a table: the one the 附件说明 names
                 attachment, stack, in_article = label + title, [], False
                 continue
             h: Heading | None = heads[i]
@@ -161,6 +171,16 @@ class Chunker:
                     article = n
             if h and attachment and h.kind in ("p3", "p4"):
                 h = None  # "1.某某医院" in an attachment is a list entry
+            if not h and para.start in after_close:
+                # the 落款 closes what came before: what follows is never the last clause's text, and a
+                # table set right after it is the attachment the 附件说明 names ("附件：任务分解表" / 落款 /
+                # the table, without its own "附件" label)
+                flush()
+                closed = True
+                if not attachment and "\t" in line:
+                    titles = layout.attachments
+                    attachment = "附件" + (f"：{titles[0]}" if len(titles) == 1 else "")
+                    stack, in_article = [], False
             if h:
                 seen_body = True
                 flush()
@@ -171,7 +191,7 @@ class Chunker:
                 in_article = h.kind == "条"
                 content = bool(h.body)
                 if h.body:
-                    cur = _Open(path_now(), "attachment" if attachment else "body", [para])
+                    cur = block(path_now(), "attachment" if attachment else "body", [para])
                 else:
                     leaf = (path_now(), para, h.depth)
                 continue
@@ -179,22 +199,27 @@ class Chunker:
             if not stack and not attachment and is_org_line(line):
                 continue  # the author line under a forwarded document's title: "国家发展改革委"
             if not stack and is_title_like(line) and len(line) <= 60:
-                # the title of the issued document after its cover notice (印发…的通知)
+                # the title of the issued document after its cover notice (印发…的通知): the text above
+                # it is the notice, also where its 落款 set a line apart ("（公开属性：主动公开）", "全文如下")
                 if cur and cur.kind == "preamble":
                     cur.path = ["印发通知"]
+                for b in reversed(opened):
+                    if b.kind != "preamble" or b.path != ["序言"]:
+                        break
+                    b.path = ["印发通知"]
                 flush()
                 continue
             if i > last_heading >= 0 and not attachment and content and _CLOSING_CUE.match(line):
                 if not (cur and cur.kind == "closing"):
                     flush()
-                    cur = _Open(["结语"], "closing")
+                    cur = block(["结语"], "closing")
                 cur.paras.append(para)
                 continue
             if cur is None:
                 if stack or attachment:
-                    cur = _Open(path_now(), "attachment" if attachment else "body")
+                    cur = block(path_now(), "attachment" if attachment else "body")
                 else:
-                    cur = _Open(["序言"], "preamble")
+                    cur = block(["序言"], "preamble")
             cur.paras.append(para)
             content = True
             seen_body = seen_body or bool(stack)
@@ -290,8 +315,24 @@ def _article_number(label: str) -> float | None:
     return n + (sub or 0) / 100
 
 
+def _after_closing(layout: Layout, paras: list[_Para]) -> set[int]:
+    """Start offsets of the paragraphs that come right after a 落款 (a signature, or a 附件说明 and a date):
+    the skipped lines between them and the paragraph before are the document's close."""
+    closing = sorted(ln.start for ln in layout.lines if ln.role == "signature")
+    dated = {ln.start for ln in layout.lines if ln.role == "date"}
+    listed = {ln.start for ln in layout.lines if ln.role == "attachment_list"}
+    out: set[int] = set()
+    prev = -1
+    for p in paras:
+        between = [x for x in closing if prev < x < p.start]
+        if between or (any(prev < x < p.start for x in dated) and any(prev < x < p.start for x in listed)):
+            out.add(p.start)
+        prev = p.start
+    return out
+
+
 def _is_attachment_title(line: str) -> bool:
-    return 0 < len(line) <= 40 and not re.search(r"[。，；：:]", line) and not parse_heading(line)
+    return 0 < len(line) <= 40 and not re.search(r"[。，；：:\t]", line) and not parse_heading(line)
 
 
 def _attachment_title(line: str, label: str) -> str:
@@ -304,7 +345,7 @@ def _merge_small(blocks: list[_Open], min_chars: int) -> list[_Open]:
     out: list[_Open] = []
     for b in blocks:
         size = b.paras[-1].end - b.paras[0].start
-        if out and size < min_chars and out[-1].path == b.path:
+        if out and size < min_chars and out[-1].path == b.path and not b.after_close:
             out[-1].paras.extend(b.paras)
         else:
             out.append(b)
