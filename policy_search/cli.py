@@ -43,6 +43,7 @@ def _existing(paths: list[Path]) -> list[Path]:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from policy_search.factory import load_corpus
+    from search.jurisdictions import display_path
 
     report = load_corpus(_existing(args.paths), _settings(args))
     for s in report.skipped:
@@ -67,7 +68,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"■ {m.title or '（无标题）'}  [{d.id}]")
         table = "".join(f" · {k} {v}" for k, v in (("索引号", m.index_number), ("主题分类", m.subject)) if v)
         print(f"  {d.source} · 读取器 {m.reader or '-'}{table}")
-        jur = (m.jurisdiction or "未知") + ("（推断）" if m.jurisdiction_inferred else "")
+        jur = (display_path(m.jurisdiction) or "未知") + ("（推断）" if m.jurisdiction_inferred else "")
         print(
             f"  {jur} · {m.level or '-'} · {m.issuer or '-'} · {m.doc_number or '-'} · {m.date or '-'} · "
             f"{m.doc_type or '-'} · {m.status}"
@@ -221,8 +222,10 @@ def _filters(args: argparse.Namespace, searcher) -> dict:  # noqa: ANN001
 
 
 def _where(h) -> str:  # noqa: ANN001 - a hit or a compared clause
+    from search.jurisdictions import display_path
+
     d = h.document
-    region = (d.jurisdiction or "未知") + ("（推断）" if d.jurisdiction_inferred else "")
+    region = (display_path(d.jurisdiction) or "未知") + ("（推断）" if d.jurisdiction_inferred else "")
     return f"[{region}] {d.title or ''} {d.doc_number or ''} {d.date or ''}".rstrip()
 
 
@@ -234,6 +237,8 @@ def _print_hit(n: str, h) -> None:  # noqa: ANN001
 
 def cmd_search(args: argparse.Namespace) -> int:
     from policy_search.factory import open_searcher
+    from search.jurisdictions import display_path
+    from search.messages import CLI_HINTS
     from search.models import SearchRequest
 
     settings = _settings(args)
@@ -252,8 +257,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(resp.model_dump_json(indent=1))
         return 0
     print(f"{resp.total} 条匹配条款（候选 {resp.candidates} 条），{resp.took_ms} 毫秒")
-    for note in resp.notices:
-        print(f"提示：{note}")
+    for note, code in zip(resp.notices, resp.notice_codes):
+        print(f"提示：{note}{CLI_HINTS.get(code, '')}")
     if resp.groups is not None:
         # --top-k counts the hits printed, across groups: best groups first, per_group each at most
         left = args.top_k
@@ -261,7 +266,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         for g in resp.groups:
             if left <= 0:
                 break
-            print(f"== {g.jurisdiction}：{g.count} 条匹配")
+            print(f"== {display_path(g.jurisdiction)}：{g.count} 条匹配")
             for i, h in enumerate(g.hits[:left], 1):
                 _print_hit(f"  {i:>2}.", h)
             left -= min(left, len(g.hits))
@@ -277,6 +282,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from policy_search.factory import open_searcher
     from search.compare_models import CompareRequest
+    from search.jurisdictions import display_path
+    from search.messages import CLI_HINTS
 
     searcher = open_searcher(_settings(args))
     resp = searcher.compare(
@@ -289,11 +296,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"{args.query}：{len(resp.jurisdictions)} 个地区有相关条款，{len(resp.without)} 个地区没有，"
         f"{resp.took_ms} 毫秒（相关度阈值 {resp.floor:.2f}）"
     )
-    for note in resp.notices:
-        print(f"提示：{note}")
+    for note, code in zip(resp.notices, resp.notice_codes):
+        print(f"提示：{note}{CLI_HINTS.get(code, '')}")
     for j in resp.jurisdictions:
         print(
-            f"\n== {j.jurisdiction}{'（推断）' if j.inferred else ''} · {j.count} 条匹配 · 最高相关度 {j.best_relevance:.2f}"
+            f"\n== {display_path(j.jurisdiction)}{'（推断）' if j.inferred else ''} · {j.count} 条匹配 · "
+            f"最高相关度 {j.best_relevance:.2f}"
         )
         for i, c in enumerate(j.clauses, 1):
             _print_hit(f"  {i}.", c)
@@ -303,7 +311,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             m = j.nearest_miss
             text = m.text[:60].replace(chr(10), " ") if m else ""
             print(
-                f"  {j.jurisdiction}: {j.best_relevance:.2f} {' › '.join(m.heading_path) if m else ''} {text}"
+                f"  {display_path(j.jurisdiction)}: {j.best_relevance:.2f} {' › '.join(m.heading_path) if m else ''} {text}"
             )
     if resp.groups:
         print("\n== 相同表述")
@@ -319,12 +327,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     for d in m.diff
                     if d.op != "equal"
                 )
-                print(f"    {m.jurisdiction}：{changes or '（相同）'}")
+                print(f"    {display_path(m.jurisdiction)}：{changes or '（相同）'}")
     if resp.figures:
         print("\n== 数字对照")
         for row in resp.figures:
             cells = "  ".join(
-                f"{f.jurisdiction} {f.bound if f.bound != '=' else ''}{f.value_text}{f.unit}"
+                f"{display_path(f.jurisdiction)} {f.bound if f.bound != '=' else ''}{f.value_text}{f.unit}"
                 for f in row.figures
             )
             print(f"  {row.measure}（{row.unit}）：{cells}")

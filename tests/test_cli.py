@@ -93,7 +93,7 @@ def test_reindex_json_incremental_and_rollback(tmp_path, capsys, monkeypatch, bu
         (["search", "医保", "--date-from", "yesterday"], "date_from"),
         (
             ["search", "医保", "--jurisdiction", "火星省"],
-            "已索引的地区：内蒙古自治区、吉林省/吉林市",
+            "已索引的地区：内蒙古自治区、吉林省 › 吉林市",
         ),
     ],
 )
@@ -178,3 +178,27 @@ def test_serve_builds_the_builtin_index_on_first_run(tmp_path, monkeypatch, caps
     index = tmp_path / ".local" / "share" / "policy-search" / "index"
     assert served and (index / "CURRENT").is_file()
     assert "正在用内置语料建立" in capsys.readouterr().out
+
+
+# -- issue 28: a county reads 省 › 市 › 县, notices without codes ------------------------------------------
+def test_search_and_compare_print_a_county_as_its_path(tmp_path, capsys, monkeypatch) -> None:
+    from search.messages import machine_codes
+
+    from . import county_notice
+
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "docs").mkdir()
+    county_notice.write(tmp_path / "docs")
+    (tmp_path / "docs" / "a.txt").write_text(SAMPLE, encoding="utf-8")
+    assert main(["reindex", str(tmp_path / "docs"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["search", "社會辦醫療機構", "--group"]) == 0  # traditional characters: a notice
+    out = capsys.readouterr().out
+    assert f"== {county_notice.SHOWN}：" in out and f"[{county_notice.SHOWN}]" in out
+    notes = [ln for ln in out.splitlines() if ln.startswith("提示：")]
+    assert notes and not any(machine_codes(n) for n in notes), notes
+    assert main(["compare", "社会办医疗机构医保定点", "--jurisdiction", "郴州"]) == 0
+    out = capsys.readouterr().out
+    assert f"== {county_notice.SHOWN}" in out and "郴州市/宜章县" not in out
+    assert main(["inspect", str(tmp_path / "docs" / "yizhang.txt")]) == 0
+    assert county_notice.SHOWN in capsys.readouterr().out
