@@ -89,7 +89,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from index.builder import NO_INDEX_YET
-    from policy_search.factory import reindex
+    from policy_search.factory import NothingToIndex, reindex
 
     settings = _settings(args)
     _existing(args.paths)  # before any progress bar: a missing path is an error, not an empty corpus
@@ -108,15 +108,18 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             allow_removals=args.allow_removals,
         )
     else:
-        with tqdm(unit="条", desc="嵌入", disable=args.quiet or args.json) as bar:
-            result, report = reindex(
-                settings,
-                args.paths,
-                progress=bar.update,
-                jurisdiction=getattr(args, "jurisdiction", None),
-                full=args.full,
-                allow_removals=args.allow_removals,
-            )
+        try:
+            with tqdm(unit="条", desc="嵌入", disable=args.quiet or args.json) as bar:
+                result, report = reindex(
+                    settings,
+                    args.paths,
+                    progress=bar.update,
+                    jurisdiction=getattr(args, "jurisdiction", None),
+                    full=args.full,
+                    allow_removals=args.allow_removals,
+                )
+        except NothingToIndex as exc:
+            return nothing_indexed(exc, settings, args.json)
     held = held_message(result, report.skipped)
     if args.json:
         out = {**result.to_dict(), "index_dir": str(settings.resolved_index_dir())}
@@ -156,6 +159,26 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 HELD_EXIT = 3  # built, but documents whose source could not be read were kept from the last generation
+
+
+def nothing_indexed(exc, settings: Settings, as_json: bool) -> int:  # noqa: ANN001 - NothingToIndex
+    """Nothing to index: each refused file with its reason, then one error line (exit 2, nothing written);
+    with ``--json`` the same as fields on stdout: ``error``, ``code``, ``skipped_files``."""
+    if as_json:
+        out = {
+            "error": str(exc),
+            "code": exc.code,
+            "wrote_generation": False,
+            "index_dir": str(settings.resolved_index_dir()),
+            "skipped_files": [s.__dict__ for s in exc.refused],
+        }
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        for s in exc.refused:
+            print(f"已跳过 {s.path}：{s.reason}", file=sys.stderr)
+    print(f"错误：{exc.headline}；未写入索引", file=sys.stderr)
+    return 2
 
 
 def held_message(result, skipped) -> str | None:  # noqa: ANN001 - BuildResult, list[SkippedFile]
@@ -347,13 +370,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     layout = IndexLayout(settings.resolved_index_dir())
     if not layout.exists():
-        named = (
-            settings.index_dir is not None
-            or settings.data_dir != Settings.model_fields["data_dir"].default_factory()
-        )
-        if named:
-            # never build into a directory the user named: it may hold something else, or a moved index
-            layout.current()  # raises "no index at …; build one with `policy-search reindex …`"
+        if settings.index_dir is not None:
+            # never build into an index directory the user named: it may hold something else, or a moved
+            # index. A data directory (POLICY_SEARCH_DATA_DIR) is the program's own: its index/ is built.
+            raise UsageError(
+                f"{layout.root} 还没有索引。请先为它建立索引：{own_command()} reindex 文件或文件夹 "
+                f"--index-dir {layout.root}；或不指定索引目录（--index-dir、POLICY_SEARCH_INDEX_DIR），"
+                "以内置语料启动"
+            )
         print(f"{layout.root} 还没有索引：正在用内置语料建立 …", flush=True)
         args.paths, args.quiet, args.full, args.json, args.allow_removals = [], False, False, False, False
         cmd_reindex(args)
@@ -363,6 +387,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)  # the start-up line: index, generation, documents, clauses
     serve(create_app(settings), settings)  # with the limits for slow and greedy clients (api.server)
     return 0
+
+
+def own_command() -> str:
+    """This program as the user can run it: ``policy-search`` where that is on PATH, else the full path of
+    the script (``bash scripts/serve.sh`` runs ``.venv/bin/policy-search`` without putting it on PATH)."""
+    import shutil
+
+    me = Path(sys.argv[0])
+    on_path = shutil.which("policy-search")
+    if on_path and me.name == "policy-search" and Path(on_path).resolve() == me.resolve():
+        return "policy-search"
+    for script in (me, Path(sys.executable).with_name("policy-search")):
+        if script.name == "policy-search" and script.is_file():
+            return str(script.resolve())
+    return f"{sys.executable} -m policy_search.cli"
 
 
 def one_line(exc: Exception) -> str:
