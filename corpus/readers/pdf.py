@@ -25,6 +25,7 @@ author typed:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -92,15 +93,18 @@ def with_heights(boxes: list[Box], loose: Callable[[Box], Box | None]) -> list[B
     """The page's runs with a real height where a font's glyphs came without one.
 
     ``loose(run)`` gives the loose box (the font's ascent to descent, whatever fonts the machine has) of the
-    run's first character, or None. Only a page with a flat run is touched: there, every run spans its loose
-    box too, so that all its lines measure alike ("永政办发〔2025〕12号" is as high as its digits, which a
-    stand-in font draws, but its size is that of its characters). A page whose fonts all draw is returned
-    as it is."""
-    if not any(b[3] - b[1] < _FLAT for b in boxes):
+    run's first character, or None. A flat run (under 1 pt high: a glyph no font drew, or a lone "一" or "—")
+    spans its loose box. Where flat runs make a quarter of the page's text (by width), every run does, so
+    that all its lines measure alike ("永政办发〔2025〕12号" is as high as its digits, which a stand-in font
+    draws, but its size is that of its characters). A page without flat runs is returned as it is."""
+    flat = [b[3] - b[1] < _FLAT for b in boxes]
+    if not any(flat):
         return boxes
+    width = sum(b[2] - b[0] for b in boxes) or 1.0
+    every = sum(b[2] - b[0] for b, f in zip(boxes, flat) if f) >= 0.25 * width
     out = []
-    for b in boxes:
-        got = loose(b)
+    for b, f in zip(boxes, flat):
+        got = loose(b) if f or every else None
         out.append(b if got is None else (b[0], min(b[1], got[1]), b[2], max(b[3], got[3])))
     return out
 
@@ -109,33 +113,43 @@ Rule = tuple[float, float, float]  # a vertical line drawn on the page: x, botto
 
 
 def vertical_rules(bounds: list[Box]) -> list[Rule]:
-    """The vertical lines among a page's drawn paths (their bounding boxes): a table's cell borders, as
-    Chromium, Word and WPS print them (thin filled rectangles or stroked lines, 0.5–3 pt wide)."""
-    return [
+    """The vertical lines among a page's drawn paths (their bounding boxes), left to right: a table's cell
+    borders, as Chromium, Word and WPS print them (thin filled rectangles or stroked lines, 0.5–3 pt wide)."""
+    return sorted(
         ((b[0] + b[2]) / 2, b[1], b[3])
         for b in bounds
         if b[2] - b[0] <= _RULE_WIDTH and b[3] - b[1] >= max(4.0, 3 * (b[2] - b[0]))
-    ]
+    )
 
 
 _RULE_WIDTH = 3.0  # points
+_CELL_GAP = 0.15  # of the text size: a gap narrower than this is the space between glyphs, never a cell's
 
 
 def _ruled(left: float, right: float, low: float, high: float, rules: list[Rule]) -> bool:
     """Whether a vertical rule runs through the gap between ``left`` and ``right`` at the line's height."""
     mid = (low + high) / 2
-    return any(left - 0.5 <= x <= right + 0.5 and y0 <= mid <= y1 for x, y0, y1 in rules)
+    k = bisect.bisect_left(rules, (left - 0.5,))
+    while k < len(rules) and rules[k][0] <= right + 0.5:
+        if rules[k][1] <= mid <= rules[k][2]:
+            return True
+        k += 1
+    return False
 
 
 def page_lines(
-    boxes: list[Box], text_in: Callable[[Box], str], page: int, rules: list[Rule] | None = None
+    boxes: list[Box],
+    text_in: Callable[[Box], str],
+    page: int,
+    rules: Callable[[], list[Rule]] | None = None,
 ) -> list[Line]:
     """Text boxes (PDFium's runs: a line, or a single glyph in PDFs that place each one) grouped into
     lines top to bottom, and split into cells where a gap wider than a character sets them apart, or where
-    a vertical rule (``rules``: a table's cell border) runs between them, however narrow the gap
-    ("指标 │ 2025年 │ 2027年" printed by Chromium with 3 pt of padding); ``text_in`` reads the text inside a
-    box once per line or cell, not once per glyph. Cells are joined by a tab."""
-    rules = rules or []
+    a vertical rule (``rules()``: the page's cell borders, asked for only when a line has a gap wider than
+    the space between glyphs) runs between them, however narrow the gap ("指标 │ 2025年 │ 2027年" printed by
+    Chromium with 3 pt of padding); ``text_in`` reads the text inside a box once per line or cell, not once
+    per glyph. Cells are joined by a tab."""
+    drawn: list[Rule] | None = None
     boxes = sorted(boxes, key=lambda r: (-(r[1] + r[3]) / 2, r[0]))
     groups: list[list[Box]] = []
     top = bottom = 0.0
@@ -153,15 +167,20 @@ def page_lines(
         size = max(r[3] - r[1] for r in g)
         lo, hi = min(r[1] for r in g), max(r[3] for r in g)
         cells: list[list[Box]] = [[g[0]]]
+        ends = [g[0][2]]  # where each cell ends
         for r in g[1:]:
-            end = max(x[2] for x in cells[-1])
-            if r[0] - end > size or (rules and _ruled(end, r[0], lo, hi, rules)):
+            gap = r[0] - ends[-1]
+            if gap > _CELL_GAP * size and gap <= size and rules is not None and drawn is None:
+                drawn = rules()
+            if gap > size or (gap > _CELL_GAP * size and drawn and _ruled(ends[-1], r[0], lo, hi, drawn)):
                 cells.append([r])
+                ends.append(r[2])
             else:
                 cells[-1].append(r)
+                ends[-1] = max(ends[-1], r[2])
         parts = [
-            text_in((c[0][0], lo, max(x[2] for x in c), hi)).replace("\r", "").replace("\n", "").strip()
-            for c in cells
+            text_in((c[0][0], lo, end, hi)).replace("\r", "").replace("\n", "").strip()
+            for c, end in zip(cells, ends)
         ]
         text = "\t".join(p for p in parts if p)
         if text:
@@ -271,10 +290,31 @@ def _loose_box(textpage, box: Box) -> Box | None:  # noqa: ANN001 - PdfTextPage
 
 
 def _rules(page) -> list[Rule]:  # noqa: ANN001 - PdfPage
+    """The page's vertical rules, through PDFium's C API (pypdfium2's object wrappers cost 4× as much on a
+    Chromium page, where every glyph is an object); paths inside form XObjects are read two levels down."""
+    import ctypes
+
     import pypdfium2.raw as pdfium_c
 
-    paths = page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_PATH], max_depth=3)
-    return vertical_rules([obj.get_bounds() for obj in paths])
+    bounds: list[Box] = []
+    edges = [ctypes.c_float() for _ in range(4)]  # left, bottom, right, top
+
+    def walk(count: int, get: Callable[[int], object], depth: int) -> None:
+        for i in range(count):
+            obj = get(i)
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH and pdfium_c.FPDFPageObj_GetBounds(obj, *edges):
+                left, bottom, right, top = (e.value for e in edges)
+                bounds.append((left, bottom, right, top))
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 2:
+                walk(
+                    pdfium_c.FPDFFormObj_CountObjects(obj),
+                    lambda k, form=obj: pdfium_c.FPDFFormObj_GetObject(form, k),
+                    depth + 1,
+                )
+
+    walk(pdfium_c.FPDFPage_CountObjects(page), lambda k: pdfium_c.FPDFPage_GetObject(page, k), 0)
+    return vertical_rules(bounds)
 
 
 class PdfReader:
@@ -307,7 +347,10 @@ class PdfReader:
                     lambda box, tp=textpage: _loose_box(tp, box),
                 )
                 lines = page_lines(
-                    boxes, lambda box, tp=textpage: tp.get_text_bounded(*box), i + 1, _rules(page)
+                    boxes,
+                    lambda box, tp=textpage: tp.get_text_bounded(*box),
+                    i + 1,
+                    lambda pg=page: _rules(pg),
                 )
                 if sum(len(ln.text.strip()) for ln in lines) < 5:
                     empty.append(i + 1)
