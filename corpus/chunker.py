@@ -49,7 +49,7 @@ class _Open:
     path: list[str]
     kind: str
     paras: list[_Para] = field(default_factory=list)
-    after_close: bool = False  # opens right after a 落款: never merged into the block before it
+    after_close: bool = False  # opens after skipped lines (a 落款 …): never merged into the block before it
 
 
 @dataclass
@@ -101,7 +101,7 @@ class Chunker:
         layout = layout or read_layout(text, body_start)
         skipped = layout.skipped
         paras = [p for p in _paragraphs(text, body_start) if p.start not in skipped]
-        after_close = _after_closing(layout, paras)
+        gaps = _gaps(layout, paras)
         law_mode = sum(1 for p in paras if (h := parse_heading(p.text)) and h.kind == "条") >= 2
         if not law_mode:
             paras = _split_inline(paras)
@@ -116,7 +116,7 @@ class Chunker:
         cur: _Open | None = None
         seen_body = False
         in_article = False
-        closed = False  # a 落款 stands between the last block and the next one
+        closed = False  # skipped lines (a 落款 …) stand between the last block and the next one
         # a heading line with nothing under it before the next heading of its depth: a one-sentence item
         # "（一）支持社会办医疗机构开展无人机配送药品试点，探索……。" is a clause, not a bare heading
         leaf: tuple[list[str], _Para, int] | None = None
@@ -142,8 +142,11 @@ class Chunker:
             base = [attachment] if attachment else []
             return base + [label for _, label in stack]
 
+        gap: bool | None = None  # skipped lines since the last block's text: True if they close it (落款)
         for i, para in enumerate(paras):
             line = para.text.strip()
+            if para.start in gaps:
+                gap = bool(gap) or gaps[para.start]
             if skip_next:
                 skip_next = False
                 continue
@@ -152,6 +155,7 @@ class Chunker:
             label = attachment_label(line)
             if label and (len(line) <= 40 or line[len(label) :].lstrip("：: ").startswith(("1", "一"))):
                 flush()
+                gap = None
                 title = _attachment_title(line, label)
                 nxt = paras[i + 1].text.strip() if i + 1 < len(paras) else ""
                 if not title and line == label and _is_attachment_title(nxt):
@@ -171,16 +175,17 @@ class Chunker:
                     article = n
             if h and attachment and h.kind in ("p3", "p4"):
                 h = None  # "1.某某医院" in an attachment is a list entry
-            if not h and para.start in after_close:
-                # the 落款 closes what came before: what follows is never the last clause's text, and a
-                # table set right after it is the attachment the 附件说明 names ("附件：任务分解表" / 落款 /
+            if not h and gap is not None:
+                # skipped lines (a 落款, a 附件说明, a 附注) end the block before them: no clause's text holds
+                # them. After a 落款, a table is the attachment the 附件说明 names ("附件：任务分解表" / 落款 /
                 # the table, without its own "附件" label)
                 flush()
                 closed = True
-                if not attachment and "\t" in line:
+                if gap and not attachment and "\t" in line:
                     titles = layout.attachments
                     attachment = "附件" + (f"：{titles[0]}" if len(titles) == 1 else "")
                     stack, in_article = [], False
+            gap = None
             if h:
                 seen_body = True
                 flush()
@@ -315,19 +320,20 @@ def _article_number(label: str) -> float | None:
     return n + (sub or 0) / 100
 
 
-def _after_closing(layout: Layout, paras: list[_Para]) -> set[int]:
-    """Start offsets of the paragraphs that come right after a 落款 (a signature, or a 附件说明 and a date):
-    the skipped lines between them and the paragraph before are the document's close."""
-    closing = sorted(ln.start for ln in layout.lines if ln.role == "signature")
-    dated = {ln.start for ln in layout.lines if ln.role == "date"}
-    listed = {ln.start for ln in layout.lines if ln.role == "attachment_list"}
-    out: set[int] = set()
-    prev = -1
+def _gaps(layout: Layout, paras: list[_Para]) -> dict[int, bool]:
+    """The paragraphs that follow skipped lines (主送, 附件说明, 落款, 附注 …), by start offset: True where those
+    lines close the document's text (a signature, or a 附件说明 and a date: a 落款), False otherwise. No
+    clause spans such lines: its text would hold them."""
+    roles = sorted((ln.start, ln.role) for ln in layout.lines if ln.role)
+    out: dict[int, bool] = {}
+    k = 0
     for p in paras:
-        between = [x for x in closing if prev < x < p.start]
-        if between or (any(prev < x < p.start for x in dated) and any(prev < x < p.start for x in listed)):
-            out.add(p.start)
-        prev = p.start
+        seen: set[str] = set()
+        while k < len(roles) and roles[k][0] < p.start:
+            seen.add(roles[k][1])
+            k += 1
+        if seen:
+            out[p.start] = "signature" in seen or {"date", "attachment_list"} <= seen
     return out
 
 
