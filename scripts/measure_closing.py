@@ -29,7 +29,9 @@ _LAST_ATTACHMENT = re.compile(r"附\s*件\s*[：:]\s*(\S[^\n]{0,40})\s*$")
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--file", type=Path, default=DEV)
-    ap.add_argument("--show", type=int, default=0, help="print this many documents with a 落款 line in a clause")
+    ap.add_argument(
+        "--show", type=int, default=0, help="print this many documents with a 落款 line in a clause"
+    )
     args = ap.parse_args(argv)
     if not args.file.exists():
         print(f"没有 {args.file}（../shared/ 不在这台机器上）", file=sys.stderr)
@@ -41,11 +43,15 @@ def main(argv: list[str] | None = None) -> int:
         for line in f:
             r = json.loads(line)
             title = re.sub(r"^【[^】]*】", "", r.get("title") or "").strip("《》 ")
-            doc = pipe.process(RawDocument(id=r["id"], text=r["text"], source=r["id"], fields={"title": title}))
+            doc = pipe.process(
+                RawDocument(id=r["id"], text=r["text"], source=r["id"], fields={"title": title})
+            )
             docs += 1
             layout = read_layout(doc.text)
             closing = [
-                ln.text for ln in layout.lines if ln.role in ("signature", "date", "attachment_list") and len(ln.text) >= 4
+                ln.text
+                for ln in layout.lines
+                if ln.role in ("signature", "date", "attachment_list") and len(ln.text) >= 4
             ]
             inside = [t for t in closing if any(t in c.text.split("\n") for c in doc.clauses)]
             if inside:
@@ -63,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---:|")
     print(f"| a 落款 or 附件说明 line inside a clause | {closing_in_clause} |")
     print(f"| with `attachments` | {with_attachments} |")
-    print(f"| text ends with a \"附件：…\" line | {ends} |")
+    print(f'| text ends with a "附件：…" line | {ends} |')
     print(f"| … and lists it in `attachments` | {ends_listed} |")
     return 0
 

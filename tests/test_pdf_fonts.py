@@ -90,6 +90,10 @@ def test_flat_runs_take_the_height_of_their_font() -> None:
     # a page whose fonts all draw is left as it is
     drawn = [(80, 698, 510, 714), (80, 669, 300, 685)]
     assert with_heights(drawn, lambda b: None) == drawn
+    # a lone flat glyph among drawn ones ("一" of a Chromium print) takes its own loose box, the rest stay
+    lone = [*drawn, (300, 676, 316, 676.6)]
+    fixed = with_heights(lone, lambda b: (b[0], 665, b[2], 681))
+    assert fixed[:2] == drawn and fixed[2] == (300, 665, 316, 681)
 
 
 def test_lines_of_no_height_still_read() -> None:
