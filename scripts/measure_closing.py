@@ -23,7 +23,7 @@ from corpus.models import RawDocument
 from corpus.pipeline import CorpusPipeline
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "policy-dev.jsonl.gz"
-_LAST_ATTACHMENT = re.compile(r"附\s*件\s*[：:]\s*(\S[^\n]{0,40})\s*$")
+_LAST_ATTACHMENT = re.compile(r"(?:^|\n)附\s*件\s*[：:]\s*(\S[^\n]{0,40})\s*$")
 
 
 def main(argv: list[str] | None = None) -> int:
