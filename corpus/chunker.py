@@ -181,6 +181,9 @@ class Chunker:
                 # the table, without its own "附件" label)
                 flush()
                 closed = True
+                if is_org_line(line):  # a 落款 whose date the copy lost: "附件：1.…" / "2.…" / the office
+                    gap = None
+                    continue
                 if gap and not attachment and "\t" in line:
                     titles = layout.attachments
                     attachment = "附件" + (f"：{titles[0]}" if len(titles) == 1 else "")

@@ -87,3 +87,30 @@ def test_narrow_cells_printed_by_chromium_stay_apart(tmp_path) -> None:
             if ln.split("\t")[0] in {r[0] for r in forms.INDICATORS}
         ]
         assert rows == expected, path.name
+
+
+# -- no clause spans a line that is no clause's text ------------------------------------------------------
+UNSIGNED = """郴州市住房公积金管理中心关于开展提取住房公积金支付购房首付款业务的通知
+各县（市、区）管理部，各有关单位：
+为减轻职工购房资金压力，现就提取住房公积金支付购房首付款有关事项通知如下：
+一、职工购买本市新建商品住房的，可提取本人及配偶住房公积金支付首付款。
+二、各商业银行要积极配合做好相关工作，在商品房买卖合同注销环节，核查是否为住房公积金支付的首付款。
+此项业务试行时间为2024年5月1日至2025年4月30日。
+附件：1.提取住房公积金支付购房首付款业务流程
+2.购房职工提取住房公积金支付首付款承诺书
+郴州市住房公积金管理中心
+"""
+
+
+def test_no_clause_holds_a_list_of_attachments_or_an_undated_signature(tmp_path) -> None:
+    """A 落款 whose date the copy lost ("附件：1.…" / "2.…" / the office): the last clause ends with its own
+    sentence, and the office's name is no clause."""
+    path = tmp_path / "notice.txt"
+    path.write_text(UNSIGNED, encoding="utf-8")
+    doc = _read(path)
+    assert doc.metadata.attachments == [
+        "提取住房公积金支付购房首付款业务流程",
+        "购房职工提取住房公积金支付首付款承诺书",
+    ]
+    assert doc.clauses[-1].text.endswith("此项业务试行时间为2024年5月1日至2025年4月30日。")
+    assert not any("附件：" in c.text or c.text.strip() == "郴州市住房公积金管理中心" for c in doc.clauses)
