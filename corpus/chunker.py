@@ -5,7 +5,8 @@ Policy documents nest 一、 → （一） → 1. → （1）; laws nest 第X编
 "（十二）加强人力资源保障。切实落实……" has the path […, "（十二）加强人力资源保障"].
 Text before the first heading is the 序言, closing paragraphs after the last one are the 结语 (never the
 only text of the last heading: "四、保障措施" / "各乡镇、各部门要……" is section 四), and 附件 sections keep their own
-path. The 主送, 附件说明, 落款, 附注 and 版记 lines (``corpus.layout``) are no clause's text. Headings run inline
+path. The 主送, 附件说明, 落款, 附注 and 版记 lines (``corpus.layout``) are no clause's text, and no clause spans
+one; a table set right after the 落款 is the 附件 the 附件说明 names (issue 28). Headings run inline
 are split where their numbers say a new one starts; in a law, an article number that does not move forward
 ("第三条第二项所列人员……" inside 第四条) continues the article it stands in. Clauses over ``max_chars`` split at sentence ends (。；！？), each
 part keeping the path; fragments under ``min_chars`` merge with a neighbour.
