@@ -5,7 +5,8 @@ Policy documents nest 一、 → （一） → 1. → （1）; laws nest 第X编
 "（十二）加强人力资源保障。切实落实……" has the path […, "（十二）加强人力资源保障"].
 Text before the first heading is the 序言, closing paragraphs after the last one are the 结语 (never the
 only text of the last heading: "四、保障措施" / "各乡镇、各部门要……" is section 四), and 附件 sections keep their own
-path. The 主送, 附件说明, 落款, 附注 and 版记 lines (``corpus.layout``) are no clause's text. Headings run inline
+path. The 主送, 附件说明, 落款, 附注 and 版记 lines (``corpus.layout``) are no clause's text, and no clause spans
+one; a table set right after the 落款 is the 附件 the 附件说明 names (issue 28). Headings run inline
 are split where their numbers say a new one starts; in a law, an article number that does not move forward
 ("第三条第二项所列人员……" inside 第四条) continues the article it stands in. Clauses over ``max_chars`` split at sentence ends (。；！？), each
 part keeping the path; fragments under ``min_chars`` merge with a neighbour.
@@ -49,6 +50,7 @@ class _Open:
     path: list[str]
     kind: str
     paras: list[_Para] = field(default_factory=list)
+    after_close: bool = False  # opens after skipped lines (a 落款 …): never merged into the block before it
 
 
 @dataclass
@@ -100,6 +102,7 @@ class Chunker:
         layout = layout or read_layout(text, body_start)
         skipped = layout.skipped
         paras = [p for p in _paragraphs(text, body_start) if p.start not in skipped]
+        gaps = _gaps(layout, paras)
         law_mode = sum(1 for p in paras if (h := parse_heading(p.text)) and h.kind == "条") >= 2
         if not law_mode:
             paras = _split_inline(paras)
@@ -114,6 +117,7 @@ class Chunker:
         cur: _Open | None = None
         seen_body = False
         in_article = False
+        closed = False  # skipped lines (a 落款 …) stand between the last block and the next one
         # a heading line with nothing under it before the next heading of its depth: a one-sentence item
         # "（一）支持社会办医疗机构开展无人机配送药品试点，探索……。" is a clause, not a bare heading
         leaf: tuple[list[str], _Para, int] | None = None
@@ -130,12 +134,20 @@ class Chunker:
                 opened.append(cur)
             cur = None
 
+        def block(path: list[str], kind: str, first: list[_Para] | None = None) -> _Open:
+            nonlocal closed
+            made, closed = _Open(path, kind, first or [], after_close=closed), False
+            return made
+
         def path_now() -> list[str]:
             base = [attachment] if attachment else []
             return base + [label for _, label in stack]
 
+        gap: bool | None = None  # skipped lines since the last block's text: True if they close it (落款)
         for i, para in enumerate(paras):
             line = para.text.strip()
+            if para.start in gaps:
+                gap = bool(gap) or gaps[para.start]
             if skip_next:
                 skip_next = False
                 continue
@@ -144,10 +156,13 @@ class Chunker:
             label = attachment_label(line)
             if label and (len(line) <= 40 or line[len(label) :].lstrip("：: ").startswith(("1", "一"))):
                 flush()
+                gap = None
                 title = _attachment_title(line, label)
                 nxt = paras[i + 1].text.strip() if i + 1 < len(paras) else ""
                 if not title and line == label and _is_attachment_title(nxt):
                     title, skip_next = f"：{nxt}", True  # "附件1" / "重点城市名单"
+                elif not title and line == "附件" and len(layout.attachments) == 1:
+                    title = f"：{layout.attachments[0]}"  # "附件" over a table: the one the 附件说明 names
                 attachment, stack, in_article = label + title, [], False
                 continue
             h: Heading | None = heads[i]
@@ -161,6 +176,20 @@ class Chunker:
                     article = n
             if h and attachment and h.kind in ("p3", "p4"):
                 h = None  # "1.某某医院" in an attachment is a list entry
+            if not h and gap is not None:
+                # skipped lines (a 落款, a 附件说明, a 附注) end the block before them: no clause's text holds
+                # them. After a 落款, a table is the attachment the 附件说明 names ("附件：任务分解表" / 落款 /
+                # the table, without its own "附件" label)
+                flush()
+                closed = True
+                if is_org_line(line):  # a 落款 whose date the copy lost: "附件：1.…" / "2.…" / the office
+                    gap = None
+                    continue
+                if gap and not attachment and "\t" in line:
+                    titles = layout.attachments
+                    attachment = "附件" + (f"：{titles[0]}" if len(titles) == 1 else "")
+                    stack, in_article = [], False
+            gap = None
             if h:
                 seen_body = True
                 flush()
@@ -171,7 +200,7 @@ class Chunker:
                 in_article = h.kind == "条"
                 content = bool(h.body)
                 if h.body:
-                    cur = _Open(path_now(), "attachment" if attachment else "body", [para])
+                    cur = block(path_now(), "attachment" if attachment else "body", [para])
                 else:
                     leaf = (path_now(), para, h.depth)
                 continue
@@ -179,22 +208,27 @@ class Chunker:
             if not stack and not attachment and is_org_line(line):
                 continue  # the author line under a forwarded document's title: "国家发展改革委"
             if not stack and is_title_like(line) and len(line) <= 60:
-                # the title of the issued document after its cover notice (印发…的通知)
+                # the title of the issued document after its cover notice (印发…的通知): the text above
+                # it is the notice, also where its 落款 set a line apart ("（公开属性：主动公开）", "全文如下")
                 if cur and cur.kind == "preamble":
                     cur.path = ["印发通知"]
+                for b in reversed(opened):
+                    if b.kind != "preamble" or b.path != ["序言"]:
+                        break
+                    b.path = ["印发通知"]
                 flush()
                 continue
             if i > last_heading >= 0 and not attachment and content and _CLOSING_CUE.match(line):
                 if not (cur and cur.kind == "closing"):
                     flush()
-                    cur = _Open(["结语"], "closing")
+                    cur = block(["结语"], "closing")
                 cur.paras.append(para)
                 continue
             if cur is None:
                 if stack or attachment:
-                    cur = _Open(path_now(), "attachment" if attachment else "body")
+                    cur = block(path_now(), "attachment" if attachment else "body")
                 else:
-                    cur = _Open(["序言"], "preamble")
+                    cur = block(["序言"], "preamble")
             cur.paras.append(para)
             content = True
             seen_body = seen_body or bool(stack)
@@ -290,8 +324,25 @@ def _article_number(label: str) -> float | None:
     return n + (sub or 0) / 100
 
 
+def _gaps(layout: Layout, paras: list[_Para]) -> dict[int, bool]:
+    """The paragraphs that follow skipped lines (主送, 附件说明, 落款, 附注 …), by start offset: True where those
+    lines close the document's text (a signature, or a 附件说明 and a date: a 落款), False otherwise. No
+    clause spans such lines: its text would hold them."""
+    roles = sorted((ln.start, ln.role) for ln in layout.lines if ln.role)
+    out: dict[int, bool] = {}
+    k = 0
+    for p in paras:
+        seen: set[str] = set()
+        while k < len(roles) and roles[k][0] < p.start:
+            seen.add(roles[k][1])
+            k += 1
+        if seen:
+            out[p.start] = "signature" in seen or {"date", "attachment_list"} <= seen
+    return out
+
+
 def _is_attachment_title(line: str) -> bool:
-    return 0 < len(line) <= 40 and not re.search(r"[。，；：:]", line) and not parse_heading(line)
+    return 0 < len(line) <= 40 and not re.search(r"[。，；：:\t]", line) and not parse_heading(line)
 
 
 def _attachment_title(line: str, label: str) -> str:
@@ -304,7 +355,7 @@ def _merge_small(blocks: list[_Open], min_chars: int) -> list[_Open]:
     out: list[_Open] = []
     for b in blocks:
         size = b.paras[-1].end - b.paras[0].start
-        if out and size < min_chars and out[-1].path == b.path:
+        if out and size < min_chars and out[-1].path == b.path and not b.after_close:
             out[-1].paras.extend(b.paras)
         else:
             out.append(b)

@@ -24,10 +24,12 @@ ORG_SUFFIX = re.compile(
 )
 _ATTACH_LIST = re.compile(r"^附\s*件\s*[：:]\s*(.*)$")
 _LIST_ITEM = re.compile(r"^(\d{1,2})\s*[.．、]\s*(\S.*)$")
-_NOTE = re.compile(r"^[（(]\s*(此件|本件|信息公开|公开方式|联系人|联系电话|此页无正文)[^）)]*[）)]$")
+_NOTE = re.compile(
+    r"^[（(]\s*(此件|此文件|本件|信息公开|公开方式|公开属性|联系人|联系电话|此页无正文)[^）)]*[）)]$"
+)
 _COPY = re.compile(r"^(抄送|抄报|分送|发送)\s*[：:]")
 _PRINTED = re.compile(r"印发\s*$")
-_PLAIN_NOTE = re.compile(r"^(公开方式|公开属性|信息公开选项|联系人|联系电话)\s*[：:]")
+_PLAIN_NOTE = re.compile(r"^(公开方式|公开属性|信息公开选项|联系人|联系电话|来源)\s*[：:]")
 _ADDRESSEE_NOT = re.compile(
     r"(如下|通知|意见|公告|规定|办法|方案|决定)[：:]$|^(为|根据|按照|现|经|依据|依照|近期|近年)"
 )
@@ -229,7 +231,8 @@ def _continues_copy(prev: str, line: str) -> bool:
 
 
 def _attachment_list(layout: Layout, k: int) -> None:
-    """附件说明: "附件：1.标题" and the numbered lines after it, or "附件：标题" right above the 落款."""
+    """附件说明: "附件：1.标题" and the numbered lines after it, or "附件：标题" right above the 落款 or right
+    above the attachment's table."""
     lines = layout.lines
     m = _ATTACH_LIST.match(lines[k].text)
     if not m or not m.group(1):
@@ -252,6 +255,12 @@ def _attachment_list(layout: Layout, k: int) -> None:
     if _signature_follows(lines, k + 1):
         lines[k].role = "attachment_list"
         layout.attachments.append(_title(m.group(1)))
+    elif (k + 1 == len(lines) or "\t" in lines[k + 1].text) and _is_title(m.group(1)):
+        # "附件：任务分解表" over the table itself (or last, the attachment left out of the copy): the
+        # attachment's label, which the chunker keeps as its section's name, and one of the document's 附件
+        title = _title(m.group(1))
+        if title not in layout.attachments:
+            layout.attachments.append(title)
 
 
 def _signature_follows(lines: list[Line], j: int) -> bool:
@@ -267,5 +276,13 @@ def _signature_follows(lines: list[Line], j: int) -> bool:
     return False
 
 
+def _is_title(text: str) -> bool:
+    return 0 < len(text.strip()) <= 40 and not re.search(r"[。；;！？]", text)
+
+
 def _title(text: str) -> str:
-    return re.sub(r"[（(]\s*\d+\s*[)）]$|[。；;]$", "", text.strip().strip("《》")).strip()
+    """ "《任务分解表》" → "任务分解表", but "《…的通知》政策解读" keeps its brackets."""
+    text = text.strip()
+    if re.fullmatch(r"《[^《》]*》", text):
+        text = text[1:-1]
+    return re.sub(r"[（(]\s*\d+\s*[)）]$|[。；;]$", "", text).strip()

@@ -43,6 +43,7 @@ def _existing(paths: list[Path]) -> list[Path]:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     from policy_search.factory import load_corpus
+    from search.jurisdictions import display_path
 
     report = load_corpus(_existing(args.paths), _settings(args))
     for s in report.skipped:
@@ -67,7 +68,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"■ {m.title or '（无标题）'}  [{d.id}]")
         table = "".join(f" · {k} {v}" for k, v in (("索引号", m.index_number), ("主题分类", m.subject)) if v)
         print(f"  {d.source} · 读取器 {m.reader or '-'}{table}")
-        jur = (m.jurisdiction or "未知") + ("（推断）" if m.jurisdiction_inferred else "")
+        jur = (display_path(m.jurisdiction) or "未知") + ("（推断）" if m.jurisdiction_inferred else "")
         print(
             f"  {jur} · {m.level or '-'} · {m.issuer or '-'} · {m.doc_number or '-'} · {m.date or '-'} · "
             f"{m.doc_type or '-'} · {m.status}"
@@ -95,7 +96,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from index.builder import NO_INDEX_YET
-    from policy_search.factory import reindex
+    from policy_search.factory import NothingToIndex, reindex
 
     settings = _settings(args)
     _existing(args.paths)  # before any progress bar: a missing path is an error, not an empty corpus
@@ -114,15 +115,18 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             allow_removals=args.allow_removals,
         )
     else:
-        with tqdm(unit="条", desc="嵌入", disable=args.quiet or args.json) as bar:
-            result, report = reindex(
-                settings,
-                args.paths,
-                progress=bar.update,
-                jurisdiction=getattr(args, "jurisdiction", None),
-                full=args.full,
-                allow_removals=args.allow_removals,
-            )
+        try:
+            with tqdm(unit="条", desc="嵌入", disable=args.quiet or args.json) as bar:
+                result, report = reindex(
+                    settings,
+                    args.paths,
+                    progress=bar.update,
+                    jurisdiction=getattr(args, "jurisdiction", None),
+                    full=args.full,
+                    allow_removals=args.allow_removals,
+                )
+        except NothingToIndex as exc:
+            return nothing_indexed(exc, settings, args.json)
     held = held_message(result, report.skipped)
     if args.json:
         out = {**result.to_dict(), "index_dir": str(settings.resolved_index_dir())}
@@ -162,6 +166,26 @@ def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 HELD_EXIT = 3  # built, but documents whose source could not be read were kept from the last generation
+
+
+def nothing_indexed(exc, settings: Settings, as_json: bool) -> int:  # noqa: ANN001 - NothingToIndex
+    """Nothing to index: each refused file with its reason, then one error line (exit 2, nothing written);
+    with ``--json`` the same as fields on stdout: ``error``, ``code``, ``skipped_files``."""
+    if as_json:
+        out = {
+            "error": str(exc),
+            "code": exc.code,
+            "wrote_generation": False,
+            "index_dir": str(settings.resolved_index_dir()),
+            "skipped_files": [s.__dict__ for s in exc.refused],
+        }
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        for s in exc.refused:
+            print(f"已跳过 {s.path}：{s.reason}", file=sys.stderr)
+    print(f"错误：{exc.headline}；未写入索引", file=sys.stderr)
+    return 2
 
 
 def held_message(result, skipped) -> str | None:  # noqa: ANN001 - BuildResult, list[SkippedFile]
@@ -246,8 +270,10 @@ def _export(args: argparse.Namespace, resp, view: str) -> None:  # noqa: ANN001 
 
 
 def _where(h) -> str:  # noqa: ANN001 - a hit or a compared clause
+    from search.jurisdictions import display_path
+
     d = h.document
-    region = (d.jurisdiction or "未知") + ("（推断）" if d.jurisdiction_inferred else "")
+    region = (display_path(d.jurisdiction) or "未知") + ("（推断）" if d.jurisdiction_inferred else "")
     return f"[{region}] {_badge(d)}{d.title or ''} {d.doc_number or ''} {d.date or ''}".rstrip()
 
 
@@ -259,6 +285,8 @@ def _print_hit(n: str, h) -> None:  # noqa: ANN001
 
 def cmd_search(args: argparse.Namespace) -> int:
     from policy_search.factory import open_searcher
+    from search.jurisdictions import display_path
+    from search.messages import CLI_HINTS
     from search.models import SearchRequest
 
     settings = _settings(args)
@@ -278,8 +306,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(resp.model_dump_json(indent=1))
         return 0
     print(f"{resp.total} 条匹配条款（候选 {resp.candidates} 条），{resp.took_ms} 毫秒")
-    for note in resp.notices:
-        print(f"提示：{note}")
+    for note, code in zip(resp.notices, resp.notice_codes):
+        print(f"提示：{note}{CLI_HINTS.get(code, '')}")
     if resp.groups is not None:
         # --top-k counts the hits printed, across groups: best groups first, per_group each at most
         left = args.top_k
@@ -287,7 +315,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         for g in resp.groups:
             if left <= 0:
                 break
-            print(f"== {g.jurisdiction}：{g.count} 条匹配")
+            print(f"== {display_path(g.jurisdiction)}：{g.count} 条匹配")
             for i, h in enumerate(g.hits[:left], 1):
                 _print_hit(f"  {i:>2}.", h)
             left -= min(left, len(g.hits))
@@ -303,6 +331,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from policy_search.factory import open_searcher
     from search.compare_models import CompareRequest
+    from search.jurisdictions import display_path
+    from search.messages import CLI_HINTS
 
     searcher = open_searcher(_settings(args))
     resp = searcher.compare(
@@ -316,11 +346,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"{args.query}：{len(resp.jurisdictions)} 个地区有相关条款，{len(resp.without)} 个地区没有，"
         f"{resp.took_ms} 毫秒（相关度阈值 {resp.floor:.2f}）"
     )
-    for note in resp.notices:
-        print(f"提示：{note}")
+    for note, code in zip(resp.notices, resp.notice_codes):
+        print(f"提示：{note}{CLI_HINTS.get(code, '')}")
     for j in resp.jurisdictions:
         print(
-            f"\n== {j.jurisdiction}{'（推断）' if j.inferred else ''} · {j.count} 条匹配 · 最高相关度 {j.best_relevance:.2f}"
+            f"\n== {display_path(j.jurisdiction)}{'（推断）' if j.inferred else ''} · {j.count} 条匹配 · "
+            f"最高相关度 {j.best_relevance:.2f}"
         )
         for i, c in enumerate(j.clauses, 1):
             _print_hit(f"  {i}.", c)
@@ -330,7 +361,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             m = j.nearest_miss
             text = m.text[:60].replace(chr(10), " ") if m else ""
             print(
-                f"  {j.jurisdiction}: {j.best_relevance:.2f} {' › '.join(m.heading_path) if m else ''} {text}"
+                f"  {display_path(j.jurisdiction)}: {j.best_relevance:.2f} {' › '.join(m.heading_path) if m else ''} {text}"
             )
     if resp.groups:
         print("\n== 相同表述")
@@ -346,12 +377,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     for d in m.diff
                     if d.op != "equal"
                 )
-                print(f"    {m.jurisdiction}：{changes or '（相同）'}")
+                print(f"    {display_path(m.jurisdiction)}：{changes or '（相同）'}")
     if resp.figures:
         print("\n== 数字对照")
         for row in resp.figures:
             cells = "  ".join(
-                f"{f.jurisdiction} {f.bound if f.bound != '=' else ''}{f.value_text}{f.unit}"
+                f"{display_path(f.jurisdiction)} {f.bound if f.bound != '=' else ''}{f.value_text}{f.unit}"
                 for f in row.figures
             )
             print(f"  {row.measure}（{row.unit}）：{cells}")
@@ -395,13 +426,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     layout = IndexLayout(settings.resolved_index_dir())
     if not layout.exists():
-        named = (
-            settings.index_dir is not None
-            or settings.data_dir != Settings.model_fields["data_dir"].default_factory()
-        )
-        if named:
-            # never build into a directory the user named: it may hold something else, or a moved index
-            layout.current()  # raises "no index at …; build one with `policy-search reindex …`"
+        if settings.index_dir is not None:
+            # never build into an index directory the user named: it may hold something else, or a moved
+            # index. A data directory (POLICY_SEARCH_DATA_DIR) is the program's own: its index/ is built.
+            raise UsageError(
+                f"{layout.root} 还没有索引。请先为它建立索引：{own_command()} reindex 文件或文件夹 "
+                f"--index-dir {layout.root}；或不指定索引目录（--index-dir、POLICY_SEARCH_INDEX_DIR），"
+                "以内置语料启动"
+            )
         print(f"{layout.root} 还没有索引：正在用内置语料建立 …", flush=True)
         args.paths, args.quiet, args.full, args.json, args.allow_removals = [], False, False, False, False
         cmd_reindex(args)
@@ -411,6 +443,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.INFO)  # the start-up line: index, generation, documents, clauses
     serve(create_app(settings), settings)  # with the limits for slow and greedy clients (api.server)
     return 0
+
+
+def own_command() -> str:
+    """This program as the user can run it: ``policy-search`` where that is on PATH, else the full path of
+    the script (``bash scripts/serve.sh`` runs ``.venv/bin/policy-search`` without putting it on PATH)."""
+    import shutil
+
+    me = Path(sys.argv[0])
+    on_path = shutil.which("policy-search")
+    if on_path and me.name == "policy-search" and Path(on_path).resolve() == me.resolve():
+        return "policy-search"
+    for script in (me, Path(sys.executable).with_name("policy-search")):
+        if script.name == "policy-search" and script.is_file():
+            return str(script.resolve())
+    return f"{sys.executable} -m policy_search.cli"
 
 
 def one_line(exc: Exception) -> str:

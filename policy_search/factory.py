@@ -14,7 +14,7 @@ from corpus.loader import load
 from corpus.models import Document, LoadReport, RawDocument, SkippedFile
 from corpus.pipeline import CorpusPipeline, builtin_corpus_dir, process_paths
 from corpus.readers import Limits
-from index.builder import BuildOptions, BuildResult, reindex_into
+from index.builder import BuildOptions, BuildResult, EmptyCorpusError, reindex_into
 from index.cache import EmbeddingCache
 from index.embedder import ENGINES, Embedder, engine_name, engine_of, make_embedder
 from search.hybrid import HybridSearcher, RankingOptions
@@ -262,6 +262,39 @@ def held_patterns(skipped: Sequence[SkippedFile]) -> list[str]:
     return sorted({s.holds for s in skipped if s.holds is not None})
 
 
+class NothingToIndex(EmptyCorpusError):
+    """A reindex that found no clause to index, and why, file by file.
+
+    ``refused``: every file given that was not indexed, with its reason and code (empty, binary, garbage, a
+    scanned PDF, a document without clauses …); ``code``: ``all_refused``, ``no_files`` (the folders given
+    hold no file), ``none_in_jurisdiction`` or ``no_clauses``. ``headline``: one Chinese line for a terminal
+    that has printed the files already; ``str()``: the same with each file and its reason."""
+
+    def __init__(self, headline: str, code: str, refused: list[SkippedFile]) -> None:
+        shown = "；".join(f"{s.path}（{s.reason}）" for s in refused[:20])
+        more = f" 等 {len(refused)} 个" if len(refused) > 20 else ""
+        super().__init__(f"{headline}：{shown}{more}" if refused else headline)
+        self.headline, self.code, self.refused = headline, code, refused
+
+
+def nothing_to_index(
+    paths: Sequence[Path] | None, report: SourceReport, refused: list[SkippedFile], jurisdiction: str | None
+) -> NothingToIndex:
+    """Why a reindex of ``paths`` has nothing to index (see :class:`NothingToIndex`)."""
+    if refused:
+        return NothingToIndex(
+            f"没有可索引的条款：给出的 {len(refused)} 个文件都未能索引", "all_refused", refused
+        )
+    if report.raws and jurisdiction:
+        return NothingToIndex(
+            f"没有可索引的条款：{len(report.raws)} 份文件都不属于 {jurisdiction}", "none_in_jurisdiction", []
+        )
+    folders = [str(p) for p in paths or [] if Path(p).is_dir()]
+    if not report.raws and folders:
+        return NothingToIndex(f"文件夹 {'、'.join(folders)} 中没有文件，没有可索引的内容", "no_files", [])
+    return NothingToIndex("没有可索引的条款：每个文件都是空的或被跳过", "no_clauses", [])
+
+
 def reindex(
     settings: Settings,
     paths: Sequence[Path] | None = None,
@@ -274,15 +307,26 @@ def reindex(
     """Load, then build the next generation of the index directory: incremental unless ``full``.
 
     Documents whose source is there but cannot be read are kept from the current generation
-    (``BuildResult.held``) unless ``allow_removals``."""
+    (``BuildResult.held``) unless ``allow_removals``. :class:`NothingToIndex` when no clause is left to
+    index (every file refused, or a folder without files), naming each file and its reason."""
     report, pipeline = load_sources(paths, settings, jurisdiction)
+    refused = list(report.skipped)  # what was not indexed, and why: named if nothing is left to index
+
+    def process(raw: RawDocument) -> Document | SkippedFile:
+        got = pipeline.process_or_report(raw)
+        if isinstance(got, SkippedFile):
+            refused.append(got)
+        elif not got.clauses:
+            refused.append(SkippedFile(raw.origin or raw.source, "没有能识别为条款的内容", "no_clauses"))
+        return got
+
     cache = EmbeddingCache(settings.resolved_cache_path())
     try:
         result = reindex_into(
             settings.resolved_index_dir(),
             report.sources,
             embedder or embedder_from(settings),
-            process=pipeline.process_or_report,
+            process=process,
             cache=cache,
             options=build_options_from(settings),
             full=full,
@@ -294,6 +338,8 @@ def reindex(
                 "sources": [str(p) for p in paths] if paths else ["builtin"],
             },
         )
+    except EmptyCorpusError as exc:
+        raise nothing_to_index(paths, report, refused, jurisdiction) from exc
     finally:
         cache.close()
     report.gather_warnings()

@@ -1,6 +1,6 @@
 """Judged questions over the real documents of policy-dev: pool, judge, score.
 
-    python scripts/policy_dev_eval.py pool   --index DIR [--systems default,dense,lexical,bm25win] [--out FILE]
+    python scripts/policy_dev_eval.py pool   --index DIR [--systems "default;dense;lexical;bm25win"] [--out FILE]
     python scripts/policy_dev_eval.py merge  GRADED.jsonl [GRADED.jsonl …]
     python scripts/policy_dev_eval.py score  --index DIR [--systems …] [--half tune|report|all] [--baseline NAME]
 
@@ -16,13 +16,14 @@ must be pooled and judged before its score means anything).
 
 Systems: ``default`` (the engine's settings), ``dense``, ``lexical`` (the engine's halves), ``bm25win``
 (BM25 over 250-character windows of each document, with jieba: what a plain RAG stack does; a window is
-judged as the clause it overlaps most), and any ``name:key=value,…`` with RankingOptions fields, e.g.
-``w05:dense_weight=0.5``.
+judged as the clause it overlaps most), and any ``name:key=value,…`` with RankingOptions fields (and ``floor``,
+the relevance floor), e.g. ``w05:dense_weight=0.5``; systems are separated by ";".
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import re
@@ -173,10 +174,14 @@ def make_systems(searcher: HybridSearcher, names: Sequence[str]) -> dict[str, Sy
             out[name] = WindowBM25(searcher)
             continue
         changes: dict[str, object] = {}
+        model_changes: dict[str, float] = {}
         if name in ("dense", "lexical"):
             changes["fusion"] = name
         for kv in filter(None, rest.split(",")):
             k, v = kv.split("=", 1)
+            if k in ("floor", "lexical_floor"):  # the relevance floor (tiers): 0 = order by score alone
+                model_changes[k] = float(v)
+                continue
             if k not in known:
                 raise SystemExit(f"unknown RankingOptions field {k!r}")
             current = getattr(base, k)
@@ -184,7 +189,10 @@ def make_systems(searcher: HybridSearcher, names: Sequence[str]) -> dict[str, Sy
         opts = RankingOptions(
             **{**{f.name: getattr(base, f.name) for f in fields(RankingOptions)}, **changes}
         )
-        out[name] = engine_system(searcher, opts)
+        s = searcher
+        if model_changes:
+            s = searcher.variant(relevance=dataclasses.replace(searcher.relevance, **model_changes))
+        out[name] = engine_system(s, opts)
     return out
 
 
@@ -201,7 +209,7 @@ def cmd_pool(args: argparse.Namespace) -> int:
     questions = load_questions()
     qrels = Qrels()
     searcher = open_index(args.index)
-    systems = make_systems(searcher, args.systems.split(","))
+    systems = make_systems(searcher, args.systems.split(";"))
     pending: dict[tuple[str, str], dict] = {}
     for q in questions:
         for run in systems.values():
@@ -287,7 +295,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     questions = [q for q in load_questions() if args.half == "all" or q.half == args.half]
     qrels = Qrels()
     searcher = open_index(args.index)
-    names = args.systems.split(",")
+    names = args.systems.split(";")
     systems = make_systems(searcher, names)
     results = {
         name.partition(":")[0]: question_scores(run, questions, qrels) for name, run in systems.items()
@@ -332,14 +340,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("pool")
     p.add_argument("--index", type=Path, required=True)
-    p.add_argument("--systems", default="default,dense,lexical,bm25win")
+    p.add_argument("--systems", default="default;dense;lexical;bm25win")
     p.add_argument("--depth", type=int, default=10)
     p.add_argument("--out", default="pending.jsonl")
     m = sub.add_parser("merge")
     m.add_argument("files", nargs="+")
     s = sub.add_parser("score")
     s.add_argument("--index", type=Path, required=True)
-    s.add_argument("--systems", default="default,dense,lexical,bm25win")
+    s.add_argument("--systems", default="default;dense;lexical;bm25win")
     s.add_argument("--half", choices=["tune", "report", "all"], default="tune")
     s.add_argument("--baseline")
     s.add_argument("--json")

@@ -40,7 +40,7 @@ from search.compare_models import (
 from search.dedupe import dedupe
 from search.figures import extract, similar_measures
 from search.highlight import highlight
-from search.jurisdictions import level_of
+from search.jurisdictions import display_path, level_of
 from search.messages import notice
 from search.pool import UNKNOWN, CandidatePool
 from search.prepare import Preparer
@@ -152,7 +152,11 @@ class Comparer:
         notices = list(p.notices)
         if silent:
             notices.append(
-                notice("jurisdictions_without_candidates", count=len(silent), names="、".join(silent[:20]))
+                notice(
+                    "jurisdictions_without_candidates",
+                    count=len(silent),
+                    names="、".join(display_path(j) for j in silent[:20]),
+                )
             )
         if not found:
             notices.append(notice("no_jurisdiction_over_floor", floor=sc.floor))

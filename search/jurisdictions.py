@@ -25,6 +25,12 @@ _SUFFIXES = ("省", "市", "自治区", "特别行政区", "地区", "盟", "自
 _LEVELS = ("province", "prefecture", "county")
 
 
+def display_path(jurisdiction: str | None) -> str:
+    """How a jurisdiction reads to a person, every level in order: "湖南省/郴州市/宜章县" → "湖南省 › 郴州市 › 宜章县"
+    (the page's ``placePath`` does the same)."""
+    return " › ".join(p for p in (jurisdiction or "").split("/") if p)
+
+
 def level_of(jurisdiction: str) -> int:
     """0 national, 1 province, 2 city, 3 county (the order a comparison lists them in):
     "北京市/房山区" and "湖北省/仙桃市" are counties."""
@@ -122,17 +128,17 @@ class JurisdictionResolver:
         prefixes: list[str] = []
         notices: list[Notice] = []
         problems: list[Notice] = []
-        existing = "已索引的地区：" + "、".join(self.known[:30])
+        existing = "已索引的地区：" + "、".join(display_path(k) for k in self.known[:30])
         if len(self.known) > 30:
             existing += f" 等 {len(self.known)} 个"
         for v in values:
             got, others = self._read(v)
             if got is None:
                 close = self.suggestions(v)
-                hint = f"您是否要找：{'、'.join(close)}；" if close else ""
+                hint = f"您是否要找：{'、'.join(display_path(c) for c in close)}；" if close else ""
                 problems.append(
                     Notice(
-                        f"地区“{v}”不是可识别的省、市或县（unknown_jurisdiction）；{hint}{existing}",
+                        f"地区“{v}”不是可识别的省、市或县；{hint}{existing}",
                         "unknown_jurisdiction",
                     )
                 )
@@ -140,15 +146,15 @@ class JurisdictionResolver:
                 prefixes.append(v)  # matches nothing, as asked
                 continue
             if got != v:
-                also = f"（也可指：{'、'.join(p.jurisdiction for p in others[:4])}）" if others else ""
-                notices.append(
-                    Notice(f"地区“{v}”按 {got} 检索{also}（jurisdiction_read）", "jurisdiction_read")
+                also = (
+                    f"（也可指：{'、'.join(display_path(p.jurisdiction) for p in others[:4])}）"
+                    if others
+                    else ""
                 )
+                notices.append(Notice(f"地区“{v}”按 {display_path(got)} 检索{also}", "jurisdiction_read"))
             if not any(k == got or k.startswith(got + "/") for k in self.known):
                 problems.append(
-                    Notice(
-                        f"没有来自 {got} 的已索引文件（jurisdiction_empty）；{existing}", "jurisdiction_empty"
-                    )
+                    Notice(f"没有来自 {display_path(got)} 的已索引文件；{existing}", "jurisdiction_empty")
                 )
                 notices.append(problems[-1])
             prefixes.append(got)

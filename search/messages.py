@@ -1,10 +1,12 @@
 """What the search layer tells a user, in Chinese, each under a machine code.
 
 A notice is a :class:`Notice`: a ``str`` (the Chinese text, what the page and the CLI show) that carries
-its ``code`` (what a program reads: ``SearchResponse.notice_codes`` lists them beside ``notices``).
-Technical names stay in parentheses where a user needs them to act: "（include_undated=true 可包含它们）".
+its ``code`` (what a program reads: ``SearchResponse.notice_codes`` lists them beside ``notices``). The text is
+Chinese only: no machine code and no parameter name in it (issue 28). What a user can do about a notice is
+each surface's own: the page links "包含它们", the CLI names ``--include-undated`` (:data:`CLI_HINTS`), an API
+client reads the code.
 
-    notice("undated_excluded", count=2)  →  "日期筛选排除了 2 份未注明日期的文件（include_undated=true 可包含它们）"
+    notice("undated_excluded", count=2)  →  "日期筛选排除了 2 份未注明日期的文件"   (code "undated_excluded")
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ import re
 from typing import Any
 
 TEMPLATES: dict[str, str] = {
-    "query_too_long": "查询过长：{chars} 个字符，上限为 {limit} 个字符（max_query_chars）",
-    "query_empty": "查询不能为空（q）",
-    "traditional_folded": "已将繁体字转为简体检索：{q}（traditional_folded）",
-    "place_preferred": "问题提到了{place}：该地区的条款排在前面，其他地区的条款仍然列出（place_preference）",
-    "undated_excluded": "日期筛选排除了 {count} 份未注明日期的文件（include_undated=true 可包含它们）",
-    "date_range_reversed": "起始日期 {date_from} 晚于截止日期 {date_to}，没有文件能够匹配（date_from > date_to）",
+    "query_too_long": "查询过长：{chars} 个字符，上限为 {limit} 个字符",
+    "query_empty": "查询不能为空",
+    "traditional_folded": "已将繁体字转为简体检索：{q}",
+    "place_preferred": "问题提到了{place}：该地区的条款排在前面，其他地区的条款仍然列出",
+    "undated_excluded": "日期筛选排除了 {count} 份未注明日期的文件",
+    "date_range_reversed": "起始日期 {date_from} 晚于截止日期 {date_to}，没有文件能够匹配",
     "no_document_matches": "没有文件符合筛选条件",
     "no_strong_match": (
         "没有强相关条款：最相关条款的相关度为 {best:.2f}，低于阈值 {floor:.2f}；"
@@ -29,9 +31,13 @@ TEMPLATES: dict[str, str] = {
     "weak_ranked_last": "相关度低于阈值 {floor:.2f} 的条款（弱匹配）排在达到阈值的条款之后",
     "document_not_found": "没有 id 为“{id}”的文件",
     "clause_not_found": "没有 id 为“{id}”的条款",
-    "no_reranker": "本安装没有重排序模型（search/data/reranker.npz），不能使用 rerank=true",
+    "no_reranker": "本安装没有重排序模型（search/data/reranker.npz），不能使用重排序",
     "encoder_busy": "有 {waiting} 个查询正在等待编码，请稍后重试",
 }
+
+
+# what the command line adds to a notice: the flag that acts on it
+CLI_HINTS: dict[str, str] = {"undated_excluded": "（加 --include-undated 可包含它们）"}
 
 
 class Notice(str):
@@ -64,4 +70,14 @@ def ascii_sentences(text: str) -> list[str]:
     return _ASCII_SENTENCE.findall(text)
 
 
-__all__ = ["Notice", "TEMPLATES", "ascii_sentences", "code_of", "notice"]
+# A machine code or a parameter name: "traditional_folded", "include_undated=true", "date_from > date_to".
+_MACHINE_CODE = re.compile(r"[A-Za-z]+(?:_[A-Za-z]+)+|\w+\s*[=<>]\s*\w+")
+
+
+def machine_codes(text: str) -> list[str]:
+    """The machine codes and parameter names in ``text``: a notice should have none (they go in
+    ``notice_codes``)."""
+    return _MACHINE_CODE.findall(text)
+
+
+__all__ = ["CLI_HINTS", "Notice", "TEMPLATES", "ascii_sentences", "code_of", "machine_codes", "notice"]

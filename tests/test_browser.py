@@ -447,3 +447,97 @@ def test_timeline_chart_badges_and_exports(browser, timeline_url, tmp_path, widt
         assert not failed, failed
     finally:
         page.close()
+
+
+# -- issue 28: a county shows every level, citations nest, notices are Chinese only ------------------------
+@pytest.fixture(scope="module")
+def county_url(tmp_path_factory, builtin_report, builtin_cache, embedder, tokenizer):
+    """The built-in corpus and a county notice (宜章县), served: only the county's clauses are embedded."""
+    from corpus.pipeline import process_paths
+    from index.builder import build_index
+    from index.cache import EmbeddingCache
+    from search.hybrid import HybridSearcher
+
+    from . import county_notice
+
+    root = tmp_path_factory.mktemp("county")
+    shutil.copy(builtin_cache, root / "cache.sqlite")
+    county = process_paths([county_notice.write(root)]).documents
+    assert [d.metadata.jurisdiction for d in county] == [county_notice.JURISDICTION]
+    cache = EmbeddingCache(root / "cache.sqlite")
+    build_index(
+        [*builtin_report.documents, *county], root / "index", embedder, cache=cache, tokenizer=tokenizer
+    )
+    cache.close()
+    searcher = HybridSearcher.open(root / "index", embedder, tokenizer=tokenizer)
+    with _serving(searcher) as url:
+        yield url
+    searcher.close()
+
+
+def test_a_county_reads_province_city_county_everywhere(browser, county_url) -> None:
+    from . import county_notice
+
+    shown, jur = county_notice.SHOWN, county_notice.JURISDICTION
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    try:
+        page.goto(county_url + "/?q=" + "社会办医疗机构医保定点")
+        group = page.locator(f'.group[data-jurisdiction="{jur}"]')
+        group.locator(".hit").first.wait_for()
+        assert group.locator("h2").inner_text().startswith(shown)  # the group header
+        assert group.locator(".hit .region").first.inner_text() == shown  # the badge
+        # the citation: the issued document's 《》 nest as 〈〉 inside the title's 《》
+        cite = group.locator(".hit .cite").first.get_attribute("data-cite")
+        assert cite.startswith(
+            "《宜章县人民政府办公室关于印发〈宜章县支持社会力量举办医疗机构若干措施〉的通知》"
+        )
+        # the document view
+        group.locator(".hit .text").first.click()
+        page.wait_for_selector("#doc-view:not([hidden]) .clause.target")
+        assert shown in page.locator("#doc-body .meta").inner_text()
+        page.keyboard.press("Escape")
+
+        # the 地区 select offers each level, each shown as a path
+        options = dict(
+            page.evaluate(
+                "[...document.querySelectorAll('#f-jurisdiction option')].map((o) => [o.value, o.text])"
+            )
+        )
+        assert {"湖南省": "湖南省", "湖南省/郴州市": "湖南省 › 郴州市", jur: shown}.items() <= options.items()
+        assert options["浙江省/舟山市"] == "浙江省 › 舟山市"
+        page.select_option("#f-jurisdiction", "湖南省/郴州市")  # the city: its county's clauses
+        page.wait_for_function(
+            "document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
+        )
+        assert set(page.locator(".hit .region").all_inner_texts()) == {shown}
+
+        # the comparison's column, and the page's text never shows the stored form
+        page.goto(county_url + "/?q=" + "社会办医疗机构医保定点" + "&view=compare")
+        page.wait_for_selector(f'.jcol[data-jurisdiction="{jur}"]')
+        assert page.locator(f'.jcol[data-jurisdiction="{jur}"] h2').inner_text().startswith(shown)
+        assert "湖南省/郴州市" not in page.inner_text("body") and "郴州市/宜章县" not in page.inner_text(
+            "body"
+        )
+    finally:
+        page.close()
+
+
+def test_notices_carry_no_machine_code(page, county_url) -> None:
+    from search.messages import machine_codes
+
+    said: list[str] = []
+    for query, wait in [
+        ("?q=社會辦醫", "#notices li"),  # traditional characters folded
+        ("?q=社会办医&date_from=2021-01-01&date_to=2020-01-01", "#notices li"),
+        ("?q=社会办医&date_from=2018-01-01", "#include-undated"),
+        ("?q=社会办医&jurisdiction=火星", "#notices li"),
+        ("?q=社会办医&jurisdiction=宜章", "#notices li"),
+        ("?q=社会办医&jurisdiction=沈阳", "#notices li"),
+    ]:
+        page.goto(county_url + "/" + query)
+        page.wait_for_selector(wait)
+        said += page.locator("#notices li").all_inner_texts()
+    assert len(said) >= 6
+    assert any("湖南省 › 郴州市 › 宜章县" in t for t in said)  # "按 湖南省 › 郴州市 › 宜章县 检索"
+    coded = {t: machine_codes(t) for t in said if machine_codes(t)}
+    assert not coded, coded

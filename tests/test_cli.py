@@ -57,7 +57,7 @@ def test_errors_are_messages_not_tracebacks(tmp_path, capsys, monkeypatch) -> No
     assert "reindex" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert main(["reindex", str(tmp_path / "empty"), "--quiet"]) == 2
-    assert "没有可索引的条款" in capsys.readouterr().err
+    assert f"文件夹 {tmp_path / 'empty'} 中没有文件" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["search"])
 
@@ -93,7 +93,7 @@ def test_reindex_json_incremental_and_rollback(tmp_path, capsys, monkeypatch, bu
         (["search", "医保", "--date-from", "yesterday"], "date_from"),
         (
             ["search", "医保", "--jurisdiction", "火星省"],
-            "已索引的地区：内蒙古自治区、吉林省/吉林市",
+            "已索引的地区：内蒙古自治区、吉林省 › 吉林市",
         ),
     ],
 )
@@ -178,3 +178,92 @@ def test_serve_builds_the_builtin_index_on_first_run(tmp_path, monkeypatch, caps
     index = tmp_path / ".local" / "share" / "policy-search" / "index"
     assert served and (index / "CURRENT").is_file()
     assert "正在用内置语料建立" in capsys.readouterr().out
+
+
+# -- issue 28: a county reads 省 › 市 › 县, notices without codes ------------------------------------------
+def test_search_and_compare_print_a_county_as_its_path(tmp_path, capsys, monkeypatch) -> None:
+    from search.messages import machine_codes
+
+    from . import county_notice
+
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "docs").mkdir()
+    county_notice.write(tmp_path / "docs")
+    (tmp_path / "docs" / "a.txt").write_text(SAMPLE, encoding="utf-8")
+    assert main(["reindex", str(tmp_path / "docs"), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["search", "社會辦醫療機構", "--group"]) == 0  # traditional characters: a notice
+    out = capsys.readouterr().out
+    assert f"== {county_notice.SHOWN}：" in out and f"[{county_notice.SHOWN}]" in out
+    notes = [ln for ln in out.splitlines() if ln.startswith("提示：")]
+    assert notes and not any(machine_codes(n) for n in notes), notes
+    assert main(["compare", "社会办医疗机构医保定点", "--jurisdiction", "郴州"]) == 0
+    out = capsys.readouterr().out
+    assert f"== {county_notice.SHOWN}" in out and "郴州市/宜章县" not in out
+    assert main(["inspect", str(tmp_path / "docs" / "yizhang.txt")]) == 0
+    assert county_notice.SHOWN in capsys.readouterr().out
+
+
+# -- issue 28: when every file is refused, each is named with its reason ----------------------------------
+def _all_refused(folder):  # noqa: ANN001, ANN202 - a Path; {name: code}
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "blob.txt").write_bytes(bytes(range(256)) * 8)
+    (folder / "kunjinkao.txt").write_text("锟斤拷锟斤拷烫烫烫" * 6, encoding="utf-8")
+    (folder / "heading_only.txt").write_text("关于做好2024年城镇老旧小区改造工作的通知\n", encoding="utf-8")
+    return {"empty.txt": "empty", "blob.txt": "binary", "kunjinkao.txt": "garbage_kunjinkao"}
+
+
+def test_a_reindex_of_refused_files_names_each_with_its_reason(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    codes = _all_refused(tmp_path / "docs")
+    assert main(["reindex", str(tmp_path / "docs"), "--quiet"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    for name in [*codes, "heading_only.txt"]:
+        assert any(ln.startswith("已跳过 ") and name in ln and "：" in ln for ln in err), (name, err)
+    assert err[-1].startswith("错误：") and "4 个文件都未能索引" in err[-1]
+    assert not (tmp_path / "data" / "index" / "CURRENT").exists()  # nothing written
+
+    assert main(["reindex", str(tmp_path / "docs"), "--json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    got = {s["path"].rsplit("/", 1)[-1]: s["code"] for s in out["skipped_files"]}
+    assert got == {**codes, "heading_only.txt": "no_clauses"}
+    assert out["code"] == "all_refused" and out["wrote_generation"] is False
+    assert all(s["reason"] and s["reason"] in out["error"] for s in out["skipped_files"])
+
+
+# -- issue 28: serve with a data directory of one's own --------------------------------------------------
+def _serve_without_serving(monkeypatch) -> list:  # noqa: ANN001
+    from .test_index import HashEmbedder
+
+    monkeypatch.setattr("policy_search.factory.embedder_from", lambda s, engine=None: HashEmbedder())
+    monkeypatch.setattr("policy_search.factory.index_engine", lambda s: None)
+    served: list = []
+    monkeypatch.setattr("api.server.serve", lambda app, settings: served.append(settings))
+    return served
+
+
+def test_serve_builds_the_builtin_index_in_the_data_dir_given(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "mine"))
+    monkeypatch.delenv("POLICY_SEARCH_INDEX_DIR", raising=False)
+    served = _serve_without_serving(monkeypatch)
+    assert main(["serve", "--port", "8099"]) == 0  # before: exit 2, "no index at …; policy-search reindex"
+    assert served and (tmp_path / "mine" / "index" / "CURRENT").is_file()
+    assert "正在用内置语料建立" in capsys.readouterr().out
+
+
+def test_serve_on_an_empty_index_dir_names_a_command_the_user_has(tmp_path, monkeypatch, capsys) -> None:
+    import shutil
+    from pathlib import Path
+
+    from search.messages import ascii_sentences
+
+    monkeypatch.setenv("POLICY_SEARCH_INDEX_DIR", str(tmp_path / "named"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # as after `bash scripts/serve.sh`: policy-search not on PATH
+    served = _serve_without_serving(monkeypatch)
+    assert main(["serve"]) == 2 and not served
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "还没有索引" in err and not ascii_sentences(err), err
+    command = err.split("请先为它建立索引：", 1)[1].split(" reindex ", 1)[0]
+    assert shutil.which(command) or Path(command).is_file(), command
+    assert not (tmp_path / "named").exists()

@@ -142,11 +142,11 @@ def test_jurisdiction_without_documents_names_the_ones_that_exist(client) -> Non
     body = client.get("/api/search", params={"q": "社会办医", "jurisdiction": "沈阳"}).json()
     assert body["hits"] == []
     assert any(
-        "辽宁省/沈阳市" in n and "已索引的地区：" in n and "辽宁省" in n.split("已索引的地区：")[1]
+        "辽宁省 › 沈阳市" in n and "已索引的地区：" in n and "辽宁省" in n.split("已索引的地区：")[1]
         for n in body["notices"]
     )
     body = client.get("/api/search", params={"q": "社会办医", "jurisdiction": "火星"}).json()
-    assert body["hits"] == [] and any("unknown_jurisdiction" in n for n in body["notices"])
+    assert body["hits"] == [] and any("不是可识别的" in n for n in body["notices"])
     assert "unknown_jurisdiction" in body["notice_codes"]
 
 

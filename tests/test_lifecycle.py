@@ -404,7 +404,9 @@ def test_serve_never_builds_into_a_named_directory(tmp_path, capsys) -> None:
 
     assert main(["serve", "--index-dir", str(tmp_path / "mine")]) == 2
     err = capsys.readouterr().err
-    assert "no index at" in err and "policy-search reindex" in err
+    assert (
+        "还没有索引" in err and f"policy-search reindex 文件或文件夹 --index-dir {tmp_path / 'mine'}" in err
+    )
     assert not (tmp_path / "mine").exists()
 
 

@@ -40,7 +40,7 @@ def test_a_traditional_query_ranks_and_scores_like_the_simplified_one(
     assert [h.clause_id for h in t.hits] == [h.clause_id for h in s.hits]
     assert [h.relevance for h in t.hits] == pytest.approx([h.relevance for h in s.hits])
     assert t.hits[0].strong and t.total == s.total > 0
-    assert any("traditional_folded" in n for n in t.notices)
+    assert "traditional_folded" in t.notice_codes and all("traditional_folded" not in n for n in t.notices)
 
 
 # -- regions ----------------------------------------------------------------------------------------------
@@ -70,14 +70,14 @@ def test_a_region_that_is_no_place_gets_a_suggestion() -> None:
     r = JurisdictionResolver(KNOWN).resolve(["杭洲"])
     assert (
         r.problems
-        and "您是否要找：浙江省/杭州市" in r.problems[0]
-        and "unknown_jurisdiction" in r.problems[0]
+        and "您是否要找：浙江省 › 杭州市" in r.problems[0]
+        and r.problems[0].code == "unknown_jurisdiction"
     )
 
 
 def test_a_shared_short_name_names_the_others() -> None:
     r = JurisdictionResolver(KNOWN).resolve(["朝阳"])
-    assert r.prefixes == ["辽宁省/朝阳市"] and "北京市/朝阳区" in r.notices[0]
+    assert r.prefixes == ["辽宁省/朝阳市"] and "北京市 › 朝阳区" in r.notices[0]
 
 
 def test_levels_for_comparison_order() -> None:
@@ -176,3 +176,29 @@ def test_filters_match_up_the_tree(county_index, filters, docs) -> None:
 def test_a_county_document_carries_its_county(county_index) -> None:
     info = county_index.document("chunan.txt").document
     assert (info.jurisdiction, info.county, info.level) == ("浙江省/杭州市/淳安县", "淳安县", "县级")
+
+
+def test_no_message_template_carries_a_machine_code() -> None:
+    """What the page and the CLI show is Chinese: the code travels beside it, in ``notice_codes``."""
+    import string
+
+    from search.messages import TEMPLATES, machine_codes, notice
+
+    sample = {
+        "chars": 600,
+        "limit": 500,
+        "q": "社會辦醫",
+        "count": 2,
+        "date_from": "2021-01-01",
+        "date_to": "2020-01-01",
+        "best": 0.12,
+        "floor": 0.3,
+        "names": "辽宁省",
+        "id": "x",
+        "waiting": 3,
+        "place": "广州市",
+    }
+    for code, template in TEMPLATES.items():
+        fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        text = notice(code, **{f: sample[f] for f in fields})
+        assert text.code == code and not machine_codes(text), (code, text)

@@ -7,6 +7,23 @@ function esc(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
 
+function placePath(j) {  // "湖南省/郴州市/宜章县" → "湖南省 › 郴州市 › 宜章县": every level, in order
+  return String(j ?? "").split("/").filter(Boolean).join(" › ");
+}
+
+function regionLevels(jurisdictions) {  // each level of each region, once: 湖南省, 湖南省/郴州市, 湖南省/郴州市/宜章县
+  const out = new Set();
+  for (const j of jurisdictions) {
+    const parts = String(j).split("/").filter(Boolean);
+    parts.forEach((_, i) => out.add(parts.slice(0, i + 1).join("/")));
+  }
+  return [...out].sort();
+}
+
+function citedTitle(title) {  // a title quoting another inside 《》: the inner marks become 〈〉 (GB/T 15834)
+  return String(title ?? "").replace(/《/g, "〈").replace(/》/g, "〉");
+}
+
 function marked(text, highlights) {
   let out = "", pos = 0;
   for (const h of highlights || []) {
@@ -36,14 +53,14 @@ function crumb(path) {
 
 function region(d) {
   const j = d.jurisdiction || "地区未知";
-  return `<span class="region${d.jurisdiction_inferred ? " inferred" : ""}" title="${d.jurisdiction_inferred ? "文件未写明地区，由正文推断" : ""}">${esc(j.replace("/", " › "))}${d.jurisdiction_inferred ? "（推断）" : ""}</span>`;
+  return `<span class="region${d.jurisdiction_inferred ? " inferred" : ""}" title="${d.jurisdiction_inferred ? "文件未写明地区，由正文推断" : ""}">${esc(placePath(j))}${d.jurisdiction_inferred ? "（推断）" : ""}</span>`;
 }
 
 function citation(h) {
   const d = h.document;
   const head = [d.doc_number, d.date].filter(Boolean).join("，");
   const draft = d.status === "draft" ? "（征求意见稿）" : "";
-  return `《${d.title || d.id}》${draft}${head ? "（" + head + "）" : ""}${(h.heading_path || []).length ? " " + h.heading_path.join(" › ") : ""}`;
+  return `《${citedTitle(d.title || d.id)}》${draft}${head ? "（" + head + "）" : ""}${(h.heading_path || []).length ? " " + h.heading_path.join(" › ") : ""}`;
 }
 
 const FUSION = { weighted: "加权融合", rrf: "倒数排名融合（RRF）", lexical: "词法（BM25）", dense: "语义" };
@@ -113,7 +130,7 @@ function applyState(p) {
   for (const [name, sel] of FIELDS) {
     const el = $(sel), v = p.get(name) || "";
     if (el.tagName === "SELECT" && v && ![...el.options].some((o) => o.value === v)) {
-      el.insertAdjacentHTML("beforeend", `<option value="${esc(v)}">${esc(v)}</option>`);
+      el.insertAdjacentHTML("beforeend", `<option value="${esc(v)}">${esc(name === "jurisdiction" ? placePath(v) : v)}</option>`);
     }
     el.value = v;
   }
@@ -201,7 +218,7 @@ function paintSearch(data) {
   $("#status").textContent = `${data.total} 条匹配条款${regions} · 显示 ${grouped ? data.groups.reduce((n, g) => n + g.hits.length, 0) : data.hits.length} 条 · 用时 ${Math.round(data.took_ms)} 毫秒`;
   const groups = data.groups || [{ jurisdiction: null, hits: data.hits }];
   $("#results").innerHTML = groups.map((g) => `<section class="group" data-jurisdiction="${esc(g.jurisdiction || "")}">
-      ${g.jurisdiction ? `<h2>${esc(g.jurisdiction.replace("/", " › "))} <small>${g.count} 条匹配</small>
+      ${g.jurisdiction ? `<h2>${esc(placePath(g.jurisdiction))} <small>${g.count} 条匹配</small>
         <a href="#" class="more" data-jurisdiction="${esc(g.jurisdiction)}">该地区全部结果 →</a></h2>` : ""}
       ${g.hits.map(hitHtml).join("")}</section>`).join("")
     || '<p class="empty">没有找到匹配的条款。</p>';
@@ -225,19 +242,19 @@ function paintCompare(data) {
   lastTerms = [...new Set(data.jurisdictions.flatMap((j) => j.clauses.flatMap((c) => c.highlights.map((h) => h.term))))];
   $("#status").textContent = `跨地区比较：${data.jurisdictions.length} 个地区有相关条款，${data.without.length} 个地区没有 · 用时 ${Math.round(data.took_ms)} 毫秒`;
   const cols = data.jurisdictions.map((j) => `<section class="jcol" data-jurisdiction="${esc(j.jurisdiction)}">
-      <h2>${esc(j.jurisdiction.replace("/", " › "))}${j.inferred ? "（推断）" : ""} <small>${j.count} 条匹配</small></h2>
+      <h2>${esc(placePath(j.jurisdiction))}${j.inferred ? "（推断）" : ""} <small>${j.count} 条匹配</small></h2>
       ${j.clauses.map(clauseCard).join("")}</section>`).join("");
   const none = data.without.length ? `<section class="without"><h3>没有相关条款的地区（相关度低于 ${data.floor.toFixed(2)}）</h3><ul>
-      ${data.without.map((j) => `<li data-jurisdiction="${esc(j.jurisdiction)}"><b>${esc(j.jurisdiction.replace("/", " › "))}</b>
+      ${data.without.map((j) => `<li data-jurisdiction="${esc(j.jurisdiction)}"><b>${esc(placePath(j.jurisdiction))}</b>
         最接近：${j.nearest_miss ? `<a href="#" class="miss" data-doc="${esc(j.nearest_miss.document.id)}" data-clause="${esc(j.nearest_miss.clause_id)}">${esc(j.nearest_miss.heading_path.join(" › ") || j.nearest_miss.text.slice(0, 30))}</a>` : "–"}
         （相关度 ${j.best_relevance.toFixed(2)}）</li>`).join("")}</ul></section>` : "";
   const groups = data.groups.length ? `<section class="wording"><h3>相同表述（${data.groups.length} 组）</h3>
       ${data.groups.map((g) => `<div class="wgroup"><div class="common">通行表述：${esc(g.common)} <small>${g.jurisdictions} 个地区</small></div>
-        <table>${g.members.map((m) => `<tr><th>${esc(m.jurisdiction.replace("/", " › "))}</th><td class="diff">${diffHtml(m)}</td></tr>`).join("")}</table></div>`).join("")}
+        <table>${g.members.map((m) => `<tr><th>${esc(placePath(m.jurisdiction))}</th><td class="diff">${diffHtml(m)}</td></tr>`).join("")}</table></div>`).join("")}
     </section>` : "";
   const jurs = [...new Set(data.figures.flatMap((r) => r.figures.map((f) => f.jurisdiction)))];
   const figures = data.figures.length ? `<section class="figures"><h3>数字对照</h3><div class="scroll"><table id="figures-table">
-      <thead><tr><th>指标</th>${jurs.map((j) => `<th>${esc(j.replace("/", " › "))}</th>`).join("")}</tr></thead>
+      <thead><tr><th>指标</th>${jurs.map((j) => `<th>${esc(placePath(j))}</th>`).join("")}</tr></thead>
       <tbody>${data.figures.map((r) => `<tr><th title="${esc(r.figures[0].context)}">${esc(r.measure)}（${esc(r.unit)}）</th>${jurs.map((j) => {
         const cell = r.figures.filter((f) => f.jurisdiction === j);
         return `<td>${cell.map((f) => `<span title="${esc(f.context)}">${f.bound === "=" ? "" : esc(f.bound)}${esc(f.value_text)}${esc(f.unit)}</span>`).join("<br>")}</td>`;
@@ -323,10 +340,8 @@ function openFromUrl() {
 async function loadFacets() {
   try {
     const s = await (await fetch("/api/stats")).json();
-    const regions = new Set();
-    for (const j of s.jurisdictions) { regions.add(j.jurisdiction.split("/")[0]); regions.add(j.jurisdiction); }
-    $("#f-jurisdiction").insertAdjacentHTML("beforeend",
-      [...regions].sort().map((j) => `<option value="${esc(j)}">${esc(j.replace("/", " › "))}</option>`).join(""));
+    $("#f-jurisdiction").insertAdjacentHTML("beforeend", regionLevels(s.jurisdictions.map((j) => j.jurisdiction))
+      .map((j) => `<option value="${esc(j)}">${esc(placePath(j))}</option>`).join(""));
     $("#f-doc-type").insertAdjacentHTML("beforeend",
       Object.keys(s.doc_types).sort().map((t) => `<option value="${esc(t)}">${esc(t)}</option>`).join(""));
     const subjects = Object.keys(s.subjects || {}).sort();  // 主题分类: only web pages' info tables give one
@@ -361,7 +376,7 @@ $("#results").addEventListener("click", async (ev) => {
     ev.preventDefault();
     const sel = $("#f-jurisdiction");
     if (![...sel.options].some((o) => o.value === more.dataset.jurisdiction)) {
-      sel.insertAdjacentHTML("beforeend", `<option value="${esc(more.dataset.jurisdiction)}">${esc(more.dataset.jurisdiction)}</option>`);
+      sel.insertAdjacentHTML("beforeend", `<option value="${esc(more.dataset.jurisdiction)}">${esc(placePath(more.dataset.jurisdiction))}</option>`);
     }
     sel.value = more.dataset.jurisdiction;
     await run("search");

@@ -235,12 +235,41 @@ def _data_table(table: Any) -> bool:
     return True
 
 
+def _span(cell: Any, name: str) -> int:
+    try:
+        return min(max(int(cell.attributes.get(name) or 1), 1), 1000)
+    except ValueError:
+        return 1
+
+
 def _rows(table: Any) -> list[str]:
+    """A row a line, its cells joined by tabs: a cell spanning columns once, a cell spanning rows
+    (``rowspan``) in each row it spans, as the Word reader gives a cell merged down (each row of a task table
+    says which 牵头单位 it has)."""
     rows = []
+    carry: dict[int, tuple[str, int, int]] = {}  # column → text, rows still to fill, columns spanned
     for tr in table.css("tr"):
-        cells = [_text(c) for c in tr.iter(include_text=False) if c.tag in ("td", "th")]
-        if any(cells):
-            rows.append("\t".join(cells))
+        cells = [c for c in tr.iter(include_text=False) if c.tag in ("td", "th")]
+        out: list[str] = []
+        col = i = 0
+        while i < len(cells) or any(c >= col for c in carry):
+            if col in carry:
+                text, left, width = carry.pop(col)
+                if left > 1:
+                    carry[col] = (text, left - 1, width)
+                out.append(text)
+                col += width
+            elif i < len(cells):
+                cell, i = cells[i], i + 1
+                text, width = _text(cell), _span(cell, "colspan")
+                if _span(cell, "rowspan") > 1:
+                    carry[col] = (text, _span(cell, "rowspan") - 1, width)
+                out.append(text)
+                col += width
+            else:
+                col += 1  # a column no cell of this row fills, before one spanned from above
+        if any(out):
+            rows.append("\t".join(out))
     return rows
 
 
@@ -324,7 +353,7 @@ def looks_like_html(text: str) -> bool:
 
 class HtmlReader:
     name = "html"
-    version = "1"
+    version = "2"
     suffixes = (".html", ".htm", ".shtml", ".xhtml")
     isolated = True
 

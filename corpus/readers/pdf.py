@@ -12,13 +12,20 @@ author typed:
 - **Page furniture is dropped**: page numbers in the top or bottom band of a page ("— 3 —", "-3-", "3",
   "第3页 共9页", "3/9", "Page 3 of 9"), and lines that repeat in that band on at least half the pages
   (a running header, a browser's date and URL line).
-- **Table cells** set apart on one line are joined by a tab: one table row, one line.
+- **Table cells** set apart on one line, by a gap wider than a character or by a drawn cell border, are
+  joined by a tab: one table row, one line.
+- **Fonts that are not embedded** (STSong-Light and the other Adobe CID fonts that reportlab and many
+  generators name without embedding them) on a machine that has no font to stand in for them: PDFium then
+  gives their glyphs boxes of almost no height (0.02 pt for 16 pt text), though the text is all there. Each
+  run's height is then taken from the font's own ascent and descent (PDFium's "loose" character box), which
+  does not depend on the fonts installed, so the lines read as they do on a machine with the font.
 - **No text layer** (a scan) is refused with the reason; scanned pages inside a text PDF are named in a
   warning. OCR is out of scope.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -79,12 +86,70 @@ def _glue(a: str, b: str) -> str:
 
 
 Box = tuple[float, float, float, float]  # left, bottom, right, top
+_FLAT = 1.0  # points: a run this flat has glyphs without outlines (a non-embedded font with no stand-in)
 
 
-def page_lines(boxes: list[Box], text_in: Callable[[Box], str], page: int) -> list[Line]:
+def with_heights(boxes: list[Box], loose: Callable[[Box], Box | None]) -> list[Box]:
+    """The page's runs with a real height where a font's glyphs came without one.
+
+    ``loose(run)`` gives the loose box (the font's ascent to descent, whatever fonts the machine has) of the
+    run's first character, or None. A flat run (under 1 pt high: a glyph no font drew, or a lone "一" or "—")
+    spans its loose box. Where flat runs make a quarter of the page's text (by width), every run does, so
+    that all its lines measure alike ("永政办发〔2025〕12号" is as high as its digits, which a stand-in font
+    draws, but its size is that of its characters). A page without flat runs is returned as it is."""
+    flat = [b[3] - b[1] < _FLAT for b in boxes]
+    if not any(flat):
+        return boxes
+    width = sum(b[2] - b[0] for b in boxes) or 1.0
+    every = sum(b[2] - b[0] for b, f in zip(boxes, flat) if f) >= 0.25 * width
+    out = []
+    for b, f in zip(boxes, flat):
+        got = loose(b) if f or every else None
+        out.append(b if got is None else (b[0], min(b[1], got[1]), b[2], max(b[3], got[3])))
+    return out
+
+
+Rule = tuple[float, float, float]  # a vertical line drawn on the page: x, bottom, top
+
+
+def vertical_rules(bounds: list[Box]) -> list[Rule]:
+    """The vertical lines among a page's drawn paths (their bounding boxes), left to right: a table's cell
+    borders, as Chromium, Word and WPS print them (thin filled rectangles or stroked lines, 0.5–3 pt wide)."""
+    return sorted(
+        ((b[0] + b[2]) / 2, b[1], b[3])
+        for b in bounds
+        if b[2] - b[0] <= _RULE_WIDTH and b[3] - b[1] >= max(4.0, 3 * (b[2] - b[0]))
+    )
+
+
+_RULE_WIDTH = 3.0  # points
+_CELL_GAP = 0.15  # of the text size: a gap narrower than this is the space between glyphs, never a cell's
+
+
+def _ruled(left: float, right: float, low: float, high: float, rules: list[Rule]) -> bool:
+    """Whether a vertical rule runs through the gap between ``left`` and ``right`` at the line's height."""
+    mid = (low + high) / 2
+    k = bisect.bisect_left(rules, (left - 0.5,))
+    while k < len(rules) and rules[k][0] <= right + 0.5:
+        if rules[k][1] <= mid <= rules[k][2]:
+            return True
+        k += 1
+    return False
+
+
+def page_lines(
+    boxes: list[Box],
+    text_in: Callable[[Box], str],
+    page: int,
+    rules: Callable[[], list[Rule]] | None = None,
+) -> list[Line]:
     """Text boxes (PDFium's runs: a line, or a single glyph in PDFs that place each one) grouped into
-    lines top to bottom, and split where a gap wider than a character sets cells apart; ``text_in`` reads
-    the text inside a box once per line or cell, not once per glyph. Cells are joined by a tab."""
+    lines top to bottom, and split into cells where a gap wider than a character sets them apart, or where
+    a vertical rule (``rules()``: the page's cell borders, asked for only when a line has a gap wider than
+    the space between glyphs) runs between them, however narrow the gap ("指标 │ 2025年 │ 2027年" printed by
+    Chromium with 3 pt of padding); ``text_in`` reads the text inside a box once per line or cell, not once
+    per glyph. Cells are joined by a tab."""
+    drawn: list[Rule] | None = None
     boxes = sorted(boxes, key=lambda r: (-(r[1] + r[3]) / 2, r[0]))
     groups: list[list[Box]] = []
     top = bottom = 0.0
@@ -102,14 +167,20 @@ def page_lines(boxes: list[Box], text_in: Callable[[Box], str], page: int) -> li
         size = max(r[3] - r[1] for r in g)
         lo, hi = min(r[1] for r in g), max(r[3] for r in g)
         cells: list[list[Box]] = [[g[0]]]
+        ends = [g[0][2]]  # where each cell ends
         for r in g[1:]:
-            if r[0] - max(x[2] for x in cells[-1]) > size:
+            gap = r[0] - ends[-1]
+            if gap > _CELL_GAP * size and gap <= size and rules is not None and drawn is None:
+                drawn = rules()
+            if gap > size or (gap > _CELL_GAP * size and drawn and _ruled(ends[-1], r[0], lo, hi, drawn)):
                 cells.append([r])
+                ends.append(r[2])
             else:
                 cells[-1].append(r)
+                ends[-1] = max(ends[-1], r[2])
         parts = [
-            text_in((c[0][0], lo, max(x[2] for x in c), hi)).replace("\r", "").replace("\n", "").strip()
-            for c in cells
+            text_in((c[0][0], lo, end, hi)).replace("\r", "").replace("\n", "").strip()
+            for c, end in zip(cells, ends)
         ]
         text = "\t".join(p for p in parts if p)
         if text:
@@ -154,7 +225,8 @@ def layout_of(lines: list[Line]) -> Layout | None:
         return None
     sizes = Counter(round(ln.size) for ln in lines for _ in range(len(ln.text)))
     size = float(sizes.most_common(1)[0][0])
-    body = [ln for ln in lines if abs(ln.size - size) <= 0.15 * size]
+    # lines of no height (glyphs no font could draw) are body lines too: never an empty body
+    body = [ln for ln in lines if abs(ln.size - size) <= 0.15 * size] or lines
     left = min(Counter(round(ln.x0) for ln in body).most_common(3), key=lambda kv: (kv[0], -kv[1]))[0]
     long = sorted(ln.x1 for ln in body if len(ln.text) >= 8) or sorted(ln.x1 for ln in body)
     right = long[int(0.8 * (len(long) - 1))]
@@ -209,9 +281,45 @@ def join_lines(pages: list[list[Line]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _loose_box(textpage, box: Box) -> Box | None:  # noqa: ANN001 - PdfTextPage
+    """The loose box of the character at the left end of ``box`` (see :func:`with_heights`)."""
+    left, bottom, right, top = box
+    # PDFium's tolerances are the whole width and height of the rectangle searched around the point
+    i = textpage.get_index(min(left + 0.5, right), (bottom + top) / 2, 2.0, top - bottom + 2.0)
+    return None if i is None or i < 0 else textpage.get_charbox(i, loose=True)
+
+
+def _rules(page) -> list[Rule]:  # noqa: ANN001 - PdfPage
+    """The page's vertical rules, through PDFium's C API (pypdfium2's object wrappers cost 4× as much on a
+    Chromium page, where every glyph is an object); paths inside form XObjects are read two levels down."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    bounds: list[Box] = []
+    edges = [ctypes.c_float() for _ in range(4)]  # left, bottom, right, top
+
+    def walk(count: int, get: Callable[[int], object], depth: int) -> None:
+        for i in range(count):
+            obj = get(i)
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH and pdfium_c.FPDFPageObj_GetBounds(obj, *edges):
+                left, bottom, right, top = (e.value for e in edges)
+                bounds.append((left, bottom, right, top))
+            elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < 2:
+                walk(
+                    pdfium_c.FPDFFormObj_CountObjects(obj),
+                    lambda k, form=obj: pdfium_c.FPDFFormObj_GetObject(form, k),
+                    depth + 1,
+                )
+
+    walk(pdfium_c.FPDFPage_CountObjects(page), lambda k: pdfium_c.FPDFPage_GetObject(page, k), 0)
+    return vertical_rules(bounds)
+
+
 class PdfReader:
     name = "pdf"
-    version = "1"
+    version = "2"
     suffixes = (".pdf",)
     isolated = True
 
@@ -234,8 +342,16 @@ class PdfReader:
             for i in range(len(pdf)):
                 page = pdf[i]
                 textpage = page.get_textpage()
-                boxes = [textpage.get_rect(k) for k in range(textpage.count_rects())]
-                lines = page_lines(boxes, lambda box, tp=textpage: tp.get_text_bounded(*box), i + 1)
+                boxes = with_heights(
+                    [textpage.get_rect(k) for k in range(textpage.count_rects())],
+                    lambda box, tp=textpage: _loose_box(tp, box),
+                )
+                lines = page_lines(
+                    boxes,
+                    lambda box, tp=textpage: tp.get_text_bounded(*box),
+                    i + 1,
+                    lambda pg=page: _rules(pg),
+                )
                 if sum(len(ln.text.strip()) for ln in lines) < 5:
                     empty.append(i + 1)
                 pages.append(lines)
