@@ -117,6 +117,53 @@ def collect(searcher: HybridSearcher, questions: dict, docs: list[Document], fus
     return rows
 
 
+def collect_policy_dev(searcher: HybridSearcher, fusion: str) -> list[dict]:
+    """Rows for the judged policy-dev questions (benchmarks/policy_dev): every candidate a judge graded, its
+    features, its grade (``target`` = grade / 2, a soft label: 1 answers only in part) and ``rel`` (grade 2).
+    Question ids get a "pd-" prefix; the tune half (odd numbers) fits, the report half reports."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from policy_dev_eval import Qrels, load_questions
+
+    qrels = Qrels()
+    rows = []
+    for q in load_questions():
+        p = searcher.prepare(SearchRequest(q=q.query, fusion=fusion))
+        cands = searcher.pool.candidates(p, searcher.depth())
+        if not cands.ids:
+            continue
+        law = np.array([searcher.is_law_clause(c) for c in cands.ids])
+        new = features(
+            p.lexical,
+            p.q,
+            cands.ids,
+            cands.lexical,
+            cands.dense,
+            law,
+            searcher.generation.lexical,
+            searcher.scorer.relevance.containers,
+        )
+        factors = searcher.scorer.place_factors(p, cands.ids)
+        for i, (cid, c) in enumerate(zip(cands.ids, searcher.store.clauses(cands.ids))):
+            g = qrels.grade(q.qid, cid, c.doc_id, c.text)
+            if g is None:
+                continue
+            rows.append(
+                {
+                    "q": f"pd-{q.qid}",
+                    "half": q.half,
+                    "english": q.kind == "english",
+                    "clause": clause_key(cid),
+                    "jur": searcher.pool.jurisdiction_of(cid),
+                    "rel": g == 2,
+                    "target": g / 2,
+                    "place": float(factors[i]) if factors is not None else 1.0,
+                    "new": {k: float(v[i]) for k, v in new.items()},
+                    "old": {},
+                }
+            )
+    return rows
+
+
 def per_clause(rows: list[dict], prob: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[dict]]:
     """(predicted, observed, first row) per (question, clause): the best part, relevant if any part is."""
     best: dict[tuple[str, str], list] = {}
@@ -261,6 +308,73 @@ def print_table(title: str, rep: dict) -> None:
     )
 
 
+def fit_topics(args: argparse.Namespace, searcher: HybridSearcher, seed_rows: dict[str, list[dict]]) -> int:
+    """The model fitted on several topics: the seeds' fitting half (社会办医) and the policy-dev tune half
+    (住房, 公积金: graded 0/1/2, a soft label), reported per topic on the other halves beside the bundled
+    model it would replace, with the floor chosen on the fitting rows."""
+    pd_index = Path(args.policy_dev)
+    pd_searcher = HybridSearcher.open(pd_index, searcher.embedder)
+    current = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    model: dict = {"source": {}}
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    for key, fusion, feats in (("hybrid", "weighted", FEATURES), ("lexical", "lexical", LEXICAL_FEATURES)):
+        pd_rows = [r for r in collect_policy_dev(pd_searcher, fusion) if r["place"] == 1.0]
+        seeds = seed_rows[key]
+        fit = [r for r in seeds if fitting_half(r["q"])] + [r for r in pd_rows if r["half"] == "tune"]
+        topics = {
+            "seeds": [r for r in seeds if not fitting_half(r["q"])],
+            "policy-dev": [r for r in pd_rows if r["half"] == "report"],
+        }
+        x_fit = np.array([[r["new"][f] for f in feats] for r in fit])
+        y = np.array([r.get("target", float(r["rel"])) for r in fit], float)
+        n_seed = sum(1 for r in fit if not r["q"].startswith("pd-"))
+        n_pd = len(fit) - n_seed
+        # each topic weighs as much as the other, off-topic seed questions as before
+        w = np.array(
+            [
+                (args.offtopic_weight if r["q"].startswith("o") else 1.0)
+                * (len(fit) / (2 * n_pd) if r["q"].startswith("pd-") else len(fit) / (2 * n_seed))
+                for r in fit
+            ]
+        )
+        coef, bias = fit_logistic(x_fit, y, w, args.l2)
+        p_fit = sig(x_fit @ coef + bias)
+        pc_fit, yc_fit, _ = per_clause(fit, p_fit)
+        grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
+        floor = float(max(grid, key=lambda t: f1(pc_fit >= t, yc_fit)))
+        print(
+            f"{key} ({fusion}): weights {dict(zip(feats, np.round(coef, 3)))}, bias {bias:.3f}, floor {floor}"
+        )
+        cur = logistic_of(current[key])
+        cur_floor = current["floor" if key == "hybrid" else "lexical_floor"]
+        model[key] = {
+            "features": list(feats),
+            "weights": [round(float(c), 4) for c in coef],
+            "bias": round(bias, 4),
+        }
+        model["floor" if key == "hybrid" else "lexical_floor"] = floor
+        model["source"][key] = {}
+        for topic, rows in topics.items():
+            x = np.array([[r["new"][f] for f in feats] for r in rows])
+            p_new = sig(x @ coef + bias)
+            p_cur = cur({f: np.array([r["new"][f] for r in rows]) for f in cur.features})
+            new_rep, cur_rep = report(rows, p_new, floor), report(rows, p_cur, cur_floor)
+            print_table(f"{topic}, report half, new (floor {floor})", new_rep)
+            print_table(f"{topic}, report half, bundled (floor {cur_floor})", cur_rep)
+            model["source"][key][topic] = {k: v for k, v in new_rep.items() if k != "reliability"}
+            model["source"][key][topic]["reliability"] = new_rep["reliability"]
+    model["source"]["how"] = (
+        "scripts/calibrate_relevance.py --policy-dev INDEX (fitting: odd seed ids, even off-topic ids, the "
+        "policy-dev tune half graded 0/1/2 as 0, 0.5, 1; each topic weighing as much as the other; reported "
+        "per topic on the other halves)"
+    )
+    out = Path(args.out) if args.out else MODEL_FILE
+    if args.write or args.out:
+        out.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default=str(ROOT / "var" / "calibrate"))
@@ -270,7 +384,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--old", help="the old model's JSON (default: from git)")
     ap.add_argument("--json", help="write the report here as JSON")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument(
+        "--out", help="write the model here (with --policy-dev) instead of search/data/relevance.json"
+    )
     ap.add_argument("--sweep", action="store_true", help="print the fitting half's numbers at every floor")
+    ap.add_argument(
+        "--policy-dev",
+        help="an index of ../shared/corpora/policy-dev.jsonl.gz: fit on the seeds and the judged policy-dev "
+        "questions together (benchmarks/policy_dev), report per topic",
+    )
     args = ap.parse_args(argv)
 
     load = lambda p: {q["id"]: q for q in map(json.loads, p.read_text(encoding="utf-8").splitlines())}  # noqa: E731
@@ -287,6 +409,15 @@ def main(argv: list[str] | None = None) -> int:
     if not IndexLayout(index_dir).exists():
         build_index(docs, index_dir, embedder, cache=EmbeddingCache(Path(args.cache)))
     searcher = HybridSearcher.open(index_dir, embedder)
+    if args.policy_dev:
+        return fit_topics(
+            args,
+            searcher,
+            {
+                k: collect(searcher, questions, docs, f)
+                for k, f in (("hybrid", "weighted"), ("lexical", "lexical"))
+            },
+        )
     old = old_model(args.old)
 
     model: dict = {"source": {}}

@@ -41,6 +41,7 @@ from index.tokenizer import ChineseTokenizer
 from search.evaluation import ndcg_at
 from search.hybrid import HybridSearcher, RankingOptions
 from search.models import SearchRequest
+from search.relevance import RelevanceModel
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "benchmarks" / "policy_dev"
@@ -175,12 +176,16 @@ def make_systems(searcher: HybridSearcher, names: Sequence[str]) -> dict[str, Sy
             continue
         changes: dict[str, object] = {}
         model_changes: dict[str, float] = {}
+        model_file: str | None = None
         if name in ("dense", "lexical"):
             changes["fusion"] = name
         for kv in filter(None, rest.split(",")):
             k, v = kv.split("=", 1)
             if k in ("floor", "lexical_floor"):  # the relevance floor (tiers): 0 = order by score alone
                 model_changes[k] = float(v)
+                continue
+            if k == "relevance":  # another relevance model (a relevance.json)
+                model_file = v
                 continue
             if k not in known:
                 raise SystemExit(f"unknown RankingOptions field {k!r}")
@@ -190,8 +195,12 @@ def make_systems(searcher: HybridSearcher, names: Sequence[str]) -> dict[str, Sy
             **{**{f.name: getattr(base, f.name) for f in fields(RankingOptions)}, **changes}
         )
         s = searcher
+        if model_file:
+            s = s.variant(
+                relevance=RelevanceModel.from_dict(json.loads(Path(model_file).read_text(encoding="utf-8")))
+            )
         if model_changes:
-            s = searcher.variant(relevance=dataclasses.replace(searcher.relevance, **model_changes))
+            s = s.variant(relevance=dataclasses.replace(s.relevance, **model_changes))
         out[name] = engine_system(s, opts)
     return out
 
