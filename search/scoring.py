@@ -37,13 +37,21 @@ def clause_key(clause_id: str) -> str:
 
 
 def best_of_parts(ids: Sequence[str], values: np.ndarray) -> np.ndarray:
-    """Each entry replaced by the maximum over the entries of the same clause (its parts)."""
+    """Each entry replaced by the maximum over the entries of the same clause (its parts). Only the parts
+    of split clauses and their first parts are looked at: every other entry is its own clause."""
+    out = np.array(values, np.float64)
+    parts = {clause_key(c) for c in ids if "~" in c}
+    if not parts:
+        return out
+    members = [i for i, c in enumerate(ids) if "~" in c or c in parts]
     best: dict[str, float] = {}
-    for c, v in zip(ids, values):
-        k = clause_key(c)
-        if v > best.get(k, -np.inf):
-            best[k] = float(v)
-    return np.array([best[clause_key(c)] for c in ids], np.float64)
+    for i in members:
+        k = clause_key(ids[i])
+        if out[i] > best.get(k, -np.inf):
+            best[k] = float(out[i])
+    for i in members:
+        out[i] = best[clause_key(ids[i])]
+    return out
 
 
 class Scorer:
