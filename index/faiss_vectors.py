@@ -124,6 +124,7 @@ class FaissVectorIndex:
         self.ann.nprobe = int(value)
         if self._is_ivf():
             self._index.nprobe = min(int(value), int(self._index.nlist))
+            self._scans = ()  # read with the other setting
 
     def _is_hnsw(self) -> bool:
         return isinstance(self._index, faiss.IndexHNSWFlat)
@@ -193,6 +194,9 @@ class FaissVectorIndex:
         k = min(k, self.size if mask is None else int(mask.sum()))
         if k <= 0:
             return [], np.zeros(0, np.float32)
+        scan = next((s for s in self._scans if s[0] == q.tobytes()), None)
+        if scan is not None:  # this query's scan has just been read (search_groups): no second pass
+            return self._top_of_scan(scan[1], k, mask)
         bits = selector = None
         if mask is not None:
             bits = np.packbits(mask.astype(np.uint8), bitorder="little")
@@ -207,6 +211,18 @@ class FaissVectorIndex:
         del bits  # keep the bitmap alive until the search has run
         keep = rows[0] >= 0
         return [self._rows.ids[r] for r in rows[0][keep]], scores[0][keep]
+
+    def _top_of_scan(
+        self, scores: np.ndarray, k: int, mask: np.ndarray | None
+    ) -> tuple[list[str], np.ndarray]:
+        """The k best rows of a remembered scan (NaN: a row an IVF did not read), allowed ones only; ties
+        by row, as FAISS orders them."""
+        ok = ~np.isnan(scores) if mask is None else mask & ~np.isnan(scores)
+        rows = np.flatnonzero(ok)
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.lexsort((rows, -scores[rows]))]
+        return [self._rows.ids[r] for r in rows.tolist()], scores[rows].astype(np.float32)
 
     def _stored(self) -> np.ndarray | None:
         """A read-only view of the stored vectors in row order (no copy); None for an IVF."""

@@ -72,9 +72,10 @@ class SplitScores:
         return np.where(law, self.law.scores_for(ids), self.policy.scores_for(ids)).astype(np.float32)
 
     def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
-        lists = []
-        for pol, law in zip(self.policy.top_groups(k, groups), self.law.top_groups(k, groups)):
-            lists.append([c for c in pol if not self.is_law(c)] + [c for c in law if self.is_law(c)])
+        pols, laws = self.policy.top_groups(k, groups), self.law.top_groups(k, groups)
+        union = list(dict.fromkeys(c for part in (pols, laws) for ids in part for c in ids))
+        law = dict(zip(union, law_mask(self.is_law, union).tolist()))
+        lists = [[c for c in pol if not law[c]] + [c for c in lw if law[c]] for pol, lw in zip(pols, laws)]
         return _best_per_group(lists, self.scores_for, k)
 
 

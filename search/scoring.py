@@ -40,17 +40,16 @@ def best_of_parts(ids: Sequence[str], values: np.ndarray) -> np.ndarray:
     """Each entry replaced by the maximum over the entries of the same clause (its parts). Only the parts
     of split clauses and their first parts are looked at: every other entry is its own clause."""
     out = np.array(values, np.float64)
-    parts = {clause_key(c) for c in ids if "~" in c}
-    if not parts:
+    split = [(i, c.split("~")[0]) for i, c in enumerate(ids) if "~" in c]
+    if not split:
         return out
-    members = [i for i, c in enumerate(ids) if "~" in c or c in parts]
-    best: dict[str, float] = {}
-    for i in members:
-        k = clause_key(ids[i])
-        if out[i] > best.get(k, -np.inf):
-            best[k] = float(out[i])
-    for i in members:
-        out[i] = best[clause_key(ids[i])]
+    parts = {k for _, k in split}
+    members = split + [(i, c) for i, c in enumerate(ids) if c in parts]
+    rows = np.array([i for i, _ in members])
+    _, group = np.unique([k for _, k in members], return_inverse=True)
+    best = np.full(group.max() + 1, -np.inf)
+    np.maximum.at(best, group, out[rows])
+    out[rows] = best[group]
     return out
 
 

@@ -263,10 +263,17 @@ def test_ann_recall_against_flat_and_exact_when_every_list_is_read(tmp_path: Pat
     assert found / total >= 0.95 and group_found / group_total >= 0.9
     ivf.nprobe = 10_000  # every list: exact
     for q in queries[:5]:
-        assert ivf.search(q, 20)[0] == flat.search(q, 20)[0]
+        brute = [ids[i] for i in np.argsort(-(vecs @ q), kind="stable")[:20]]
+        assert ivf.search(q, 20)[0] == flat.search(q, 20)[0] == brute
         assert [sorted(g) for g in ivf.search_groups(q, 20, groups)] == [
             sorted(g) for g in flat.search_groups(q, 20, groups)
         ]
+        # a search right after the groups' scan reads that scan: the same answer, within a filter too
+        assert ivf.search(q, 20)[0] == flat.search(q, 20)[0] == brute
+        where = DocFilter({"d1", "d2"})
+        fresh = FaissVectorIndex.create(16)
+        fresh.add(ids, docs, vecs)
+        assert flat.search(q, 7, where)[0] == fresh.search(q, 7, where)[0]
 
 
 @pytest.mark.parametrize("bad", ["nan", "dim"])
