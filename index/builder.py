@@ -51,7 +51,7 @@ from index.backends import (
 from index.cache import EmbeddingCache, embed_with_cache
 from index.copies import Copy, find_copies, signatures, still_a_copy
 from index.embedder import Embedder, engine_name
-from index.faiss_vectors import AnnOptions
+from index.faiss_vectors import AnnOptions, FaissVectorIndex
 from index.generations import IndexLayout, fault_point
 from index.integrity import IntegrityError, checksums, verify_files
 from index.manifest import MANIFEST, Manifest
@@ -515,6 +515,8 @@ def reindex_into(
             fault_point("after-store")
             if base and base_manifest:
                 vec, lex = open_indexes(base, base_manifest, options.milvus)
+                if isinstance(vec, FaissVectorIndex):  # today's settings decide when it turns approximate
+                    vec.ann.threshold, vec.ann.nprobe = options.ann.threshold, options.ann.nprobe
                 wording = WordingIndex.open(base / WORDING_DIR)
                 vec.remove(gone)
                 lex.remove(gone)

@@ -152,3 +152,23 @@ def test_wording_keys_reused_for_a_repeated_sentence() -> None:
 )
 def test_best_of_parts(ids: list[str], values: list[float], want: list[float]) -> None:
     assert best_of_parts(ids, np.array(values)).tolist() == want
+
+
+def test_incremental_build_turns_approximate_past_the_threshold(
+    tmp_path, builtin_report, builtin_cache, embedder, tokenizer
+) -> None:
+    """An index that grows past today's threshold in an incremental build becomes an IVF; its first
+    generation, under it, stays exact."""
+    from index.builder import reindex_into
+
+    docs = builtin_report.documents
+    cache = EmbeddingCache(builtin_cache)
+    options = BuildOptions(ann=AnnOptions(threshold=100, nprobe=8))
+    try:
+        first = reindex_into(tmp_path, docs[:2], embedder, cache=cache, options=options, tokenizer=tokenizer)
+        grown = reindex_into(tmp_path, docs, embedder, cache=cache, options=options, tokenizer=tokenizer)
+    finally:
+        cache.close()
+    assert first.manifest.clauses <= 100 and first.manifest.build["vector_structure"] == "IndexFlatIP"
+    assert grown.mode == "incremental" and grown.manifest.clauses > 100
+    assert grown.manifest.build["vector_structure"].startswith("IndexIVFFlat")
