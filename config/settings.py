@@ -214,6 +214,37 @@ class Settings(BaseSettings):
         "more are answered 503 and closed; 0 = no cap",
     )
 
+    # -- scale (issue 32): where exact search stops and what a search reads of a large index --------
+    ann_threshold: int = Field(
+        default=200_000,
+        ge=0,
+        le=10**10,
+        description="a vector index of more clauses than this is an IVF (approximate; measured recall in "
+        "BENCHMARKS.md, 'Scale'), exact below; 0 = always exact",
+    )
+    ann_nprobe: int = Field(
+        default=256,
+        ge=1,
+        le=1_000_000,
+        description="inverted lists an IVF reads per query, of about 2·√clauses (2,048 at a million): 256 "
+        "gave recall@100 ≥ 0.98 against exact search at 3·10⁵ and 10⁶ (BENCHMARKS.md, 'Scale')",
+    )
+    candidate_budget: int = Field(
+        default=20_000,
+        ge=0,
+        le=10**9,
+        description="in an index of more clauses than this, each jurisdiction gives at most budget ÷ "
+        "jurisdictions candidates per retriever (not under 10), and the whole index its candidate_depth "
+        "best; 0 = every jurisdiction its candidate_depth",
+    )
+    search_threads: int = Field(
+        default=1,
+        ge=0,
+        le=1024,
+        description="BLAS/OpenMP threads of a serving process's vector and score arithmetic (the query "
+        "encoder has engine_threads); 0 = the libraries' own default",
+    )
+
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.bm25 import BM25Index
-from index.faiss_vectors import FaissVectorIndex, VectorCheckError
+from index.faiss_vectors import AnnOptions, FaissVectorIndex, VectorCheckError
 from index.integrity import IntegrityError, verify_files
 from index.manifest import IndexError_, Manifest
 from index.neardup import WordingIndex
@@ -46,16 +46,26 @@ def _milvus(config: MilvusConfig | None) -> MilvusConfig:
 
 
 def new_indexes(
-    vector: str, lexical: str, dim: int, expected: int, milvus: MilvusConfig | None = None
+    vector: str,
+    lexical: str,
+    dim: int,
+    expected: int,
+    milvus: MilvusConfig | None = None,
+    ann: AnnOptions | None = None,
 ) -> tuple[VectorIndex, LexicalIndex]:
-    """Empty indexes of the named implementations (a full build)."""
+    """Empty indexes of the named implementations (a full build); ``ann``: when FAISS turns approximate."""
     if MILVUS in (vector, lexical):
         if (vector, lexical) != (MILVUS, MILVUS):
             raise IndexError_("the Milvus backend holds vectors and text in one collection: use it for both")
         from index.milvus_backend import create_indexes
 
         return create_indexes(_milvus(milvus), dim)
-    vec = _backend(VECTOR_BACKENDS, vector, "vector").create(dim, expected)
+    vec_type = _backend(VECTOR_BACKENDS, vector, "vector")
+    vec = (
+        vec_type.create(dim, expected, ann)
+        if vec_type is FaissVectorIndex
+        else vec_type.create(dim, expected)
+    )
     return vec, _backend(LEXICAL_BACKENDS, lexical, "lexical").create()
 
 

@@ -50,7 +50,8 @@ class BM25Scores:
 
     def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
         per = top_per_group(self._scores, k, groups, self._owner, self._rows.doc_mask, None)
-        return [[self._rows.ids[r] for r in rows if self._scores[r] > 0] for rows in per]  # type: ignore[misc]
+        ids = self._rows.ids
+        return [[ids[r] for r in rows[self._scores[rows] > 0].tolist()] for rows in per]  # type: ignore[misc]
 
 
 class BM25Index:
@@ -60,7 +61,8 @@ class BM25Index:
     def __init__(
         self, tf: sp.csr_matrix, vocab: list[str], rows: RowMap, k1: float = 1.2, b: float = 0.75
     ) -> None:
-        self._tf = tf.tocsr()
+        self._counts = tf.tocsr()
+        self._pending: list[sp.csr_matrix] = []  # blocks added since the matrix was last put together
         self._vocab = vocab
         self._term = {t: i for i, t in enumerate(vocab)}
         self._rows = rows
@@ -74,6 +76,18 @@ class BM25Index:
     @property
     def size(self) -> int:
         return self._rows.live
+
+    @property
+    def _tf(self) -> sp.csr_matrix:
+        """The term counts, one row per clause row: the blocks of a build are stacked once, when read."""
+        if self._pending:
+            width = len(self._vocab)
+            blocks = [self._counts, *self._pending]
+            for m in blocks:
+                m.resize((m.shape[0], width))
+            self._counts = sp.vstack(blocks, format="csr", dtype=np.int32)
+            self._pending = []
+        return self._counts
 
     def add(self, ids: Sequence[str], docs: Sequence[str], tokens: Sequence[list[str]]) -> None:
         if len(ids) != len(tokens):
@@ -90,17 +104,15 @@ class BM25Index:
             (np.asarray(data, np.int32), np.asarray(cols, np.int64), np.asarray(indptr, np.int64)),
             shape=(len(tokens), width),
         )
-        old = self._tf
-        old.resize((old.shape[0], width))
         self._rows.add(list(ids), list(docs))
-        self._tf = sp.vstack([old, new], format="csr", dtype=np.int32)
+        self._pending.append(new)
         self._csc = None
 
     def remove(self, ids: Iterable[str]) -> int:
         removed = self._rows.remove(ids)
         if removed:
             rows, keep = self._rows.compacted()
-            self._tf, self._rows = self._tf[keep], rows
+            self._counts, self._rows = self._tf[keep], rows
             self._csc = None
         return len(removed)
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from config.settings import default_of
 from corpus.loader import lone_surrogate
 from corpus.models import Clause, Document, RawDocument, SkippedFile
@@ -49,11 +51,13 @@ from index.backends import (
 from index.cache import EmbeddingCache, embed_with_cache
 from index.copies import Copy, find_copies, signatures, still_a_copy
 from index.embedder import Embedder, engine_name
+from index.faiss_vectors import AnnOptions, FaissVectorIndex
 from index.generations import IndexLayout, fault_point
 from index.integrity import IntegrityError, checksums, verify_files
 from index.manifest import MANIFEST, Manifest
 from index.neardup import WordingIndex
 from index.passages import passage_text
+from index.protocols import LexicalIndex
 from index.repeals import write_repeals
 from index.store import (
     STORE_FILE,
@@ -137,6 +141,7 @@ class BuildOptions:
     max_clause_chars: int = field(default_factory=lambda: default_of("max_clause_chars"))
     backend: str = field(default_factory=lambda: default_of("backend"))  # "embedded" | "milvus"
     milvus: MilvusConfig | None = None  # where a Milvus backend's collections live
+    ann: AnnOptions = field(default_factory=AnnOptions)  # when the FAISS index turns approximate (IVF)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -491,7 +496,7 @@ def reindex_into(
         t_embed = time.perf_counter()
         vectors, fresh = embed_with_cache(embedder, dense_texts, cache, progress=progress)
         t_embed = time.perf_counter() - t_embed
-        tokens = tokenizer.tokenize_many(lexical_texts)
+        del dense_texts
         ids = [c.id for _, c in pairs]
         docs = [d.id for d, _ in pairs]
 
@@ -514,18 +519,27 @@ def reindex_into(
             fault_point("after-store")
             if base and base_manifest:
                 vec, lex = open_indexes(base, base_manifest, options.milvus)
+                if isinstance(vec, FaissVectorIndex):  # today's settings decide when it turns approximate
+                    vec.ann.threshold, vec.ann.nprobe = options.ann.threshold, options.ann.nprobe
                 wording = WordingIndex.open(base / WORDING_DIR)
                 vec.remove(gone)
                 lex.remove(gone)
                 wording.remove(gone)
             else:
                 vec, lex = new_indexes(
-                    options.vector_backend, options.lexical_backend, embedder.dim, len(ids), options.milvus
+                    options.vector_backend,
+                    options.lexical_backend,
+                    embedder.dim,
+                    len(ids),
+                    options.milvus,
+                    options.ann,
                 )
                 wording = WordingIndex.create()
             vec.add(ids, docs, vectors)
-            lex.add(ids, docs, tokens)
-            wording.add(ids, docs, [c.text for _, c in pairs])
+            del vectors  # the index holds its own copy: at a million clauses, 1.5 GB each
+            _add_text_in_batches(
+                lex, wording, tokenizer, ids, docs, lexical_texts, [c.text for _, c in pairs]
+            )
             if vec.size == 0:
                 raise EmptyCorpusError("没有可索引的条款：每个文件都是空的或被跳过（no clauses to index）")
             for part, index in ((VECTOR_DIR, vec), (LEXICAL_DIR, lex), (WORDING_DIR, wording)):
@@ -602,6 +616,33 @@ def reindex_into(
         from_cache=len(pairs) - fresh,
         seconds=time.perf_counter() - t0,
     )
+
+
+TEXT_BATCH = 50_000  # clauses tokenised (and MinHashed) at once: tokens of a million clauses are ~5 GB
+SEEN_LINES = 400_000  # distinct lines (sentences) whose tokens (band keys) a build keeps for reuse
+
+
+def _add_text_in_batches(
+    lex: LexicalIndex,
+    wording: WordingIndex,
+    tokenizer: ChineseTokenizer,
+    ids: Sequence[str],
+    docs: Sequence[str],
+    lexical_texts: Sequence[str],
+    clause_texts: Sequence[str],
+) -> None:
+    """Tokenise and add to the lexical and wording indexes a batch at a time, so that memory holds one
+    batch's tokens and shingles, never the whole build's; a line or sentence met in an earlier batch is
+    not tokenised or MinHashed again (up to ``SEEN_LINES`` of them)."""
+    lines: dict[str, list[str]] = {}
+    sentences: dict[str, np.ndarray] = {}
+    for i in range(0, len(ids), TEXT_BATCH):
+        j = i + TEXT_BATCH
+        lex.add(ids[i:j], docs[i:j], tokenizer.tokenize_many(list(lexical_texts[i:j]), lines))
+        wording.add(ids[i:j], docs[i:j], clause_texts[i:j], sentences)
+        for seen in (lines, sentences):
+            if len(seen) > SEEN_LINES:
+                seen.clear()
 
 
 def _serving(layout: IndexLayout) -> str | None:

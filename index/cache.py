@@ -236,19 +236,22 @@ def embed_with_cache(
     have = cache.get_many(model, list(dict.fromkeys(keys)), dim=embedder.dim) if cache else {}
     if progress and have:
         progress(sum(1 for k in keys if k in have))
-    todo: dict[str, str] = {}
-    for k, t in zip(keys, texts):
-        if k not in have and k not in todo:
-            todo[k] = t
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    todo: dict[str, list[int]] = {}  # each text to embed once, and the rows that take its vector
+    first: dict[str, str] = {}
+    for i, (k, t) in enumerate(zip(keys, texts)):
+        if k in have:
+            out[i] = have[k]
+        else:
+            todo.setdefault(k, []).append(i)
+            first.setdefault(k, t)
+    del have  # the rows hold them now: a large build keeps one copy of its vectors, not two
     todo_items = list(todo.items())
     for i in range(0, len(todo_items), commit_every):
         chunk = todo_items[i : i + commit_every]
-        vecs = embedder.encode_passages([t for _, t in chunk], progress=progress)
-        batch = [(k, v) for (k, _), v in zip(chunk, vecs)]
+        vecs = embedder.encode_passages([first[k] for k, _ in chunk], progress=progress)
         if cache:
-            cache.put_many(model, batch)
-        have.update(batch)
-    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    for i, k in enumerate(keys):
-        out[i] = have[k]
+            cache.put_many(model, [(k, v) for (k, _), v in zip(chunk, vecs)])
+        for (_, rows), v in zip(chunk, vecs):
+            out[rows] = v
     return out, len(todo_items)

@@ -1,59 +1,104 @@
-"""The FAISS vector index, keyed by clause id: exact inner product (IndexFlatIP) up to ``HNSW_THRESHOLD``
-vectors, HNSW above.
+"""The FAISS vector index, keyed by clause id: exact inner product (IndexFlatIP) up to the ANN threshold
+(``Settings.ann_threshold``), an inverted-file index (IndexIVFFlat) above it.
 
 Filters are applied inside the search (an ID selector over the rows of the allowed documents), before the
 top-k cut, so a filter never hides hits that exist. Removing clauses from a flat index rebuilds it (a
-copy of the kept vectors); HNSW cannot remove, so removed rows become tombstones that every search
-excludes, and the graph is rebuilt once a fifth of it is dead.
+copy of the kept vectors); from an IVF (or an HNSW index written by earlier versions) removed rows become
+tombstones that every search excludes, and the index is rebuilt once a fifth of it is dead.
+
+**Why IVF, not HNSW, above the threshold.** Every search asks for each jurisdiction's nearest clauses
+(:meth:`FaissVectorIndex.search_groups`); a graph answers one nearest-neighbour list, and a filtered graph
+search per small jurisdiction misses clauses and costs a walk each. The probed inverted lists of an IVF
+are a set of rows scored exactly, which every group's list is read from in one pass: the cost is the
+probed share of the vectors (``nprobe / nlist``), not all of them, and a jurisdiction's list is its
+nearest clauses among the probed ones. Recall against exact search is measured by
+``scripts/benchmark_million.py recall`` (BENCHMARKS.md, "Scale").
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
 import numpy as np
 
+from config.settings import default_of
 from index.protocols import DocFilter, top_per_group
 from index.rowmap import RowMap
 
-HNSW_THRESHOLD = 100_000  # exact search costs ~1 ms per 10k vectors here; HNSW ~0.5 ms at any size
 VECTORS_FILE = "vectors.faiss"
+ANN_FILE = "ann.json"  # the ANN settings the index was built with (absent: flat, today's defaults)
 MAX_DEAD_FRACTION = 0.2
+TRAIN_POINTS_PER_LIST = 64  # k-means reads this many sampled vectors per list (faiss warns under 39)
+RETRAIN_GROWTH = 4  # an IVF grown to this many times the vectors it was trained on is trained again
+
+
+@dataclass
+class AnnOptions:
+    """When the vector index stops being exact, and how much of it an approximate search reads.
+
+    ``threshold``: an index of more vectors than this is an IVF (0: always exact); ``nprobe``: inverted
+    lists read per query, of about ``2·√n`` (``nprobe`` ≥ the list count reads all: exact)."""
+
+    threshold: int = field(default_factory=lambda: default_of("ann_threshold"))
+    nprobe: int = field(default_factory=lambda: default_of("ann_nprobe"))
+    trained_on: int = 0  # vectors the IVF's lists were trained on (0: not an IVF)
+
+    def wants_ann(self, n: int) -> bool:
+        return self.threshold > 0 and n > self.threshold
 
 
 class VectorCheckError(ValueError):
     """Stored vectors of the wrong dimension, or not finite."""
 
 
-def _new_index(dim: int, n: int) -> faiss.Index:
-    if n > HNSW_THRESHOLD:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        return index
-    return faiss.IndexFlatIP(dim)
+def nlist_for(n: int) -> int:
+    """Inverted lists for ``n`` vectors: the power of two nearest 2·√n (2,048 at a million)."""
+    return max(16, 2 ** round(math.log2(2 * math.sqrt(max(n, 1)))))
 
 
-def _all_vectors(index: faiss.Index) -> np.ndarray:
-    if index.ntotal == 0:
-        return np.zeros((0, index.d), dtype=np.float32)
-    return index.reconstruct_n(0, index.ntotal)
+def _ivf(vectors: np.ndarray, ann: AnnOptions) -> faiss.Index:
+    """An IVF over ``vectors`` (trained on a fixed sample of them: the same vectors give the same lists)."""
+    n, dim = vectors.shape
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist_for(n), faiss.METRIC_INNER_PRODUCT)
+    index.cp.max_points_per_centroid = TRAIN_POINTS_PER_LIST
+    index.cp.seed = 1234
+    index.train(vectors)
+    index.make_direct_map()  # vectors_for / scores_for read a row's vector by its number
+    for start in range(0, n, 100_000):
+        index.add(vectors[start : start + 100_000])
+    index.nprobe = ann.nprobe
+    ann.trained_on = n
+    return index
+
+
+def _flat_storage(index: faiss.Index) -> faiss.Index | None:
+    """The flat storage of a flat or HNSW index (rows in order), None for an IVF."""
+    if isinstance(index, faiss.IndexHNSWFlat):
+        return faiss.downcast_index(index.storage)
+    return index if isinstance(index, faiss.IndexFlat) else None
 
 
 class FaissVectorIndex:
     kind = "faiss"
 
-    def __init__(self, index: faiss.Index, rows: RowMap) -> None:
+    def __init__(self, index: faiss.Index, rows: RowMap, ann: AnnOptions | None = None) -> None:
         if index.ntotal != len(rows):
             raise ValueError(f"{index.ntotal} vectors but {len(rows)} row ids")
         self._index = index
         self._rows = rows
-        self._last_scan: tuple[bytes, np.ndarray] | None = None
+        self.ann = ann or AnnOptions()
+        self._scans: tuple[tuple[bytes, np.ndarray], ...] = ()
+        self._group_codes: list[tuple[tuple[DocFilter, ...], np.ndarray | None]] = []
 
     @classmethod
-    def create(cls, dim: int, expected: int = 0) -> FaissVectorIndex:
-        return cls(_new_index(dim, expected), RowMap())
+    def create(cls, dim: int, expected: int = 0, ann: AnnOptions | None = None) -> FaissVectorIndex:
+        """An empty index; it becomes an IVF when it grows past ``ann.threshold``."""
+        return cls(faiss.IndexFlatIP(dim), RowMap(), ann)
 
     @property
     def size(self) -> int:
@@ -65,10 +110,30 @@ class FaissVectorIndex:
 
     @property
     def structure(self) -> str:
+        if self._is_ivf():
+            return f"IndexIVFFlat(IP, nlist={self._index.nlist}, nprobe={self.nprobe})"
         return "IndexHNSWFlat(IP)" if isinstance(self._index, faiss.IndexHNSWFlat) else "IndexFlatIP"
+
+    @property
+    def nprobe(self) -> int:
+        return int(self._index.nprobe) if self._is_ivf() else 0
+
+    @nprobe.setter
+    def nprobe(self, value: int) -> None:
+        """Lists read per search of an IVF (its list count or more: every list, an exact search)."""
+        self.ann.nprobe = int(value)
+        if self._is_ivf():
+            self._index.nprobe = min(int(value), int(self._index.nlist))
+            self._scans = ()  # read with the other setting
 
     def _is_hnsw(self) -> bool:
         return isinstance(self._index, faiss.IndexHNSWFlat)
+
+    def _is_ivf(self) -> bool:
+        return isinstance(self._index, faiss.IndexIVF)
+
+    def _tombstones(self) -> bool:
+        return self._is_hnsw() or self._is_ivf()
 
     def add(self, ids: Sequence[str], docs: Sequence[str], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
@@ -76,23 +141,40 @@ class FaissVectorIndex:
             raise ValueError(f"{len(ids)} ids for {len(vectors)} vectors")
         _check(vectors, self.dim)
         self._rows.add(list(ids), list(docs))
-        self._index.add(vectors)
-        if not self._is_hnsw() and self._index.ntotal > HNSW_THRESHOLD:
+        total = self._index.ntotal + len(vectors)
+        if self._index.ntotal == 0 and self.ann.wants_ann(total):
+            self._index = _ivf(vectors, self.ann)  # a full build: trained on its own vectors, no copy
+        elif not self._is_ivf() and self.ann.wants_ann(total):
+            self._index.add(vectors)
             self._rebuild()
+        elif self._is_ivf() and total > RETRAIN_GROWTH * max(self.ann.trained_on, 1):
+            self._index.add(vectors)
+            self._rebuild()  # its lists were drawn for far fewer vectors: each would be read whole
+        else:
+            self._index.add(vectors)
+        self._changed()
 
     def remove(self, ids: Iterable[str]) -> int:
         removed = self._rows.remove(ids)
         if removed and (
-            not self._is_hnsw() or 1 - self._rows.live / max(len(self._rows), 1) > MAX_DEAD_FRACTION
+            not self._tombstones() or 1 - self._rows.live / max(len(self._rows), 1) > MAX_DEAD_FRACTION
         ):
             self._rebuild()
+        self._changed()
         return len(removed)
+
+    def _changed(self) -> None:
+        self._scans = ()
+        self._group_codes = []
 
     def _rebuild(self) -> None:
         rows, keep = self._rows.compacted()
-        vectors = _all_vectors(self._index)[keep]
-        index = _new_index(self.dim, len(vectors))
-        if len(vectors):
+        stored = self._stored()
+        vectors = stored[keep] if stored is not None else self._index.reconstruct_batch(keep)
+        if self.ann.wants_ann(len(vectors)):
+            index = _ivf(vectors, self.ann)
+        else:
+            index = faiss.IndexFlatIP(self.dim)
             index.add(vectors)
         self._index, self._rows = index, rows
 
@@ -105,78 +187,203 @@ class FaissVectorIndex:
     def search(
         self, query: np.ndarray, k: int, where: DocFilter | None = None
     ) -> tuple[list[str], np.ndarray]:
-        """Ids and scores of the k nearest clauses, among the documents ``where`` allows."""
+        """Ids and scores of the k nearest clauses, among the documents ``where`` allows (an IVF: among
+        the clauses of the ``nprobe`` lists nearest the query)."""
         q = np.ascontiguousarray(np.asarray(query, dtype=np.float32).reshape(1, -1))
         mask = self._allowed(where)
         k = min(k, self.size if mask is None else int(mask.sum()))
         if k <= 0:
             return [], np.zeros(0, np.float32)
+        scan = next((s for s in self._scans if s[0] == q.tobytes()), None)
+        if scan is not None:  # this query's scan has just been read (search_groups): no second pass
+            return self._top_of_scan(scan[1], k, mask)
+        bits = selector = None
         if mask is not None:
             bits = np.packbits(mask.astype(np.uint8), bitorder="little")
             selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-            params = (
-                faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, k))
-                if self._is_hnsw()
-                else faiss.SearchParameters(sel=selector)
-            )
-            scores, rows = self._index.search(q, k, params=params)
-            del bits  # keep the bitmap alive until the search has run
+        if self._is_ivf():
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=self._index.nprobe)
+        elif self._is_hnsw():
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(64, k))
         else:
-            if self._is_hnsw():
-                self._index.hnsw.efSearch = max(64, k)
-            scores, rows = self._index.search(q, k)
+            params = faiss.SearchParameters(sel=selector)
+        scores, rows = self._index.search(q, k, params=params)
+        del bits  # keep the bitmap alive until the search has run
         keep = rows[0] >= 0
         return [self._rows.ids[r] for r in rows[0][keep]], scores[0][keep]
 
-    def _stored(self) -> np.ndarray:
-        """A read-only view of the stored vectors (no copy): flat storage of either structure."""
-        flat = faiss.downcast_index(self._index.storage) if self._is_hnsw() else self._index
+    def _top_of_scan(
+        self, scores: np.ndarray, k: int, mask: np.ndarray | None
+    ) -> tuple[list[str], np.ndarray]:
+        """The k best rows of a remembered scan (NaN: a row an IVF did not read), allowed ones only; ties
+        by row, as FAISS orders them."""
+        ok = ~np.isnan(scores) if mask is None else mask & ~np.isnan(scores)
+        rows = np.flatnonzero(ok)
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        rows = rows[np.lexsort((rows, -scores[rows]))]
+        return [self._rows.ids[r] for r in rows.tolist()], scores[rows].astype(np.float32)
+
+    def _stored(self) -> np.ndarray | None:
+        """A read-only view of the stored vectors in row order (no copy); None for an IVF."""
+        flat = _flat_storage(self._index)
+        if flat is None:
+            return None
         n = flat.ntotal
         if n == 0:
             return np.zeros((0, self.dim), np.float32)
         return faiss.rev_swig_ptr(flat.get_xb(), n * self.dim).reshape(n, self.dim)
 
+    def _lists(self) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        """(row numbers, vectors) of each non-empty inverted list of an IVF, as views (no copy)."""
+        invlists = self._index.invlists
+        for i in range(self._index.nlist):
+            size = invlists.list_size(i)
+            if size:
+                yield _list_view(invlists, i, size, self.dim)
+
+    def _probe(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the ``nprobe`` lists nearest ``q`` and their exact scores."""
+        _, lists = self._index.quantizer.search(q.reshape(1, -1), self._index.nprobe)
+        invlists = self._index.invlists
+        rows, scores = [], []
+        for i in lists[0]:
+            size = invlists.list_size(int(i)) if i >= 0 else 0
+            if size:
+                r, v = _list_view(invlists, int(i), size, self.dim)
+                rows.append(r.copy())
+                scores.append(v @ q)
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        return np.concatenate(rows), np.concatenate(scores)
+
     def search_groups(
         self, query: np.ndarray, k: int, groups: Sequence[DocFilter], where: DocFilter | None = None
     ) -> list[list[str]]:
-        """Exact top ``k`` per group from one scan of every stored vector (HNSW included: a filtered graph
-        search over a small jurisdiction misses clauses, and a scan of 155 k vectors takes ~20 ms)."""
+        """The top ``k`` per group: exact from one scan of every stored vector (flat and HNSW indexes: a
+        filtered graph search over a small jurisdiction misses clauses, and a scan of 155 k vectors takes
+        ~20 ms); from the probed lists of an IVF, each group's nearest among them."""
         q = np.asarray(query, dtype=np.float32).ravel()
-        scores = self._stored() @ q
-        self._last_scan = (q.tobytes(), scores)  # scores_for of this query's candidates reads it
         allowed = self._allowed(where)
-        per = top_per_group(scores, k, groups, self, self._rows.doc_mask, allowed)
         live = self._rows.live_mask()
-        return [[self._rows.ids[r] for r in rows if live[r]] for rows in per]  # type: ignore[misc]
+        stored = self._stored()
+        if stored is not None:
+            scores = stored @ q
+            self._remember(q, scores, None)  # scores_for of this query's candidates reads it
+            per = top_per_group(scores, k, groups, self, self._rows.doc_mask, allowed)
+        else:
+            rows, scores = self._probe(q)
+            self._remember(q, scores, rows)
+            if allowed is not None:
+                rows, scores = rows[allowed[rows]], scores[allowed[rows]]
+            per = self._top_per_group_among(rows, scores, k, groups)
+        ids = self._rows.ids
+        return [[ids[r] for r in rows[live[rows]].tolist()] for rows in per]  # type: ignore[misc]
+
+    def _codes(self, groups: Sequence[DocFilter]) -> np.ndarray | None:
+        """Each row's group number (-1: none), kept for the last few group lists; None if groups overlap."""
+        key = tuple(groups)
+        for got_key, codes in self._group_codes:
+            if len(got_key) == len(key) and all(a is b for a, b in zip(got_key, key)):
+                return codes
+        codes = np.full(len(self._rows), -1, np.int32)
+        covered = 0
+        for g, f in enumerate(groups):
+            rows = f.rows_for(self, self._rows.doc_mask)
+            codes[rows] = g
+            covered += len(rows)
+        got: np.ndarray | None = codes if covered == int((codes >= 0).sum()) else None
+        self._group_codes = [(key, got), *self._group_codes[:3]]
+        return got
+
+    def _top_per_group_among(
+        self, rows: np.ndarray, scores: np.ndarray, k: int, groups: Sequence[DocFilter]
+    ) -> list[np.ndarray]:
+        """For each group, its ``k`` best of the given (probed) rows."""
+        codes = self._codes(groups)
+        if codes is None:  # overlapping groups: one pass per group
+            out = []
+            for g in groups:
+                mine = g.mask_for(self, self._rows.doc_mask)[rows]
+                r, s = rows[mine], scores[mine]
+                out.append(r[np.argsort(-s, kind="stable")[:k]])
+            return out
+        c = codes[rows]
+        inside = c >= 0
+        rows, scores, c = rows[inside], scores[inside], c[inside]
+        order = np.lexsort((-scores, c))
+        c = c[order]
+        starts = np.searchsorted(c, np.arange(len(groups)), "left")
+        ends = np.searchsorted(c, np.arange(len(groups)), "right")
+        ranked = rows[order]
+        return [ranked[a : min(b, a + k)] for a, b in zip(starts, ends)]
 
     def vectors_for(self, ids: Sequence[str]) -> np.ndarray:
         if len(ids) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._index.reconstruct_batch(self._rows.rows(ids))
+        rows = self._rows.rows(ids)
+        stored = self._stored()
+        return stored[rows] if stored is not None else self._index.reconstruct_batch(rows)
 
     def scores_for(self, query: np.ndarray, ids: Sequence[str]) -> np.ndarray:
-        """Exact inner products of the query with the stored vectors of ``ids`` (from the last full scan
-        when it was of this query: a comparison scores ~3000 candidates it has just scanned)."""
-        q = np.asarray(query, dtype=np.float32)
-        last = self._last_scan
-        if last is not None and last[0] == q.ravel().tobytes():
-            return last[1][self._rows.rows(ids)]
-        return self.vectors_for(ids) @ q
+        """Exact inner products of the query with the stored vectors of ``ids`` (from one of the last
+        scans when it was of this query: a search scores the candidates it has just scanned; of an IVF,
+        the rows outside its probed lists are read one by one)."""
+        q = np.asarray(query, dtype=np.float32).ravel()
+        scan = next((s for s in self._scans if s[0] == q.tobytes()), None)
+        if scan is None:
+            return self.vectors_for(ids) @ q
+        rows = self._rows.rows(ids)
+        out = scan[1][rows]
+        missing = np.flatnonzero(np.isnan(out))
+        if len(missing):
+            out[missing] = self._index.reconstruct_batch(rows[missing]) @ q
+        return out
+
+    def _remember(self, q: np.ndarray, scores: np.ndarray, rows: np.ndarray | None) -> None:
+        """Keep this query's scores by row (NaN: not scanned) beside the previous query's: a search scans
+        twice (law clauses with the adapted query, the rest with the plain one)."""
+        if rows is not None:
+            full = np.full(len(self._rows), np.nan, np.float32)
+            full[rows] = scores
+            scores = full
+        self._scans = ((q.tobytes(), scores), *self._scans[:1])
 
     def check(self, dim: int) -> None:
         """Raise :class:`VectorCheckError` unless every stored vector has ``dim`` finite components."""
         if self.dim != dim:
             raise VectorCheckError(f"vectors have {self.dim} dimensions, the embedder gives {dim}")
-        _check(_all_vectors(self._index), dim)
+        stored = self._stored()
+        if stored is not None:
+            _check(stored, dim)
+            return
+        for _, vectors in self._lists():
+            _check(vectors, dim)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         faiss.write_index(self._index, str(directory / VECTORS_FILE))
         self._rows.save(directory)
+        ann = {"threshold": self.ann.threshold, "nprobe": self.ann.nprobe, "trained_on": self.ann.trained_on}
+        (directory / ANN_FILE).write_text(json.dumps(ann), encoding="utf-8")
 
     @classmethod
-    def open(cls, directory: Path) -> FaissVectorIndex:
-        return cls(faiss.read_index(str(directory / VECTORS_FILE)), RowMap.load(directory))
+    def open(cls, directory: Path, nprobe: int | None = None) -> FaissVectorIndex:
+        """The saved index; ``nprobe`` overrides the lists an IVF reads per search."""
+        ann = AnnOptions()
+        if (directory / ANN_FILE).exists():
+            saved = json.loads((directory / ANN_FILE).read_text(encoding="utf-8"))
+            ann = AnnOptions(int(saved["threshold"]), int(saved["nprobe"]), int(saved.get("trained_on", 0)))
+        index = cls(faiss.read_index(str(directory / VECTORS_FILE)), RowMap.load(directory), ann)
+        if index._is_ivf():
+            index.nprobe = nprobe or ann.nprobe
+        return index
+
+
+def _list_view(invlists: faiss.InvertedLists, i: int, size: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = faiss.rev_swig_ptr(invlists.get_ids(i), size)
+    codes = faiss.rev_swig_ptr(invlists.get_codes(i), size * dim * 4)
+    return ids, codes.view(np.float32).reshape(size, dim)
 
 
 def _check(vectors: np.ndarray, dim: int) -> None:

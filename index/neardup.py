@@ -122,7 +122,15 @@ class WordingIndex:
             self._by_clause = by
         return self._by_clause
 
-    def add(self, ids: Sequence[str], docs: Sequence[str], texts: Sequence[str]) -> None:
+    def add(
+        self,
+        ids: Sequence[str],
+        docs: Sequence[str],
+        texts: Sequence[str],
+        seen: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Each clause's sentences; a sentence text met before (in this call, or in ``seen``, which a
+        build carries across its batches) reuses its band keys instead of another MinHash."""
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
         sids, sdocs, stexts = [], [], []
@@ -131,8 +139,12 @@ class WordingIndex:
                 sids.append(sentence_id(cid, a, b))
                 sdocs.append(doc)
                 stexts.append(text[a:b])
+        seen = {} if seen is None else seen
+        new = list(dict.fromkeys(t for t in stexts if t not in seen))
+        seen.update(zip(new, band_keys(new)))
+        keys = np.vstack([seen[t] for t in stexts]) if stexts else np.zeros((0, BANDS), np.uint64)
         self._rows.add(sids, sdocs)
-        self._keys = np.vstack([self._keys, band_keys(stexts)])
+        self._keys = np.vstack([self._keys, keys])
         self._clauses += len(ids)
         self._table = self._by_clause = None
 

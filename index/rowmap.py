@@ -21,6 +21,7 @@ class RowMap:
         self._doc_codes: dict[str, int] | None = None
         self._row_doc: np.ndarray | None = None
         self._live: np.ndarray | None = None
+        self._last: tuple[Sequence[str], np.ndarray] | None = None  # rows(): the last list and its rows
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -33,7 +34,7 @@ class RowMap:
         return len(self._row)
 
     def _changed(self) -> None:
-        self._doc_codes = self._row_doc = self._live = None
+        self._doc_codes = self._row_doc = self._live = self._last = None
 
     def add(self, ids: Sequence[str], docs: Sequence[str]) -> None:
         clash = [c for c in ids if c in self._row]
@@ -56,8 +57,16 @@ class RowMap:
         return rows
 
     def rows(self, ids: Sequence[str]) -> np.ndarray:
-        """Rows of known ids; an unknown id raises KeyError."""
-        return np.fromiter((self._row[c] for c in ids), dtype=np.int64, count=len(ids))
+        """Rows of known ids; an unknown id raises KeyError. The last list asked about is remembered (by
+        identity): a search asks for its candidates' rows once per query term form and per feature."""
+        last = self._last
+        if last is not None and last[0] is ids and len(ids) == len(last[1]):
+            return last[1]
+        rows = np.fromiter(map(self._row.__getitem__, ids), dtype=np.int64, count=len(ids))
+        rows.flags.writeable = False
+        if isinstance(ids, list) and len(ids) > 1000:
+            self._last = (ids, rows)
+        return rows
 
     def live_mask(self) -> np.ndarray:
         """True on rows that hold a clause (computed once per change: searches with tombstones ask each time)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import threading
 from pathlib import Path
 
@@ -64,5 +65,19 @@ class ChineseTokenizer:
                 out.append(tok)
         return out
 
-    def tokenize_many(self, texts: list[str]) -> list[list[str]]:
-        return [self.tokenize(t) for t in texts]
+    def tokenize_many(self, texts: list[str], seen: dict[str, list[str]] | None = None) -> list[list[str]]:
+        """Each text's tokens, identical to :meth:`tokenize`'s, computed line by line with each distinct line
+        tokenised once (a line break ends a word anyway): the title and heading path that open every
+        clause's lexical text of a document, and boilerplate repeated across documents, are read once.
+        ``seen`` carries the lines already tokenised from one call to the next (a build's batches)."""
+        seen = {} if seen is None else seen
+        out = []
+        for t in texts:
+            toks: list[str] = []
+            for line in t.split("\n"):
+                got = seen.get(line)
+                if got is None:
+                    got = seen[line] = [sys.intern(x) for x in self.tokenize(line)]
+                toks.extend(got)
+            out.append(toks)
+        return out

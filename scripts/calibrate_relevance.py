@@ -361,6 +361,9 @@ def fit_topics(args: argparse.Namespace, searcher: HybridSearcher, seed_rows: di
             new_rep, cur_rep = report(rows, p_new, floor), report(rows, p_cur, cur_floor)
             print_table(f"{topic}, report half, new (floor {floor})", new_rep)
             print_table(f"{topic}, report half, bundled (floor {cur_floor})", cur_rep)
+            gain = paired_bootstrap(rows, p_new, p_cur, floor, cur_floor, n=args.bootstrap)
+            print(f"  {topic}: gain over the bundled model (95% interval, questions resampled): {gain}")
+            new_rep["gain_over_bundled"] = gain
             model["source"][key][topic] = {k: v for k, v in new_rep.items() if k != "reliability"}
             model["source"][key][topic]["reliability"] = new_rep["reliability"]
     model["source"]["how"] = (
@@ -384,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--old", help="the old model's JSON (default: from git)")
     ap.add_argument("--json", help="write the report here as JSON")
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--bootstrap", type=int, default=1000, help="resamples of the paired bootstrap")
     ap.add_argument(
         "--out", help="write the model here (with --policy-dev) instead of search/data/relevance.json"
     )

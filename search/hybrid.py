@@ -10,6 +10,7 @@ candidates are clause ids.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,8 @@ class RankingOptions:
     rerank_depth: int = _default("rerank_depth")
     rerank_weight: float = _default("rerank_weight")
     rerank_laws_only: bool = _default("rerank_laws_only")
+    ann_nprobe: int = _default("ann_nprobe")  # lists an IVF vector index reads per query
+    candidate_budget: int = _default("candidate_budget")  # a large index's candidates per retriever
 
 
 class HybridSearcher:
@@ -117,6 +120,8 @@ class HybridSearcher:
         self.expander = expander
         self.options = options or RankingOptions()
         self.views = Views(self.store, self.manifest)
+        if getattr(generation.vectors, "nprobe", 0):  # an IVF: how much of it a query reads is a setting
+            generation.vectors.nprobe = self.options.ann_nprobe  # type: ignore[attr-defined]
         # one encoder per embedder (its lock, cache and queue), shared by the searchers of successive
         # generations; a variant with another embedder gets its own
         self.encoder = (
@@ -138,9 +143,10 @@ class HybridSearcher:
                 [FieldCondition("law_level", "in", ("",))],
             )
         self._law_docs = law_docs
+        self._law_clauses = LawClauses(law_docs, self.store.clause_doc)
         self.relevance = relevance or RelevanceModel.bundled()
         self.resolver = JurisdictionResolver([m.get("jurisdiction") or "未知" for m in self.store.doc_meta])
-        self.retriever = Retriever(generation.lexical, generation.vectors, laws, others, self.is_law_clause)
+        self.retriever = Retriever(generation.lexical, generation.vectors, laws, others, self._law_clauses)
         lexical = LexicalQueryBuilder(
             tokenizer,
             expander,
@@ -158,9 +164,9 @@ class HybridSearcher:
             self.adapter,
             self.options,
         )
-        self.pool = CandidatePool(self.retriever, self.store)
+        self.pool = CandidatePool(self.retriever, self.store, self.options.candidate_budget)
         self.scorer = Scorer(
-            RelevanceScorer(self.relevance, generation.lexical, self.is_law_clause),
+            RelevanceScorer(self.relevance, generation.lexical, self._law_clauses),
             self.options,
             self.pool.jurisdiction_of,
             DenseFeedback(
@@ -226,7 +232,7 @@ class HybridSearcher:
         self.generation.close()
 
     def is_law_clause(self, clause_id: str) -> bool:
-        return self._law_docs[self.store.clause_doc[clause_id]]
+        return self._law_clauses(clause_id)
 
     # -- search ---------------------------------------------------------------------------------
     def prepare(self, request: Question) -> Prepared:
@@ -345,6 +351,22 @@ class HybridSearcher:
             "query_encoder": self.encoder.stats(),
             "engine": engine_stats(self.embedder),
         }
+
+
+class LawClauses:
+    """Whether a clause belongs to a law, for one id or for many at once (``many``: one array look-up per
+    candidate instead of a call; a search in a large index asks it of tens of thousands)."""
+
+    def __init__(self, law_docs: list[bool], clause_doc: dict[str, int]) -> None:
+        self._law = np.asarray(law_docs, dtype=bool)
+        self._clause_doc = clause_doc
+
+    def __call__(self, clause_id: str) -> bool:
+        return bool(self._law[self._clause_doc[clause_id]])
+
+    def many(self, ids: Sequence[str]) -> np.ndarray:
+        docs = np.fromiter(map(self._clause_doc.__getitem__, ids), dtype=np.int64, count=len(ids))
+        return self._law[docs] if len(ids) else np.zeros(0, dtype=bool)
 
 
 def _ms(t0: float) -> float:

@@ -19,12 +19,16 @@ from search.prepare import Prepared
 from search.retrieval import Candidates, Retriever
 
 UNKNOWN = "未知"
+MIN_DEPTH = 10  # a large index's least candidates per jurisdiction: a region's best few are always read
 
 
 class CandidatePool:
-    def __init__(self, retriever: Retriever, store: ClauseStore) -> None:
+    def __init__(self, retriever: Retriever, store: ClauseStore, budget: int = 0) -> None:
+        """``budget``: candidates per retriever past which a large index reads fewer per jurisdiction
+        (:meth:`depth_for`; 0: never)."""
         self.retriever = retriever
         self.store = store
+        self.budget = budget
         by_jur: dict[str, list[str]] = defaultdict(list)
         for key, meta in zip(store.doc_ids, store.doc_meta):
             by_jur[meta.get("jurisdiction") or UNKNOWN].append(key)
@@ -35,6 +39,16 @@ class CandidatePool:
             for j, keys in by_jur.items()
         }
         self._jur_of_doc = [m.get("jurisdiction") or UNKNOWN for m in store.doc_meta]
+        # the clauses split into parts (x, x~2, x~3 …), by their first part's id: most clauses have none
+        self._parts: dict[str, list[str]] = {}
+        for c in store.clause_doc:
+            if "~" in c:
+                self._parts.setdefault(c.split("~")[0], []).append(c)
+        for base, parts in self._parts.items():  # x~2, x~3 … in order, up to the first one missing
+            numbers = sorted(int(p.rsplit("~", 1)[1]) for p in parts if p.rsplit("~", 1)[1].isdigit())
+            run = [n for i, n in enumerate(numbers) if n == i + 2]
+            self._parts[base] = [f"{base}~{n}" for n in run]
+        self._in_parts = set(self._parts).union(*self._parts.values())
 
     def jurisdiction_of(self, clause_id: str) -> str:
         return self._jur_of_doc[self.store.clause_doc[clause_id]]
@@ -46,33 +60,40 @@ class CandidatePool:
 
     def with_parts(self, ids: Sequence[str]) -> list[str]:
         """``ids`` and every other part of the split clauses among them (``x``, ``x~2``, ``x~3`` …)."""
-        known = self.store.clause_doc
         out = dict.fromkeys(ids)
-        for c in ids:
-            base = c.split("~")[0]
-            if base != c or f"{base}~2" in known:
-                out.setdefault(base)
-                k = 2
-                while f"{base}~{k}" in known:
-                    out.setdefault(f"{base}~{k}")
-                    k += 1
+        for base in {c.split("~")[0] for c in self._in_parts.intersection(ids)}:
+            out.setdefault(base)
+            out.update(dict.fromkeys(self._parts[base]))
         return list(out)
 
+    def depth_for(self, depth: int, budget: int) -> tuple[int, int | None]:
+        """(candidates per jurisdiction and retriever, candidates of the whole scope or None). Up to the
+        budget, each jurisdiction gives ``depth``; in an index of more clauses than the budget whose
+        jurisdictions would give more, each gives ``budget ÷ jurisdictions`` (not under
+        ``MIN_DEPTH``) and the whole scope its best ``depth``, so the hits stay those of the whole index."""
+        jurisdictions = len(self.filters)
+        if budget <= 0 or len(self.store) <= budget or jurisdictions * depth <= budget:
+            return depth, None
+        return max(MIN_DEPTH, budget // jurisdictions), depth
+
     def candidates(self, p: Prepared, depth: int) -> Candidates:
-        """Every in-scope jurisdiction's ``depth`` best by BM25 and ``depth`` nearest, with their parts."""
+        """Every in-scope jurisdiction's ``depth`` best by BM25 and ``depth`` nearest, with their parts
+        (in a large index, fewer per jurisdiction and the scope's best: :meth:`depth_for`)."""
         jurs = self.in_scope(p.where)
         lq = p.lexical
+        per, whole = self.depth_for(depth, self.budget)
         return self.retriever.retrieve_groups(
             lq.terms,
             lq.weights,
             p.qvec,
             p.law_qvec,
-            depth,
+            per,
             [self.filters[j] for j in jurs],
             p.where,
             lq.law_weights,
             lq.concepts,
             expand=self.with_parts,
+            whole=whole,
         )
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from index.bm25 import bm25_idf
 from index.protocols import LexicalIndex
 from search.lexical_query import LexicalQuery
+from search.retrieval import law_mask
 
 MODEL_FILE = Path(__file__).parent / "data" / "relevance.json"
 FEATURES = ("dense", "lexical", "concepts", "english")
@@ -200,7 +201,7 @@ class RelevanceScorer:
         with_dense: bool,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """(probability per clause, features per clause)."""
-        law = np.fromiter((self.is_law(c) for c in ids), dtype=bool, count=len(ids))
+        law = law_mask(self.is_law, ids)
         feats = features(lq, q, ids, lexical_scores, dense, law, self.lexical, self.containers)
         return self.model.score(feats, with_dense), feats
 

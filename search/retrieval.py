@@ -23,10 +23,30 @@ class Candidates:
     adapted: np.ndarray  # True where the adapted query vector scored the candidate
 
 
-def _best(ids: list[str], scores_for: Callable[[Sequence[str]], np.ndarray], k: int) -> list[str]:
-    """Candidates pooled from several queries, re-scored as one and cut to the best ``k``."""
-    scores = scores_for(ids)
-    return [ids[i] for i in np.argsort(-scores, kind="stable")[:k]]
+def law_mask(is_law: Callable[[str], bool], ids: Sequence[str]) -> np.ndarray:
+    """``is_law`` of every id as one boolean array (through its ``many`` when it has one: a search asks it
+    of tens of thousands of candidates in a large index)."""
+    many = getattr(is_law, "many", None)
+    if many is not None:
+        return many(ids)
+    return np.fromiter((is_law(c) for c in ids), dtype=bool, count=len(ids))
+
+
+def _best_per_group(
+    lists: list[list[str]], scores_for: Callable[[Sequence[str]], np.ndarray], k: int
+) -> list[list[str]]:
+    """Candidates pooled from several queries, re-scored as one and cut to the best ``k``, for each list,
+    with one ``scores_for`` call for all of them (a clause's score does not
+    depend on the others asked with it; a search of hundreds of jurisdictions made a call per jurisdiction)."""
+    union = list(dict.fromkeys(c for ids in lists for c in ids))
+    if not union:
+        return [[] for _ in lists]
+    score = dict(zip(union, scores_for(union)))
+    out = []
+    for ids in lists:
+        s = np.array([score[c] for c in ids], dtype=np.float32)
+        out.append([ids[i] for i in np.argsort(-s, kind="stable")[:k]])
+    return out
 
 
 class SplitScores:
@@ -48,15 +68,15 @@ class SplitScores:
         return [c for _, c in pairs[:k]], np.asarray([s for s, _ in pairs[:k]], np.float32)
 
     def scores_for(self, ids: Sequence[str]) -> np.ndarray:
-        law = np.fromiter((self.is_law(c) for c in ids), dtype=bool, count=len(ids))
+        law = law_mask(self.is_law, ids)
         return np.where(law, self.law.scores_for(ids), self.policy.scores_for(ids)).astype(np.float32)
 
     def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
-        out = []
-        for pol, law in zip(self.policy.top_groups(k, groups), self.law.top_groups(k, groups)):
-            ids = [c for c in pol if not self.is_law(c)] + [c for c in law if self.is_law(c)]
-            out.append(_best(ids, self.scores_for, k))
-        return out
+        pols, laws = self.policy.top_groups(k, groups), self.law.top_groups(k, groups)
+        union = list(dict.fromkeys(c for part in (pols, laws) for ids in part for c in ids))
+        law = dict(zip(union, law_mask(self.is_law, union).tolist()))
+        lists = [[c for c in pol if not law[c]] + [c for c in lw if law[c]] for pol, lw in zip(pols, laws)]
+        return _best_per_group(lists, self.scores_for, k)
 
 
 class ConceptScores:
@@ -85,10 +105,8 @@ class ConceptScores:
 
     def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
         per = [part.top_groups(k, groups) for part in self._parts()]
-        out = []
-        for g in range(len(groups)):
-            out.append(_best(list(dict.fromkeys(c for p in per for c in p[g])), self.scores_for, k))
-        return out
+        lists = [list(dict.fromkeys(c for p in per for c in p[g])) for g in range(len(groups))]
+        return _best_per_group(lists, self.scores_for, k)
 
 
 def _and(a: DocFilter | None, b: DocFilter | None) -> DocFilter | None:
@@ -149,14 +167,18 @@ class Retriever:
         law_weights: dict[str, float] | None = None,
         concepts: list[list[str]] | None = None,
         expand: Callable[[list[str]], list[str]] | None = None,
+        whole: int | None = None,
     ) -> Candidates:
         """Candidates from within each group (a jurisdiction's documents): its ``k`` best by BM25 and its ``k``
-        nearest, so that one group's weaker wording is never cut off by another's stronger one. ``expand``
-        adds candidates that belong with those found (the other parts of a split clause)."""
+        nearest, so that one group's weaker wording is never cut off by another's stronger one; with
+        ``whole``, also the ``whole`` best and nearest of everything ``where`` allows. ``expand`` adds
+        candidates that belong with those found (the other parts of a split clause)."""
         lex = self.lexical_scores(tokens, weights, where, law_weights, concepts)
         found: dict[str, None] = {}
         for ids in lex.top_groups(k, groups):
             found.update(dict.fromkeys(ids))
+        if whole:
+            found.update(dict.fromkeys(lex.top(whole)[0]))
         if qvec is not None:
             parts = (
                 ((qvec, None),)
@@ -168,6 +190,8 @@ class Retriever:
                 if scope is None or scope.keys:
                     for ids in self.vectors.search_groups(vec, k, groups, scope):
                         found.update(dict.fromkeys(ids))
+                    if whole:
+                        found.update(dict.fromkeys(self.vectors.search(vec, whole, scope)[0]))
         ids = list(found) if expand is None else expand(list(found))
         return self._score(sorted(ids), lex, qvec, law_qvec)
 
@@ -206,7 +230,7 @@ class Retriever:
         if qvec is not None and cands:
             dense = self.vectors.scores_for(qvec, cands)
             if law_qvec is not None and self.laws is not None and self.is_law is not None:
-                adapted = np.fromiter((self.is_law(c) for c in cands), dtype=bool, count=len(cands))
+                adapted = law_mask(self.is_law, cands)
                 if adapted.any():
                     law_ids = [c for c, a in zip(cands, adapted) if a]
                     dense[adapted] = self.vectors.scores_for(law_qvec, law_ids)

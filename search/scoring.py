@@ -40,13 +40,20 @@ def clause_key(clause_id: str) -> str:
 
 
 def best_of_parts(ids: Sequence[str], values: np.ndarray) -> np.ndarray:
-    """Each entry replaced by the maximum over the entries of the same clause (its parts)."""
-    best: dict[str, float] = {}
-    for c, v in zip(ids, values):
-        k = clause_key(c)
-        if v > best.get(k, -np.inf):
-            best[k] = float(v)
-    return np.array([best[clause_key(c)] for c in ids], np.float64)
+    """Each entry replaced by the maximum over the entries of the same clause (its parts). Only the parts
+    of split clauses and their first parts are looked at: every other entry is its own clause."""
+    out = np.array(values, np.float64)
+    split = [(i, c.split("~")[0]) for i, c in enumerate(ids) if "~" in c]
+    if not split:
+        return out
+    parts = {k for _, k in split}
+    members = split + [(i, c) for i, c in enumerate(ids) if c in parts]
+    rows = np.array([i for i, _ in members])
+    _, group = np.unique([k for _, k in members], return_inverse=True)
+    best = np.full(group.max() + 1, -np.inf)
+    np.maximum.at(best, group, out[rows])
+    out[rows] = best[group]
+    return out
 
 
 class Scorer:

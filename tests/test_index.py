@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from corpus.models import Clause, Document, DocumentMetadata
-from index import faiss_vectors
 from index.bm25 import BM25Index
 from index.builder import EmptyCorpusError, build_index
 from index.cache import EmbeddingCache, embed_with_cache
-from index.faiss_vectors import FaissVectorIndex, VectorCheckError
+from index.faiss_vectors import AnnOptions, FaissVectorIndex, VectorCheckError
 from index.generations import IndexLayout
 from index.manifest import IndexError_, Manifest
 from index.passages import passage_text
@@ -206,18 +206,74 @@ def test_faiss_matches_brute_force(use_filter: bool, removed: int, monkeypatch) 
     assert np.allclose(index.scores_for(q, got), scores, atol=1e-5)
 
 
-def test_hnsw_removal_is_a_tombstone_until_compaction(monkeypatch) -> None:
-    monkeypatch.setattr(faiss_vectors, "HNSW_THRESHOLD", 50)
-    rng = np.random.default_rng(1)
-    vecs = rng.normal(size=(200, 16)).astype(np.float32)
-    ids, docs = _ids(200)
-    index = FaissVectorIndex.create(16, expected=200)
-    index.add(ids, docs, vecs)
-    assert index.structure.startswith("IndexHNSW")
-    index.remove(ids[:10])  # 5 % dead: kept as tombstones, never returned
-    assert index.size == 190 and all(i not in ids[:10] for i in index.search(vecs[3], 50)[0])
-    index.remove(ids[10:60])  # 30 % dead: rebuilt without them
-    assert index.size == 140 and index.search(vecs[100], 1)[0] == [ids[100]]
+def _clustered(n: int, dim: int = 16, seed: int = 1) -> np.ndarray:
+    """Unit vectors around 40 centres: neighbours exist, as in real embeddings."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(40, dim))
+    v = centres[rng.integers(40, size=n)] + 0.35 * rng.normal(size=(n, dim))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_ann_switch_by_size_and_tombstones() -> None:
+    vecs = _clustered(600)
+    ids, docs = _ids(600)
+    small = FaissVectorIndex.create(16, ann=AnnOptions(threshold=600, nprobe=4))
+    small.add(ids, docs, vecs)
+    assert small.structure == "IndexFlatIP"  # at the threshold: exact
+    index = FaissVectorIndex.create(16, ann=AnnOptions(threshold=500, nprobe=4))
+    index.add(ids[:400], docs[:400], vecs[:400])
+    assert index.structure == "IndexFlatIP"
+    index.add(ids[400:], docs[400:], vecs[400:])  # grown past it: an IVF, trained on what it holds
+    assert index.structure.startswith("IndexIVFFlat") and index.nprobe == 4
+    index.remove(ids[:30])  # 5 % dead: tombstones, never returned
+    assert index.size == 570 and all(i not in ids[:30] for i in index.search(vecs[3], 50)[0])
+    assert all(
+        i not in ids[:30] for g in index.search_groups(vecs[3], 50, [DocFilter({"d0", "d1"})]) for i in g
+    )
+    index.remove(ids[30:200])  # 33 % dead: rebuilt without them, exact below the threshold again
+    assert index.size == 400 and index.structure == "IndexFlatIP"
+    assert index.search(vecs[300], 1)[0] == [ids[300]]
+
+
+def test_ann_recall_against_flat_and_exact_when_every_list_is_read(tmp_path: Path) -> None:
+    """recall@20 of the IVF's search and of each group's list against exact search; read with every list
+    probed, it is exact; it survives save/open with its settings."""
+    vecs = _clustered(3000)
+    ids = [f"c{i}" for i in range(3000)]
+    docs = [f"d{i % 12}" for i in range(3000)]
+    flat = FaissVectorIndex.create(16)
+    flat.add(ids, docs, vecs)
+    ivf = FaissVectorIndex.create(16, ann=AnnOptions(threshold=1000, nprobe=16))
+    ivf.add(ids, docs, vecs)
+    ivf.save(tmp_path)
+    ivf = FaissVectorIndex.open(tmp_path)
+    assert ivf.structure == "IndexIVFFlat(IP, nlist=128, nprobe=16)"
+    groups = [DocFilter({f"d{g}", f"d{g + 6}"}) for g in range(6)]
+    queries = _clustered(40, seed=7)
+    found = total = group_found = group_total = 0
+    for q in queries:
+        exact = set(flat.search(q, 20)[0])
+        found += len(exact & set(ivf.search(q, 20)[0]))
+        total += 20
+        for e, a in zip(flat.search_groups(q, 20, groups), ivf.search_groups(q, 20, groups)):
+            group_found += len(set(e) & set(a))
+            group_total += len(e)
+        cands = flat.search(q, 50)[0]
+        assert np.allclose(ivf.scores_for(q, cands), flat.scores_for(q, cands), atol=1e-5)
+    assert found / total >= 0.95 and group_found / group_total >= 0.9
+    ivf.nprobe = 10_000  # every list: exact
+    for q in queries[:5]:
+        brute = [ids[i] for i in np.argsort(-(vecs @ q), kind="stable")[:20]]
+        assert ivf.search(q, 20)[0] == flat.search(q, 20)[0] == brute
+        assert [sorted(g) for g in ivf.search_groups(q, 20, groups)] == [
+            sorted(g) for g in flat.search_groups(q, 20, groups)
+        ]
+        # a search right after the groups' scan reads that scan: the same answer, within a filter too
+        assert ivf.search(q, 20)[0] == flat.search(q, 20)[0] == brute
+        where = DocFilter({"d1", "d2"})
+        fresh = FaissVectorIndex.create(16)
+        fresh.add(ids, docs, vecs)
+        assert flat.search(q, 7, where)[0] == fresh.search(q, 7, where)[0]
 
 
 @pytest.mark.parametrize("bad", ["nan", "dim"])
