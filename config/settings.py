@@ -192,7 +192,9 @@ class Settings(BaseSettings):
         le=1.0,
         description="a page recognised with a lower mean confidence is named in a warning",
     )
-    ocr_threads: int = Field(default=0, ge=0, le=1024, description="OCR threads; 0 = one per core")
+    ocr_threads: int = Field(
+        default=0, ge=0, le=1024, description="OCR threads per model; 0 = one per core, at most 8"
+    )
     request_read_seconds: float = Field(
         default=10.0,
         ge=0.0,

@@ -14,7 +14,9 @@ without a word; here every line comes back with its confidence, and the caller d
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 DET_SIDE = 1280  # long side of the image the detector sees (pixels)
+MAX_THREADS = 8  # threads per model when the settings say 0 (one per core, at most this)
 REC_BATCH = 1  # lines per recognition run: long lines padded to one width cost more than one at a time
 
 Points = list[tuple[float, float]]  # top-left, top-right, bottom-right, bottom-left
@@ -50,17 +53,18 @@ def engine_version() -> str:
 
 
 class OcrEngine:
-    """The three models, loaded once (~0.3 s). ``threads``: ONNX Runtime threads per model, 0 = its
-    default (one per core). Raises :class:`OcrUnavailable` when the package cannot be imported."""
+    """The three models, loaded once (~0.3 s). ``threads``: ONNX Runtime threads per model, 0 = one per
+    core (at most :data:`MAX_THREADS`). Raises :class:`OcrUnavailable` when the package cannot be imported."""
 
     def __init__(self, threads: int = 0, det_side: int = DET_SIDE) -> None:
         try:
             from rapidocr_onnxruntime import RapidOCR
         except ImportError as exc:  # OpenCV without libGL raises ImportError too
             raise OcrUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        options: dict[str, int] = {"rec_batch_num": REC_BATCH}
-        if threads > 0:
-            options["intra_op_num_threads"] = threads
+        # each of the three models has its own thread pool: at most MAX_THREADS each by default, so that a
+        # many-core machine does not fill the reader worker's address space with thread stacks
+        threads = threads or min(os.cpu_count() or 1, MAX_THREADS)
+        options: dict[str, int] = {"rec_batch_num": REC_BATCH, "intra_op_num_threads": threads}
         self._ocr = RapidOCR(**options)
         self.det_side = det_side
 
@@ -97,9 +101,21 @@ class OcrEngine:
             return []
         boxes = [np.asarray(b, dtype=np.float32) / scale for b in found]
         crops = self._ocr.get_crop_img_list(image, boxes)
-        crops, _, _ = self._ocr.text_cls(crops)
-        results, _ = self._ocr.text_rec(crops)
+        try:
+            crops, _, _ = self._ocr.text_cls(crops)
+            results, _ = self._ocr.text_rec(crops)
+        except Exception as exc:  # ONNX Runtime reports a failed allocation as its own error
+            if "alloc" in str(exc).lower():
+                raise MemoryError(str(exc)[:200]) from exc
+            raise
         return [
             OcrBox([(float(x), float(y)) for x, y in box], str(text), float(score))
             for box, (text, score, *_) in zip(boxes, results)
         ]
+
+
+@functools.cache
+def shared_engine(threads: int = 0) -> OcrEngine:
+    """One engine per process and thread count, made on first use: the PDF and the image reader of a
+    worker share it (two would hold the models twice inside the worker's memory cap)."""
+    return OcrEngine(threads)

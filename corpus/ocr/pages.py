@@ -18,7 +18,7 @@ import numpy as np
 
 from corpus.models import Note
 from corpus.ocr.cache import OcrCache, page_key
-from corpus.ocr.engine import OcrBox, OcrEngine, OcrUnavailable
+from corpus.ocr.engine import OcrBox, OcrEngine, OcrUnavailable, shared_engine
 from corpus.ocr.fields import field_line
 from corpus.ocr.options import OcrOptions
 from corpus.ocr.order import page_lines, tidy
@@ -77,7 +77,7 @@ class PageRecognizer:
     first page (:class:`ReadError` ``ocr_unavailable`` when the engine cannot be loaded)."""
 
     options: OcrOptions
-    engine_factory: Callable[[int], OcrEngine] = OcrEngine
+    engine_factory: Callable[[int], OcrEngine] = shared_engine
     _engine: OcrEngine | None = field(default=None, init=False, repr=False)
     _cache: OcrCache | None = field(default=None, init=False, repr=False)
     _fingerprint: str = field(default="", init=False, repr=False)

@@ -122,6 +122,9 @@ class ReaderPool:
     def _start(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(x) for x in sys.path if x) if p)
+        # glibc reserves 64 MB of address space per thread's malloc arena: under RLIMIT_AS that reservation,
+        # not use, is what ONNX Runtime's threads (OCR) would run out of; two arenas keep it to what is used
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             [sys.executable, "-c", _ENTRY, str(self.limits.memory_mb)],
