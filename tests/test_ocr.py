@@ -36,7 +36,7 @@ from corpus.ocr.seals import red_mask, remove_seals
 from corpus.pipeline import process_paths
 from corpus.readers import ReadError, default_registry
 from corpus.readers.image import ImageReader
-from corpus.readers.pdf import join_lines
+from corpus.readers.pdf import PdfReader, join_lines
 from corpus.readers.worker import Limits, ReaderPool, Request
 
 from . import policy_forms as forms
@@ -314,6 +314,42 @@ def test_a_damaged_or_enormous_image_is_named(tmp_path) -> None:
     with pytest.raises(ReadError) as exc:
         reader.read(big.read_bytes(), "big.png")
     assert exc.value.code == "image_too_large" and "第 1 页" in exc.value.reason
+
+
+def test_without_the_engine_a_text_pdf_still_reads_and_an_image_is_named(tmp_path, monkeypatch) -> None:
+    """rapidocr-onnxruntime missing (a plain ``pip install -e .``): a text PDF with a blank page reads as
+    before OCR, the page named with the reason; a page image is refused saying how to install the engine."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    def missing(self, threads: int = 0, det_side: int = 0) -> None:  # noqa: ANN001
+        raise ocr_engine.OcrUnavailable("ModuleNotFoundError: No module named 'rapidocr_onnxruntime'")
+
+    monkeypatch.setattr(ocr_engine.OcrEngine, "__init__", missing)
+    ocr_engine.shared_engine.cache_clear()
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "two.pdf"
+    c = canvas.Canvas(str(path))
+    c.setFont("STSong-Light", 14)
+    c.drawString(72, 700, "第一条 为支持社会力量举办医疗机构，制定本办法。")
+    c.showPage()
+    c.showPage()  # a blank page: recognised when the engine is there
+    c.save()
+    got = PdfReader(OcrOptions()).read(path.read_bytes(), path.name)
+    assert "第一条" in got.text and got.ocr_pages == []
+    assert [w.code for w in got.warnings] == ["pdf_pages_without_text"] and "rapidocr" in got.warnings[
+        0
+    ].reason
+    png = tmp_path / "page.png"
+    Image.new("RGB", (400, 300), "white").save(png)
+    with pytest.raises(ReadError) as exc:
+        ImageReader(OcrOptions()).read(png.read_bytes(), png.name)
+    assert (
+        exc.value.code == "ocr_unavailable"
+        and "pip install --no-deps rapidocr-onnxruntime" in exc.value.reason
+    )
+    ocr_engine.shared_engine.cache_clear()
 
 
 # -- a text layer the garbage check refuses --------------------------------------------------------------

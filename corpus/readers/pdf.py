@@ -299,8 +299,17 @@ class PdfReader:
             if not pages:
                 raise ReadError("PDF 没有页面", "pdf_empty")
             if not self.options.enabled:
-                return self._without_ocr(pages, heights, empty)
-            done = self._recognise(pdf, scans, name, progress)
+                return self._without_ocr(
+                    pages, heights, empty, "文字识别（OCR）已关闭（POLICY_SEARCH_OCR=off）"
+                )
+            try:
+                done = self._recognise(pdf, scans, name, progress)
+            except ReadError as exc:
+                if exc.code != "ocr_unavailable":
+                    raise
+                return self._without_ocr(
+                    pages, heights, empty, exc.reason
+                )  # the text layer is read as before
         finally:
             pdf.close()
         from corpus.ocr.pages import page_notes
@@ -346,19 +355,16 @@ class PdfReader:
         return self._recognizer.notes() if self._recognizer is not None else []
 
     @staticmethod
-    def _without_ocr(pages: list[list[Line]], heights: list[float], empty: list[int]) -> ReadResult:
+    def _without_ocr(pages: list[list[Line]], heights: list[float], empty: list[int], why: str) -> ReadResult:
+        """The text layer alone, as before OCR: ``why`` there is no OCR (off, or the engine missing)."""
         if len(empty) == len(pages):
-            raise ReadError(
-                f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件）；文字识别（OCR）已关闭（POLICY_SEARCH_OCR=off）",
-                "pdf_no_text",
-            )
+            raise ReadError(f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件）；{why}", "pdf_no_text")
         warnings = []
         if empty:
             shown = "、".join(map(str, empty[:10])) + ("等" if len(empty) > 10 else "")
             warnings.append(
                 Note(
-                    f"第 {shown} 页没有文字层（可能是扫描页），文字识别（OCR）已关闭，其内容未读取",
-                    "pdf_pages_without_text",
+                    f"第 {shown} 页没有文字层（可能是扫描页），其内容未读取：{why}", "pdf_pages_without_text"
                 )
             )
         text = join_lines(drop_furniture(pages, heights))
