@@ -181,7 +181,7 @@ class Settings(BaseSettings):
     )
     ocr_dpi: int = Field(default=200, ge=100, le=400, description="resolution scanned pages are read at")
     ocr_page_timeout_seconds: float = Field(
-        default=60.0, gt=0, le=3600, description="a page whose OCR takes longer ends the file's read"
+        default=120.0, gt=0, le=3600, description="a page whose OCR takes longer ends the file's read"
     )
     ocr_cache_path: Path | None = Field(
         default=None, description="cache of recognised pages (SQLite); default DATA_DIR/ocr.sqlite"

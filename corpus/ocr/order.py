@@ -117,10 +117,11 @@ def _gutter(band: list[list[Rect]], width: float) -> float | None:
     return best[1] if best else None
 
 
-def _running_text(side: list[Rect], edge: float) -> bool:
+def _running_text(side: list[Rect]) -> bool:
     """Lines of running text: several, long, and most of them wrapped at the column's edge."""
     if len(side) < 3:
         return False
+    edge = max(r.x1 for r in side)
     if statistics.median(len(r.text) for r in side) < 8:
         return False
     size = statistics.median(r.height for r in side)
@@ -147,9 +148,7 @@ def column_order(all_rows: list[list[Rect]], width: float) -> list[list[Rect]]:
         if gutter is not None and len(band) >= 3:
             left = [r for row in band for r in row if r.x1 <= gutter]
             right = [r for row in band for r in row if r.x0 >= gutter]
-            if _running_text(left, max(r.x1 for r in left)) and _running_text(
-                right, max(r.x1 for r in right)
-            ):
+            if _running_text(left) and _running_text(right):
                 out += rows(left) + rows(right)
                 i = j
                 continue
