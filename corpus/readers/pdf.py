@@ -307,9 +307,8 @@ class PdfReader:
             except ReadError as exc:
                 if exc.code != "ocr_unavailable":
                     raise
-                return self._without_ocr(
-                    pages, heights, empty, exc.reason
-                )  # the text layer is read as before
+                # no engine (rapidocr-onnxruntime not installed): the text layer is read as before OCR
+                return self._without_ocr(pages, heights, empty, exc.reason)
         finally:
             pdf.close()
         from corpus.ocr.pages import page_notes
