@@ -201,6 +201,33 @@ def test_a_page_that_reads_badly_is_named_with_its_number(filed) -> None:
     assert "第 1" not in low[0].reason and "2（" not in low[0].reason
 
 
+@needs_font
+def test_a_signature_under_a_seal_with_a_chinese_numeral_date_reads(tmp_path) -> None:
+    """The 落款 of a 委员会 notice, a seal stamped across its name and date (二〇二五年三月十八日): the seal
+    taken off, the name and the date read (recognised with the seal on, they come out as "吉林" and
+    "二0二")."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    pdf = tmp_path / "signature.pdf"
+    c = canvas.Canvas(str(pdf), pagesize=(420, 260))
+    c.setFont("STSong-Light", 16)
+    body = "请各单位结合实际认真贯彻落实，执行中遇到的问题及时报告。"
+    c.drawString(50, 230, body[:22])
+    c.drawString(18, 201, body[22:])
+    c.drawString(160, 170, "吉林市卫生健康委员会")
+    c.drawString(172, 140, "二〇二五年三月十八日")
+    c.showPage()
+    c.save()
+    img = scans.render(pdf, DPI)[0]
+    img = scans.stamp_seal(img, (760, 400), 330, "吉林市卫生健康委员会", FONT)
+    scans.degrade(img, noise=12, skew=0.6).save(tmp_path / "signature.png", dpi=(DPI, DPI))
+    got = ImageReader(OcrOptions()).read((tmp_path / "signature.png").read_bytes(), "signature.png")
+    assert got.text.splitlines() == [body, "吉林市卫生健康委员会", "二〇二五年三月十八日"]
+
+
 # -- the cache -------------------------------------------------------------------------------------------
 @needs_font
 def test_a_page_read_again_is_taken_from_the_cache(tmp_path, pages, monkeypatch) -> None:

@@ -85,7 +85,10 @@ class ImageReader:
                 if factor < 0.99:
                     size = (max(1, round(page.width * factor)), max(1, round(page.height * factor)))
                     page = page.resize(size, Image.Resampling.LANCZOS)
-                yield PageImage(np.asarray(page), dpi, i + 1)
+                px_per_mm = (
+                    dpi / 25.4 if stated else None
+                )  # else the seal's size is judged against an A4 width
+                yield PageImage(np.asarray(page), dpi, i + 1, px_per_mm=px_per_mm)
 
         return count, pages()
 
