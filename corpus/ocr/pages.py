@@ -27,6 +27,7 @@ from corpus.readers.base import PageProgress, ReadError
 from corpus.readers.pdf import Line
 
 DROP_SCORE = 0.5
+SEALS_VERSION = 1  # in the cache key: a change to corpus.ocr.seals recognises pages again
 MAX_PAGE_PIXELS = 36_000_000  # a page is rendered or scaled to at most this many pixels (≈ A2 at 200 dpi)
 UNAVAILABLE = (
     "文字识别（OCR）引擎无法加载（{why}）；请安装 rapidocr-onnxruntime 1.4.4 与 opencv-python-headless"
@@ -88,8 +89,13 @@ class PageRecognizer:
                 self._engine = self.engine_factory(self.options.threads)
             except OcrUnavailable as exc:
                 raise ReadError(UNAVAILABLE.format(why=exc), "ocr_unavailable") from exc
-            self._fingerprint = OcrEngine.fingerprint()
         return self._engine
+
+    def fingerprint(self) -> str:
+        """What a page's recognition depends on besides its pixels: the engine and the seal removal."""
+        if not self._fingerprint:
+            self._fingerprint = f"{OcrEngine.fingerprint()}/seals-{SEALS_VERSION}"
+        return self._fingerprint
 
     def cache(self) -> OcrCache | None:
         if self._cache is None and self.options.cache_path is not None:
@@ -102,14 +108,13 @@ class PageRecognizer:
 
     def read(self, image: PageImage) -> RecognizedPage:
         t0 = time.perf_counter()
-        engine = self.engine()
         cache = self.cache()
-        key = page_key(image.pixels, self._fingerprint)
+        key = page_key(image.pixels, f"{self.fingerprint()}/{image.px_per_mm}")
         boxes = cache.get(key) if cache is not None else None
         cached = boxes is not None
-        if boxes is None:
+        if boxes is None:  # the models are loaded only for a page the cache does not have
             clean, _ = remove_seals(image.pixels, image.px_per_mm)
-            boxes = engine.recognize(clean)
+            boxes = self.engine().recognize(clean)
             if cache is not None:
                 cache.put(key, boxes)
         kept = [b for b in boxes if b.score >= DROP_SCORE and tidy(b.text)]
