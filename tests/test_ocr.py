@@ -228,6 +228,26 @@ def test_a_signature_under_a_seal_with_a_chinese_numeral_date_reads(tmp_path) ->
     assert got.text.splitlines() == [body, "吉林市卫生健康委员会", "二〇二五年三月十八日"]
 
 
+@needs_font
+def test_a_page_scanned_upside_down_reads_the_right_way_up(tmp_path, pages) -> None:
+    crop = scans.degrade(pages[1].crop((180, 715, 1480, 960)), noise=8, seed=4).rotate(180)
+    crop.save(tmp_path / "upside-down.png")
+    got = ImageReader(OcrOptions()).read((tmp_path / "upside-down.png").read_bytes(), "upside-down.png")
+    lines = got.text.splitlines()
+    assert lines[0] == "二、重点任务" and lines[1].startswith("（三）放宽准入条件。社会力量举办医疗机构")
+
+
+def test_one_line_taken_for_upside_down_turns_nothing() -> None:
+    """The direction model alone takes a line of brackets and digits for upside down (seed 002, page 11
+    at 200 dpi: "（2015—2020年）的通知》（辽政办发〔2015〕107号）的", recognised turned as "（））（一）");
+    only most of a page's text turns it."""
+    widths = [1195] * 10
+    one = [["0", 0.99]] * 9 + [["180", 0.97]]
+    assert not ocr_engine.upside_down(one, widths)
+    assert ocr_engine.upside_down([["180", 0.99]] * 8 + [["0", 0.99]] * 2, widths)
+    assert not ocr_engine.upside_down([["180", 0.6]] * 10, widths)  # not sure enough
+
+
 # -- the cache -------------------------------------------------------------------------------------------
 @needs_font
 def test_a_page_read_again_is_taken_from_the_cache(tmp_path, pages, monkeypatch) -> None:

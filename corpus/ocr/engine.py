@@ -4,7 +4,8 @@
 One page image in (RGB, ``numpy`` uint8, H×W×3), its text boxes out: four corner points in the image's
 pixels, the recognised text and the recognition confidence (0–1, the model's mean character probability).
 
-Detection runs on the page scaled down to at most ``det_side`` pixels on its long side (the DB detector
+The direction model decides for the page, not for each line (:func:`upside_down`). Detection runs on
+the page scaled down to at most ``det_side`` pixels on its long side (the DB detector
 finds text lines just as well at ~110 dpi, and its cost grows with the pixels); each line is then cut
 from the full-resolution page for recognition, so the DPI the page was rendered at is what recognition
 sees. rapidocr's own ``__call__`` detects and crops at one scale and drops lines under a confidence of 0.5
@@ -49,7 +50,18 @@ def engine_version() -> str:
         version = metadata.version("rapidocr-onnxruntime")
     except metadata.PackageNotFoundError:
         version = "missing"
-    return f"rapidocr-onnxruntime {version}; det {DET_SIDE}; cls; rec"
+    return f"rapidocr-onnxruntime {version}; det {DET_SIDE}; page direction; rec"
+
+
+def upside_down(directions: list, widths: list[int], threshold: float = 0.9) -> bool:
+    """Whether a page is upside down: most of its text (by line width) is classified as turned by 180°
+    with confidence. The direction model is asked per line, but only the page's majority turns anything:
+    alone, it takes a line of brackets and digits ("（2015—2020年）的通知》（辽政办发〔2015〕107号）") for
+    upside down, and that line, turned, is lost."""
+    turned = sum(
+        w for (label, score, *_), w in zip(directions, widths) if "180" in str(label) and score > threshold
+    )
+    return turned > 0.5 * sum(widths)
 
 
 class OcrEngine:
@@ -87,8 +99,10 @@ class OcrEngine:
             pass
         return h.hexdigest()
 
-    def recognize(self, image: np.ndarray) -> list[OcrBox]:
-        """Every text line of a page (RGB uint8), top to bottom as detected; lines of any confidence."""
+    def recognize(self, image: np.ndarray, turned: bool = False) -> list[OcrBox]:
+        """Every text line of a page (RGB uint8), top to bottom as detected; lines of any confidence. A
+        page scanned upside down is turned and read the right way up (its boxes are then the turned
+        page's)."""
         import cv2
 
         h, w = image.shape[:2]
@@ -102,7 +116,10 @@ class OcrEngine:
         boxes = [np.asarray(b, dtype=np.float32) / scale for b in found]
         crops = self._ocr.get_crop_img_list(image, boxes)
         try:
-            crops, _, _ = self._ocr.text_cls(crops)
+            _, directions, _ = self._ocr.text_cls(crops)
+            widths = [c.shape[1] for c in crops]
+            if not turned and upside_down(directions, widths, self._ocr.text_cls.cls_thresh):
+                return self.recognize(np.ascontiguousarray(image[::-1, ::-1]), turned=True)
             results, _ = self._ocr.text_rec(crops)
         except Exception as exc:  # ONNX Runtime reports a failed allocation as its own error
             if "alloc" in str(exc).lower():
