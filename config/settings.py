@@ -193,7 +193,11 @@ class Settings(BaseSettings):
         description="a page recognised with a lower mean confidence is named in a warning",
     )
     ocr_threads: int = Field(
-        default=0, ge=0, le=1024, description="OCR threads per model; 0 = one per core, at most 8"
+        default=1,
+        ge=0,
+        le=1024,
+        description="ONNX Runtime threads per OCR model; 0 = one per core, at most 8 (1: on 2 shared cores "
+        "one thread reads a page in half the CPU time two take, and as fast: BENCHMARKS.md)",
     )
     request_read_seconds: float = Field(
         default=10.0,

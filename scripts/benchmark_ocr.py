@@ -12,12 +12,15 @@ characters a line, 2-character indents, page numbers "— n —"). Their text la
    half-width forms (NFKC), so that "，" read as "," does not count. Seconds per page (rendering and
    recognition, wall and CPU; not the degrading, which stands for the scanner) and the load average are
    printed with it, and the lowest page confidence (the warning's threshold is 0.85).
-2. **Clause ids.** Every document, scanned at ``--dpi`` clean and degraded into an image-only PDF, read
+2. **Speed.** The same pages at ``--dpi``, clean, rendered and recognised with 1 and with 2 ONNX Runtime
+   threads per model, twice each, alternating.
+3. **Clause ids.** Every document, scanned at ``--dpi`` clean and degraded into an image-only PDF, read
    through ``process_paths`` (worker, OCR at ``--dpi``) and compared with its text-layer twin: clause ids
    equal (share of the twin's ids the scan has, and whether the lists are identical), title, 文号, date.
    Pages per second of the whole read (worker and pipeline included).
 
-    python scripts/benchmark_ocr.py [--pages 14] [--dpi 200] [--work var/bench-ocr] [--skip-ids]
+    python scripts/benchmark_ocr.py [--pages 14] [--dpi 200] [--work var/bench-ocr]
+                                    [--skip-cer] [--skip-speed] [--skip-ids]
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
+from corpus.ocr.engine import OcrEngine  # noqa: E402
 from corpus.ocr.options import OFF, OcrOptions  # noqa: E402
 from corpus.ocr.pages import PageImage, PageRecognizer  # noqa: E402
 from corpus.pipeline import process_paths  # noqa: E402
@@ -157,6 +161,26 @@ def cer_table(docs: list[tuple[str, Path]], n_pages: int) -> None:
             )
 
 
+def speed_table(docs: list[tuple[str, Path]], n_pages: int, dpi: int) -> None:
+    """Pages per second of rendering and recognition at ``dpi``, clean, with 1 and 2 ONNX Runtime threads
+    per model (the same pages as the CER table)."""
+    pages = [(pdf, p) for name, pdf in docs for p in range(1, 3 if name != "plan" else 5)][:n_pages]
+    print(f"\nSpeed at {dpi} dpi over {len(pages)} clean pages (render + recognise, one process)")
+    print(f"{'threads':>8}{'s/page':>8}{'CPU s/page':>11}{'pages/s':>9}  load avg")
+    for threads in (1, 2, 1, 2):  # twice each, alternating: the machine's load moves
+        rec = PageRecognizer(OcrOptions(cache_path=None, threads=threads), engine_factory=OcrEngine)
+        rec.engine()
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        for pdf, p in pages:
+            rec.read(PageImage(np.asarray(scans.render(pdf, dpi, [p])[0]), dpi, p))
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        n = len(pages)
+        print(
+            f"{threads:>8}{wall / n:>8.2f}{cpu / n:>11.2f}{n / wall:>9.3f}  {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+
+
 def ids_table(docs: list[tuple[str, Path]], dpi: int, work: Path) -> None:
     print(f"\nClause ids, scanned at {dpi} dpi and read by OCR at {dpi} dpi, against the text-layer twin")
     print(f"{'doc':<6}{'scan':<10}{'pages':>6}{'ids':>6}{'equal':>7}{'same list':>10}{'title':>7}{'文号':>5}{'date':>6}"
@@ -207,6 +231,7 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "bench-ocr")
     ap.add_argument("--skip-cer", action="store_true")
     ap.add_argument("--skip-ids", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true")
     args = ap.parse_args()
     if scans.chinese_font() is None:
         print("needs a Chinese font to render the PDFs (apt-get install fonts-wqy-microhei)")
@@ -217,6 +242,8 @@ def main() -> int:
     docs = documents(args.work)
     if not args.skip_cer:
         cer_table(docs, args.pages)
+    if not args.skip_speed:
+        speed_table(docs, args.pages, args.dpi)
     if not args.skip_ids:
         ids_table(docs, args.dpi, args.work)
     print(f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
