@@ -196,6 +196,32 @@ class Settings(BaseSettings):
         le=1_048_576,
         description="address space of the worker that reads PDF, Word, HTML",
     )
+    # -- OCR of scanned pages and page images (issue 31; corpus/ocr/) ------------------------------------
+    ocr: bool = Field(
+        default=True,
+        description="read PDF pages without a usable text layer and page images (.png .jpg .tif) by OCR "
+        "(PP-OCRv4 through rapidocr-onnxruntime); off = such files are refused as before",
+    )
+    ocr_dpi: int = Field(default=200, ge=100, le=400, description="resolution scanned pages are read at")
+    ocr_page_timeout_seconds: float = Field(
+        default=120.0, gt=0, le=3600, description="a page whose OCR takes longer ends the file's read"
+    )
+    ocr_cache_path: Path | None = Field(
+        default=None, description="cache of recognised pages (SQLite); default DATA_DIR/ocr.sqlite"
+    )
+    ocr_min_confidence: float = Field(
+        default=0.85,
+        ge=0.0,
+        le=1.0,
+        description="a page recognised with a lower mean confidence is named in a warning",
+    )
+    ocr_threads: int = Field(
+        default=1,
+        ge=0,
+        le=1024,
+        description="ONNX Runtime threads per OCR model; 0 = one per core, at most 8 (1: on 2 shared cores "
+        "one thread reads a page in half the CPU time two take, and as fast: BENCHMARKS.md)",
+    )
     request_read_seconds: float = Field(
         default=10.0,
         ge=0.0,
@@ -256,6 +282,9 @@ class Settings(BaseSettings):
 
     def resolved_cache_path(self) -> Path:
         return self.cache_path or self.data_dir / "embeddings.sqlite"
+
+    def resolved_ocr_cache_path(self) -> Path:
+        return self.ocr_cache_path or self.data_dir / "ocr.sqlite"
 
     def with_overrides(self, **values: object) -> Settings:
         """A copy with the given non-None values replaced (CLI flags beat env vars), validated."""

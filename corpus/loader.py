@@ -24,13 +24,14 @@ import os
 import re
 import stat
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from config.settings import default_of
 from corpus.garbage import GarbageError, check_text
 from corpus.models import Note, RawDocument, SkippedFile
-from corpus.readers import Limits, ReadError, Registry, checked, default_registry, pending
+from corpus.ocr.options import OcrOptions
+from corpus.readers import Limits, PageProgress, ReadError, Registry, checked, default_registry, pending
 from corpus.readers.html import HtmlReader, looks_like_html
 
 _SNIFF_BYTES = 8192
@@ -219,19 +220,23 @@ def load(
     max_file_bytes: int | None = None,
     limits: Limits | None = None,
     registry: Registry | None = None,
+    progress: Callable[[PageProgress], None] | None = None,
+    ocr: OcrOptions | None = None,
 ) -> Iterator[RawDocument | SkippedFile]:
     """Raw documents and skipped files. Files over ``max_file_bytes`` (POLICY_SEARCH_MAX_FILE_BYTES) are
-    skipped with that reason; ``limits`` bound each isolated reader (time, memory) per file."""
+    skipped with that reason; ``limits`` bound each isolated reader (time, memory) per file; ``progress``
+    hears each page a deferred read recognises (OCR), when it is read; ``ocr`` says how scans are read
+    (default: on, no cache) when no ``registry`` is given."""
     limit = max_file_bytes if max_file_bytes is not None else default_of("max_file_bytes")
     limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
-    registry = registry or default_registry()
+    registry = registry or default_registry(ocr)
     for item in iter_files(paths):
         if isinstance(item, SkippedFile):
             yield item
         elif _is_record_file(item[0]):
             yield from load_records(*item, limits=limits)
         else:
-            yield load_file(*item, max_bytes=limit, limits=limits, registry=registry)
+            yield load_file(*item, max_bytes=limit, limits=limits, registry=registry, progress=progress)
 
 
 def lone_surrogate(text: str, fields: dict) -> str | None:
@@ -298,6 +303,7 @@ def load_file(
     max_bytes: int | None = None,
     limits: Limits | None = None,
     registry: Registry | None = None,
+    progress: Callable[[PageProgress], None] | None = None,
 ) -> RawDocument | SkippedFile:
     """One file as a raw document: read now (text), or hashed now and read when needed (PDF, Word, HTML)."""
     max_bytes = max_bytes if max_bytes is not None else default_of("max_file_bytes")
@@ -337,7 +343,7 @@ def load_file(
             fields=fields,
             content_hash=content_hash(digest, fields, f"{reader.name}/{reader.version}"),
             warnings=warnings,
-            pending=pending(reader, path.name, limits, path=path),
+            pending=pending(reader, path.name, limits, path=path, progress=progress),
             **common,
         )
     try:

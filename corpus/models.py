@@ -31,6 +31,7 @@ class RawDocument:
     warnings: list[Note | str] = field(default_factory=list)  # indexed, but with something to say
     reader: str = ""  # the reader that reads it: text / pdf / docx / doc / html / jsonl
     pending: Any = None  # a corpus.readers PendingRead: text and fields are read on demand (resolve)
+    ocr_pages: list[int] = field(default_factory=list)  # pages the reader read by OCR (from 1)
 
     def warning_reports(self) -> list[SkippedFile]:
         where = self.origin or self.source
@@ -71,7 +72,8 @@ class DocumentMetadata:
     validity: str | None = None  # 有效性 / 时效性 (info table): 有效 / 失效 / 废止 …
     addressee: str | None = None  # 主送: "各乡镇人民政府、街道办事处，县政府各部门"
     attachments: list[str] = field(default_factory=list)  # 附件 titles, in order
-    reader: str | None = None  # which reader read the file: text / pdf / docx / doc / html / jsonl
+    reader: str | None = None  # which reader read the file: text / pdf / image / docx / doc / html / jsonl
+    ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR (from 1): a scan, a page image
     # validity (issue 30, corpus.validity): the last day in force, and the documents this one repeals;
     # effective_date (施行) is above. Which indexed document repeals this one is resolved at index time
     # (index.repeals), its status at a date at search time (search.validity_status).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from corpus.chunker import Chunker, ChunkOptions
@@ -12,7 +12,8 @@ from corpus.gazetteer import Gazetteer
 from corpus.loader import load
 from corpus.metadata import MetadataExtractor, iso_date
 from corpus.models import Document, LoadReport, RawDocument, SkippedFile
-from corpus.readers import Limits, ReadError, resolve
+from corpus.ocr.options import OcrOptions
+from corpus.readers import Limits, PageProgress, ReadError, Registry, resolve
 from corpus.validity import read_validity
 
 _INFO_END = "<!-- INFO END -->"
@@ -50,6 +51,7 @@ class CorpusPipeline:
         if raw.text_format == "markdown":  # a law states its 施行 and repeals in its closing article
             read_validity(text[body_start:], md, given, iso_date(given.get("date")))
         md.reader = raw.reader or None
+        md.ocr_pages = list(raw.ocr_pages)
         clauses = self.chunker.chunk(raw.id, text, md, body_start)
         return Document(
             id=raw.id,
@@ -94,10 +96,15 @@ def process_paths(
     options: ChunkOptions | None = None,
     max_file_bytes: int | None = None,
     limits: Limits | None = None,
+    registry: Registry | None = None,
+    progress: Callable[[PageProgress], None] | None = None,
+    ocr: OcrOptions | None = None,
 ) -> LoadReport:
+    """Every document of ``paths`` read and chunked, and the files skipped. ``ocr``: how scanned pages
+    and page images are read (default: on, no cache); ``progress`` hears each page recognised."""
     report = LoadReport()
     pipeline = CorpusPipeline(options)
-    for raw in load(paths, max_file_bytes, limits):
+    for raw in load(paths, max_file_bytes, limits, registry, progress, ocr):
         if isinstance(raw, SkippedFile):
             report.skipped.append(raw)
             continue

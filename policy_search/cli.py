@@ -41,11 +41,39 @@ def _existing(paths: list[Path]) -> list[Path]:
     return paths
 
 
+class PageBar:
+    """Progress of OCR by page on stderr (a tqdm bar, shown from the first page recognised): pages so far,
+    and the file and page now being read ("plan.pdf 第 3/12 页")."""
+
+    def __init__(self, disable: bool = False) -> None:
+        self.disable = disable
+        self.bar = None
+
+    def __call__(self, step) -> None:  # noqa: ANN001 - corpus.readers.PageProgress
+        if self.disable:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(unit="页", desc="文字识别", leave=True)
+        self.bar.set_postfix_str(f"{step.name} 第 {step.page}/{step.pages} 页", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from corpus.ocr.pages import describe
     from policy_search.factory import load_corpus
     from search.jurisdictions import display_path
 
-    report = load_corpus(_existing(args.paths), _settings(args))
+    pages = PageBar(disable=args.json)
+    try:
+        report = load_corpus(_existing(args.paths), _settings(args), progress=pages)
+    finally:
+        pages.close()
     for s in report.skipped:
         print(f"已跳过 {s.path}：{s.reason}", file=sys.stderr)
     for w in report.warnings:
@@ -68,6 +96,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print(f"■ {m.title or '（无标题）'}  [{d.id}]")
         table = "".join(f" · {k} {v}" for k, v in (("索引号", m.index_number), ("主题分类", m.subject)) if v)
         print(f"  {d.source} · 读取器 {m.reader or '-'}{table}")
+        if m.ocr_pages:
+            print(f"  文字识别（OCR）：第 {describe(m.ocr_pages)} 页")
         jur = (display_path(m.jurisdiction) or "未知") + ("（推断）" if m.jurisdiction_inferred else "")
         print(
             f"  {jur} · {m.level or '-'} · {m.issuer or '-'} · {m.doc_number or '-'} · {m.date or '-'} · "
@@ -115,6 +145,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             allow_removals=args.allow_removals,
         )
     else:
+        pages = PageBar(disable=args.quiet or args.json)
         try:
             with tqdm(unit="条", desc="嵌入", disable=args.quiet or args.json) as bar:
                 result, report = reindex(
@@ -124,9 +155,12 @@ def cmd_reindex(args: argparse.Namespace) -> int:
                     jurisdiction=getattr(args, "jurisdiction", None),
                     full=args.full,
                     allow_removals=args.allow_removals,
+                    read_progress=pages,
                 )
         except NothingToIndex as exc:
             return nothing_indexed(exc, settings, args.json)
+        finally:
+            pages.close()
     held = held_message(result, report.skipped)
     if args.json:
         out = {**result.to_dict(), "index_dir": str(settings.resolved_index_dir())}

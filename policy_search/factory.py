@@ -12,8 +12,9 @@ from config.settings import Settings
 from corpus.chunker import ChunkOptions
 from corpus.loader import load
 from corpus.models import Document, LoadReport, RawDocument, SkippedFile
+from corpus.ocr.options import OcrOptions
 from corpus.pipeline import CorpusPipeline, builtin_corpus_dir, process_paths
-from corpus.readers import Limits
+from corpus.readers import Limits, PageProgress
 from index.builder import BuildOptions, BuildResult, EmptyCorpusError, reindex_into
 from index.cache import EmbeddingCache
 from index.embedder import ENGINES, Embedder, engine_name, engine_of, make_embedder
@@ -97,6 +98,18 @@ def build_options_from(settings: Settings) -> BuildOptions:
 def reader_limits_from(settings: Settings) -> Limits:
     """How long and how much memory a PDF, Word or HTML reader may take per file."""
     return Limits(settings.reader_timeout_seconds, settings.reader_memory_mb)
+
+
+def ocr_options_from(settings: Settings) -> OcrOptions:
+    """How scanned pages and page images are read: on or off, resolution, per-page time, the cache."""
+    return OcrOptions(
+        enabled=settings.ocr,
+        dpi=settings.ocr_dpi,
+        page_timeout_s=settings.ocr_page_timeout_seconds,
+        cache_path=settings.resolved_ocr_cache_path(),
+        min_confidence=settings.ocr_min_confidence,
+        threads=settings.ocr_threads,
+    )
 
 
 def chunk_options_from(settings: Settings) -> ChunkOptions:
@@ -204,14 +217,20 @@ def open_live(settings: Settings, embedder: Embedder | None = None) -> LiveSearc
 
 
 def load_corpus(
-    paths: Sequence[Path] | None, settings: Settings, jurisdiction: str | None = None
+    paths: Sequence[Path] | None,
+    settings: Settings,
+    jurisdiction: str | None = None,
+    progress: Callable[[PageProgress], None] | None = None,
 ) -> LoadReport:
-    """Load and chunk everything; ``jurisdiction`` keeps documents whose jurisdiction starts with it."""
+    """Load and chunk everything; ``jurisdiction`` keeps documents whose jurisdiction starts with it;
+    ``progress`` hears each page recognised by OCR."""
     report = process_paths(
         list(paths) if paths else [builtin_corpus_dir()],
         chunk_options_from(settings),
         settings.max_file_bytes,
         reader_limits_from(settings),
+        progress=progress,
+        ocr=ocr_options_from(settings),
     )
     if jurisdiction:
         report.documents = [
@@ -240,16 +259,22 @@ class SourceReport:
 
 
 def load_sources(
-    paths: Sequence[Path] | None, settings: Settings, jurisdiction: str | None = None
+    paths: Sequence[Path] | None,
+    settings: Settings,
+    jurisdiction: str | None = None,
+    progress: Callable[[PageProgress], None] | None = None,
 ) -> tuple[SourceReport, CorpusPipeline]:
     """Raw documents with their keys and content hashes; nothing is cleaned or chunked yet, except, under
-    a ``jurisdiction`` filter, documents whose record does not say their jurisdiction."""
+    a ``jurisdiction`` filter, documents whose record does not say their jurisdiction. ``progress`` hears
+    each page recognised by OCR, when the document is read."""
     pipeline = CorpusPipeline(chunk_options_from(settings))
     report = SourceReport()
     for item in load(
         list(paths) if paths else [builtin_corpus_dir()],
         settings.max_file_bytes,
         reader_limits_from(settings),
+        progress=progress,
+        ocr=ocr_options_from(settings),
     ):
         if isinstance(item, SkippedFile):
             report.skipped.append(item)
@@ -320,13 +345,15 @@ def reindex(
     jurisdiction: str | None = None,
     full: bool = False,
     allow_removals: bool = False,
+    read_progress: Callable[[PageProgress], None] | None = None,
 ) -> tuple[BuildResult, SourceReport]:
     """Load, then build the next generation of the index directory: incremental unless ``full``.
 
     Documents whose source is there but cannot be read are kept from the current generation
     (``BuildResult.held``) unless ``allow_removals``. :class:`NothingToIndex` when no clause is left to
-    index (every file refused, or a folder without files), naming each file and its reason."""
-    report, pipeline = load_sources(paths, settings, jurisdiction)
+    index (every file refused, or a folder without files), naming each file and its reason. ``read_progress`` hears each page recognised by
+    OCR (pages of new or changed scans only)."""
+    report, pipeline = load_sources(paths, settings, jurisdiction, read_progress)
     refused = list(report.skipped)  # what was not indexed, and why: named if nothing is left to index
 
     def process(raw: RawDocument) -> Document | SkippedFile:

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ] || [ ! -x .venv/bin/policy-search ]; then
   .venv/bin/pip install -q -e .
+  .venv/bin/pip install -q --no-deps rapidocr-onnxruntime==1.4.4  # OCR; its opencv-python would need libGL
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

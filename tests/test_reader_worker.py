@@ -60,8 +60,8 @@ def test_one_worker_reads_many_files(pool) -> None:
     assert len(pids) == 1 and pool.started == 1 and os.getpid() not in pids
 
 
-def _registry() -> Registry:
-    base = default_registry()
+def _registry(ocr=None) -> Registry:  # noqa: ANN001 - the loader passes its OCR options
+    base = default_registry(ocr)
     plugins = [HangingReader(), CrashingReader(), GreedyReader(), BuggyReader(), EchoReader()]
     return Registry([*plugins, *base.readers], base.fallback)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus.ocr.options import OFF as OCR_OFF
 from corpus.readers import Reader, ReadError, default_registry
 from corpus.readers.doc import OLE2, DocReader
 from corpus.readers.docx import DocxReader
@@ -140,15 +141,16 @@ def _text_page(c) -> None:  # noqa: ANN001
 
 
 def test_pdf_without_a_text_layer_is_reported_as_a_scan(tmp_path) -> None:
+    """With OCR off (POLICY_SEARCH_OCR=off); with OCR on, tests/test_ocr.py."""
     path = _pdf(tmp_path / "scan.pdf", lambda c: [_scan_page(c), _scan_page(c)])
     with pytest.raises(ReadError) as exc:
-        PdfReader().read(path.read_bytes(), path.name)
+        PdfReader(OCR_OFF).read(path.read_bytes(), path.name)
     assert exc.value.code == "pdf_no_text" and "扫描件" in exc.value.reason and "OCR" in exc.value.reason
 
 
 def test_scanned_pages_inside_a_text_pdf_are_named(tmp_path) -> None:
     path = _pdf(tmp_path / "mixed.pdf", lambda c: [_text_page(c), _scan_page(c), _text_page(c)])
-    got = PdfReader().read(path.read_bytes(), path.name)
+    got = PdfReader(OCR_OFF).read(path.read_bytes(), path.name)
     assert got.units == 3 and "第一条" in got.text
     assert [(w.code, "第 2 页" in w.reason) for w in got.warnings] == [("pdf_pages_without_text", True)]
 
@@ -372,7 +374,7 @@ def test_looks_like_html(text: str, html: bool) -> None:
 def test_every_reader_meets_the_protocol() -> None:
     reg = default_registry()
     names = [r.name for r in [*reg.readers, reg.fallback]]
-    assert names == ["pdf", "docx", "doc", "html", "text"]
+    assert names == ["pdf", "image", "docx", "doc", "html", "text"]
     assert all(isinstance(r, Reader) for r in [*reg.readers, reg.fallback])
 
 
@@ -405,7 +407,7 @@ def test_every_reader_meets_the_protocol() -> None:
 def test_registry_picks_by_content_then_suffix(
     name: str, head: bytes, reader: str | None, note: str | None
 ) -> None:
-    got, why = default_registry().pick(name, head)
+    got, why = default_registry(OCR_OFF).pick(name, head)  # OCR on: tests/test_ocr.py
     assert (got.name if got else None, why.code if why else None) == (reader, note)
 
 

@@ -313,13 +313,29 @@ async function openDocument(docId, clauseId, push = true) {
   $("#doc-body").innerHTML = `${partial}<h2>${esc(m.title || "")}</h2>
     <div class="meta">${region(m)} · ${[m.issuer, m.doc_number, m.date, m.doc_type, m.status === "draft" ? "征求意见稿" : "",
       m.subject && `主题分类：${m.subject}`, m.index_number && `索引号：${m.index_number}`, m.validity && `有效性：${m.validity}`]
-      .filter(Boolean).map(esc).join(" · ")}</div>
+      .filter(Boolean).map(esc).join(" · ")}</div>${ocrNote(d.metadata || {})}
     ${validityHtml(m)}
     ${toc.length ? `<nav class="toc"><b>目录</b><ul>${toc.join("")}</ul></nav>` : ""}
     ${body.join("")}`;
   $("#doc-view").hidden = false;
   const target = [...document.querySelectorAll("#doc-body .clause")].find((el) => el.dataset.ids.split(" ").includes(clauseId));
   if (target) { target.classList.add("target"); target.scrollIntoView({ block: "center" }); }
+}
+
+// issue 31: a document read from a scan says which pages were recognised (OCR can misread a character)
+function ocrNote(metadata) {
+  const pages = metadata.ocr_pages || [];
+  if (!pages.length) return "";
+  return `<p class="notice ocr-note">第 ${esc(pageRanges(pages))} 页由扫描件经文字识别（OCR）读取，个别文字可能有误，引用前请核对原件。</p>`;
+}
+
+function pageRanges(pages) {  // [1, 2, 3, 5] → "1–3、5"
+  const out = [];
+  for (const p of [...pages].sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && last[1] === p - 1) last[1] = p; else out.push([p, p]);
+  }
+  return out.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join("、");
 }
 
 function closeDocument(push = true) {

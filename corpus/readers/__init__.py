@@ -5,14 +5,18 @@ reader      files                               library
 ==========  ==================================  =====================================================
 text        .txt .md (and any file no reader    charset-normalizer (+ own GB18030/Big5 scoring)
             claims)
-pdf         .pdf, or content ``%PDF-``           pypdfium2 (PDFium)
+pdf         .pdf, or content ``%PDF-``           pypdfium2 (PDFium); pages without a usable text layer
+                                                by OCR (rapidocr-onnxruntime, :mod:`corpus.ocr`)
+image       .png .jpg .jpeg .tif .tiff, or      Pillow, then OCR (:mod:`corpus.ocr`)
+            their magic bytes
 docx        .docx, or a ZIP with ``word/``       python-docx
 doc         .doc, or an OLE2 file               antiword or catdoc (Debian packages, optional)
 html        .html .htm, or ``<!doctype html``   selectolax (Lexbor)
 ==========  ==================================  =====================================================
 
 A file's reader is picked by its content first (a PDF saved as .doc is read as a PDF, with a warning),
-then by its suffix. Formats known but not read (images, archives, RTF, executables) are reported as such.
+then by its suffix. Formats known but not read (archives, RTF, executables; page images when OCR is off)
+are reported as such.
 Adding a format is one module with a reader class, listed in :func:`default_registry`.
 
 Readers marked ``isolated`` run in a worker process bounded in time and memory
@@ -22,22 +26,25 @@ its text (:func:`resolve`) only when the document is new or changed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from corpus.garbage import GarbageError, check_text
 from corpus.models import Note, RawDocument
-from corpus.readers.base import Reader, ReadError, ReadResult
+from corpus.ocr.options import OcrOptions
+from corpus.readers.base import PageProgress, Reader, ReadError, ReadResult
 from corpus.readers.doc import DocReader
 from corpus.readers.docx import DocxReader
 from corpus.readers.html import HtmlReader
+from corpus.readers.image import ImageReader
 from corpus.readers.pdf import PdfReader
 from corpus.readers.text import TextReader
 from corpus.readers.worker import Limits, Request, pool_for, reader_ref
 
 __all__ = [
     "Limits",
+    "PageProgress",
     "PendingRead",
     "ReadError",
     "ReadResult",
@@ -48,13 +55,15 @@ __all__ = [
     "resolve",
 ]
 
-# formats recognised by their first bytes and not read: (magic, what it is)
+_OCR_OFF = "扫描件需要文字识别，文字识别（OCR）已关闭：POLICY_SEARCH_OCR=off"
+# formats recognised by their first bytes and not read: (magic, what it is); the image reader claims the
+# PNG, JPEG and TIFF ones first, unless OCR is off
 UNSUPPORTED: list[tuple[bytes, str]] = [
-    (b"\x89PNG\r\n\x1a\n", "PNG 图片（扫描件需要 OCR，本项目不做 OCR）"),
-    (b"\xff\xd8\xff", "JPEG 图片（扫描件需要 OCR，本项目不做 OCR）"),
+    (b"\x89PNG\r\n\x1a\n", f"PNG 图片（{_OCR_OFF}）"),
+    (b"\xff\xd8\xff", f"JPEG 图片（{_OCR_OFF}）"),
     (b"GIF8", "GIF 图片"),
-    (b"II*\x00", "TIFF 图片（扫描件需要 OCR，本项目不做 OCR）"),
-    (b"MM\x00*", "TIFF 图片（扫描件需要 OCR，本项目不做 OCR）"),
+    (b"II*\x00", f"TIFF 图片（{_OCR_OFF}）"),
+    (b"MM\x00*", f"TIFF 图片（{_OCR_OFF}）"),
     (b"PK\x03\x04", "ZIP 压缩包（不是 Word 文档；.xlsx/.pptx/.zip 需先解压或另存）"),
     (b"Rar!\x1a\x07", "RAR 压缩包（需先解压）"),
     (b"7z\xbc\xaf\x27\x1c", "7z 压缩包（需先解压）"),
@@ -76,11 +85,11 @@ UNSUPPORTED_SUFFIXES: dict[str, str] = {
     ".et": "WPS 表格",
     ".ppt": "PowerPoint 演示文稿",
     ".pptx": "PowerPoint 演示文稿",
-    ".jpg": "图片（扫描件需要 OCR，本项目不做 OCR）",
-    ".jpeg": "图片（扫描件需要 OCR，本项目不做 OCR）",
-    ".png": "图片（扫描件需要 OCR，本项目不做 OCR）",
-    ".tif": "图片（扫描件需要 OCR，本项目不做 OCR）",
-    ".tiff": "图片（扫描件需要 OCR，本项目不做 OCR）",
+    ".jpg": f"图片（{_OCR_OFF}）",
+    ".jpeg": f"图片（{_OCR_OFF}）",
+    ".png": f"图片（{_OCR_OFF}）",
+    ".tif": f"图片（{_OCR_OFF}）",
+    ".tiff": f"图片（{_OCR_OFF}）",
     ".zip": "ZIP 压缩包（需先解压）",
     ".rar": "RAR 压缩包（需先解压）",
     ".7z": "7z 压缩包（需先解压）",
@@ -119,8 +128,12 @@ class Registry:
         return self.fallback, None
 
 
-def default_registry() -> Registry:
-    return Registry([PdfReader(), DocxReader(), DocReader(), HtmlReader()], TextReader())
+def default_registry(ocr: OcrOptions | None = None) -> Registry:
+    """Every reader. ``ocr``: how scanned pages and page images are read (default: on, no cache); with
+    OCR off, a PDF without a text layer is refused (``pdf_no_text``) and page images are not read."""
+    ocr = ocr or OcrOptions()
+    images = [ImageReader(ocr)] if ocr.enabled else []
+    return Registry([PdfReader(ocr), *images, DocxReader(), DocReader(), HtmlReader()], TextReader())
 
 
 def checked(result: ReadResult) -> ReadResult:
@@ -137,19 +150,31 @@ def checked(result: ReadResult) -> ReadResult:
 
 @dataclass
 class PendingRead:
-    """A read deferred until the document is needed: run in this process's worker pool."""
+    """A read deferred until the document is needed: run in this process's worker pool. ``progress``
+    hears each page the reader recognises (not sent to the worker)."""
 
     request: Request
     limits: Limits
+    progress: Callable[[PageProgress], None] | None = None
 
     def run(self) -> ReadResult:
-        return checked(pool_for(self.limits).read(self.request))
+        return checked(pool_for(self.limits).read(self.request, self.progress))
+
+    def __getstate__(self) -> dict:  # a deferred read may travel (Ray): a progress bar stays behind
+        return {**self.__dict__, "progress": None}
 
 
 def pending(
-    reader: Reader, name: str, limits: Limits, path: Path | None = None, text: str | None = None
+    reader: Reader,
+    name: str,
+    limits: Limits,
+    path: Path | None = None,
+    text: str | None = None,
+    progress: Callable[[PageProgress], None] | None = None,
 ) -> PendingRead:
-    return PendingRead(Request(reader_ref(reader), name, str(path) if path else None, None, text), limits)
+    options = getattr(reader, "options", None)
+    request = Request(reader_ref(reader), name, str(path) if path else None, None, text, options)
+    return PendingRead(request, limits, progress)
 
 
 def resolve(raw: RawDocument) -> RawDocument:
@@ -162,5 +187,6 @@ def resolve(raw: RawDocument) -> RawDocument:
     raw.fields = {**result.fields, **raw.fields}  # a sidecar or a record states fields: they win
     raw.text_format = result.text_format
     raw.warnings = [*raw.warnings, *result.warnings]
+    raw.ocr_pages = list(result.ocr_pages)
     raw.pending = None
     return raw

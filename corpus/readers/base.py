@@ -17,7 +17,7 @@ from corpus.models import Note
 class ReadError(Exception):
     """A file the reader cannot turn into text: ``reason`` in Chinese for people, ``code`` for machines.
 
-    ``ReadError("PDF 没有文字层（扫描件），需要 OCR，本项目不做 OCR", "pdf_no_text")``
+    ``ReadError("PDF 已加密，需要密码才能读取", "pdf_encrypted")``
     """
 
     def __init__(self, reason: str, code: str) -> None:
@@ -36,7 +36,8 @@ class ReadResult:
     ``text``: lines of plain text. ``fields``: metadata the file states, under DocumentMetadata's names
     (title, issuer, doc_number, written_date, published_date, effective_date, index_number, subject,
     validity). ``warnings``: indexed anyway, with something to say (a page without text skipped).
-    ``units``: pages for a PDF, 1 for other formats (for rates).
+    ``units``: pages for a PDF or a page image, 1 for other formats (for rates). ``ocr_pages``: the pages
+    read by OCR (from 1), for ``inspect`` and the document's metadata.
     """
 
     text: str
@@ -44,13 +45,30 @@ class ReadResult:
     warnings: list[Note] = field(default_factory=list)
     text_format: str = "plain"  # "plain" or "markdown"
     units: int = 1
+    ocr_pages: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PageProgress:
+    """A reader's word on a long read, before each page it recognises: page ``page`` of ``pages`` of file
+    ``name`` is next, and may take up to ``seconds`` (the worker's parent holds it to that)."""
+
+    name: str
+    page: int
+    pages: int
+    seconds: float
 
 
 @runtime_checkable
 class Reader(Protocol):
     """One format. ``name`` is what ``inspect`` shows; ``version`` goes into the content hash, so a reader
     that reads differently re-reads its files at the next reindex; ``isolated`` readers run in the worker
-    process, bounded in time and memory (:mod:`corpus.readers.worker`)."""
+    process, bounded in time and memory (:mod:`corpus.readers.worker`).
+
+    A reader that takes options (the PDF and image readers: :class:`corpus.ocr.options.OcrOptions`) keeps
+    them as ``options`` and is made with them in the worker; one that reads page by page
+    (``reports_pages = True``) takes ``progress``, a callable it gives a :class:`PageProgress` before each
+    page it recognises."""
 
     name: str
     version: str

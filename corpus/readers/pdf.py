@@ -19,8 +19,13 @@ author typed:
   gives their glyphs boxes of almost no height (0.02 pt for 16 pt text), though the text is all there. Each
   run's height is then taken from the font's own ascent and descent (PDFium's "loose" character box), which
   does not depend on the fonts installed, so the lines read as they do on a machine with the font.
-- **No text layer** (a scan) is refused with the reason; scanned pages inside a text PDF are named in a
-  warning. OCR is out of scope.
+- **Scanned pages are read by OCR** (:mod:`corpus.ocr`): a page with no text layer (under 5 characters),
+  a page whose text layer the garbage check refuses (a font without a Unicode map: private-use
+  characters, mojibake), and a page that is mostly an image with a line or two of text on it (a scan
+  with a typed page number) are rendered at POLICY_SEARCH_OCR_DPI and recognised, and their lines join
+  the others here, so that wraps, titles and page numbers are handled alike. ``ocr_pages`` names them.
+  With OCR off (POLICY_SEARCH_OCR=off) a PDF without any text layer is refused as a scan, and scanned
+  pages inside a text PDF are named in a warning.
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from corpus.garbage import GarbageError, check_text
 from corpus.headings import starts_with_heading_marker
 from corpus.models import Note
-from corpus.readers.base import ReadError, ReadResult
+from corpus.ocr.options import OcrOptions
+from corpus.readers.base import PageProgress, ReadError, ReadResult
 
 _SENTENCE_END = set("。！？；：!?;:")
 _PAGE_NUMBER = re.compile(
@@ -45,6 +52,7 @@ _PAGE_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _BAND = 0.12  # share of the page height at the top and at the bottom where headers and footers live
+_THIN_TEXT = 50  # characters: a page with fewer, mostly covered by an image, is a scan with a typed line
 
 
 @dataclass
@@ -317,16 +325,53 @@ def _rules(page) -> list[Rule]:  # noqa: ANN001 - PdfPage
     return vertical_rules(bounds)
 
 
+def _image_share(page) -> float:  # noqa: ANN001 - a pypdfium2 PdfPage
+    """How much of the page its images cover (0–1; overlapping images counted once each)."""
+    import pypdfium2.raw as pdfium_c
+
+    width, height = page.get_width(), page.get_height()
+    covered = 0.0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = obj.get_pos()
+        covered += max(0.0, min(right, width) - max(left, 0.0)) * max(
+            0.0, min(top, height) - max(bottom, 0.0)
+        )
+    return min(1.0, covered / (width * height)) if width * height > 0 else 0.0
+
+
+def _garbage(lines: list[Line]) -> str | None:
+    """Why a page's text layer is garbage (the garbage check's reason), or None when it reads."""
+    try:
+        check_text("\n".join(ln.text for ln in lines))
+    except GarbageError as exc:
+        return exc.reason
+    return None
+
+
 class PdfReader:
+    """PDF pages with a text layer through PDFium; scanned pages through OCR (``options``)."""
+
     name = "pdf"
-    version = "2"
     suffixes = (".pdf",)
     isolated = True
+    reports_pages = True
+
+    def __init__(self, options: OcrOptions | None = None) -> None:
+        self.options = options or OcrOptions()
+        self._recognizer = None
+
+    @property
+    def version(self) -> str:
+        """ "2" (loose glyph heights, drawn cell borders) with OCR off; with OCR on, its resolution too, so
+        that turning OCR on (or changing the DPI) reads PDFs again at the next reindex."""
+        return f"2+ocr{self.options.dpi}" if self.options.enabled else "2"
 
     def sniff(self, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]
 
-    def read(self, data: bytes, name: str) -> ReadResult:
+    def read(
+        self, data: bytes, name: str, progress: Callable[[PageProgress], None] | None = None
+    ) -> ReadResult:
         import pypdfium2 as pdfium
 
         try:
@@ -339,6 +384,8 @@ class PdfReader:
             pages: list[list[Line]] = []
             heights: list[float] = []
             empty: list[int] = []
+            scans: list[int] = []  # pages to recognise (OCR on)
+            garbled: list[int] = []
             for i in range(len(pdf)):
                 page = pdf[i]
                 textpage = page.get_textpage()
@@ -352,25 +399,94 @@ class PdfReader:
                     i + 1,
                     lambda pg=page: _rules(pg),
                 )
-                if sum(len(ln.text.strip()) for ln in lines) < 5:
+                chars = sum(len(ln.text.strip()) for ln in lines)
+                if chars < 5:
                     empty.append(i + 1)
+                    scans.append(i + 1)
+                elif self.options.enabled and _garbage(lines) is not None:
+                    garbled.append(i + 1)
+                    scans.append(i + 1)
+                elif self.options.enabled and chars < _THIN_TEXT and _image_share(page) >= 0.5:
+                    scans.append(i + 1)
                 pages.append(lines)
                 heights.append(page.get_height())
                 textpage.close()
                 page.close()
+            if not pages:
+                raise ReadError("PDF 没有页面", "pdf_empty")
+            if not self.options.enabled:
+                return self._without_ocr(
+                    pages, heights, empty, "文字识别（OCR）已关闭（POLICY_SEARCH_OCR=off）"
+                )
+            try:
+                done = self._recognise(pdf, scans, name, progress)
+            except ReadError as exc:
+                if exc.code != "ocr_unavailable":
+                    raise
+                # no engine (rapidocr-onnxruntime not installed): the text layer is read as before OCR
+                return self._without_ocr(pages, heights, empty, exc.reason)
         finally:
             pdf.close()
-        if not pages:
-            raise ReadError("PDF 没有页面", "pdf_empty")
-        if len(empty) == len(pages):
+        from corpus.ocr.pages import page_notes
+
+        for result in done:
+            pages[result.page - 1] = result.lines
+        if not any(pages):
             raise ReadError(
-                f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件）；需要 OCR，本项目不做 OCR", "pdf_no_text"
+                f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件），文字识别（OCR）也没有识别出文字",
+                "pdf_no_text",
             )
+        warnings = page_notes(done, self.options.min_confidence) + self._recognizer_notes()
+        if garbled:
+            warnings.append(
+                Note(
+                    f"第 {_pages(garbled)} 页的文字层是乱码，已改用文字识别（OCR）读取",
+                    "pdf_text_layer_garbage",
+                )
+            )
+        text = join_lines(drop_furniture(pages, heights))
+        return ReadResult(text, {}, warnings, units=len(pages), ocr_pages=[r.page for r in done])
+
+    def _recognise(self, pdf, scans: list[int], name: str, progress):  # noqa: ANN001, ANN202
+        """The scanned pages, rendered at the OCR resolution one at a time and recognised."""
+        if not scans:
+            return []
+        from corpus.ocr.pages import PageImage, PageRecognizer, render_scale
+
+        if self._recognizer is None:
+            self._recognizer = PageRecognizer(self.options)
+
+        def images():  # noqa: ANN202 - rendered as they are needed: one page in memory at a time
+            for number in scans:
+                page = pdf[number - 1]
+                scale = render_scale(page.get_width(), page.get_height(), self.options.dpi)
+                pixels = page.render(scale=scale, rev_byteorder=True).to_numpy()
+                page.close()
+                yield PageImage(pixels[..., :3], scale * 72.0, number, px_per_mm=scale * 72.0 / 25.4)
+
+        return list(self._recognizer.read_all(images(), len(pdf), name, progress))
+
+    def _recognizer_notes(self) -> list[Note]:
+        return self._recognizer.notes() if self._recognizer is not None else []
+
+    @staticmethod
+    def _without_ocr(pages: list[list[Line]], heights: list[float], empty: list[int], why: str) -> ReadResult:
+        """The text layer alone, as before OCR: ``why`` there is no OCR (off, or the engine missing)."""
+        if len(empty) == len(pages):
+            raise ReadError(f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件）；{why}", "pdf_no_text")
         warnings = []
         if empty:
             shown = "、".join(map(str, empty[:10])) + ("等" if len(empty) > 10 else "")
             warnings.append(
-                Note(f"第 {shown} 页没有文字层（可能是扫描页），其内容未读取", "pdf_pages_without_text")
+                Note(
+                    f"第 {shown} 页没有文字层（可能是扫描页），其内容未读取：{why}", "pdf_pages_without_text"
+                )
             )
         text = join_lines(drop_furniture(pages, heights))
         return ReadResult(text, {}, warnings, units=len(pages))
+
+
+def _pages(numbers: list[int]) -> str:
+    from corpus.ocr.pages import describe
+
+    return describe(numbers)

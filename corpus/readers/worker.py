@@ -7,6 +7,12 @@ answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS. A read that times out kills
 the worker; one that runs out of memory or crashes it ends with a :class:`ReadError` naming what happened;
 either way the next file gets a fresh worker and the run goes on.
 
+A reader that recognises pages (OCR) sends a :class:`~corpus.readers.base.PageProgress` before each page;
+from then on the parent waits for that page alone, at most the seconds it names
+(POLICY_SEARCH_OCR_PAGE_TIMEOUT_SECONDS), so a long scan is bounded per page, not per file, and a page that
+hangs or runs out of memory is named with its number. The parent hands each such report to the caller's
+``progress`` (a progress bar by page).
+
 Requests and answers are pickles with an 8-byte length, over the worker's stdin and a private copy of
 its stdout (the libraries' own prints go to stderr, never into the answers). The worker exits when the
 parent closes its stdin or dies (a watchdog thread sees the parent change), so a killed run leaves no
@@ -27,10 +33,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from corpus.readers.base import ReadError, ReadResult
+from corpus.readers.base import PageProgress, ReadError, ReadResult
 
 _HEADER = struct.Struct("<Q")
 _ENTRY = "import sys; from corpus.readers.worker import serve; serve(int(sys.argv[1]))"
@@ -51,6 +58,7 @@ class Request:
     path: str | None = None  # read the bytes from here (in the worker, under its memory limit)
     data: bytes | None = None  # or these bytes
     text: str | None = None  # or this decoded text (HTML inside a JSONL record)
+    options: Any = None  # the reader's options (hashable), given to its constructor
 
 
 def reader_ref(reader: Any) -> str:
@@ -58,22 +66,28 @@ def reader_ref(reader: Any) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def run_request(req: Request, readers: dict[str, Any] | None = None) -> ReadResult:
+def run_request(
+    req: Request,
+    readers: dict[Any, Any] | None = None,
+    progress: Callable[[PageProgress], None] | None = None,
+) -> ReadResult:
     """Do one read here, in this process (the worker's loop, and the in-process path)."""
     readers = readers if readers is not None else {}
-    reader = readers.get(req.reader)
+    key = (req.reader, req.options)
+    reader = readers.get(key)
     if reader is None:
         module, _, qual = req.reader.partition(":")
         obj: Any = importlib.import_module(module)
         for part in qual.split("."):
             obj = getattr(obj, part)
-        reader = readers[req.reader] = obj()
+        reader = readers[key] = obj() if req.options is None else obj(req.options)
     if req.text is not None:
         return reader.read_text(req.text, req.name)
+    extra = {"progress": progress} if progress is not None and getattr(reader, "reports_pages", False) else {}
     if req.data is not None:
-        return reader.read(req.data, req.name)
+        return reader.read(req.data, req.name, **extra)
     with open(req.path or "", "rb") as fh:
-        return reader.read(fh.read(), req.name)
+        return reader.read(fh.read(), req.name, **extra)
 
 
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
@@ -108,6 +122,9 @@ class ReaderPool:
     def _start(self) -> subprocess.Popen[bytes]:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(x) for x in sys.path if x) if p)
+        # glibc reserves 64 MB of address space per thread's malloc arena: under RLIMIT_AS that reservation,
+        # not use, is what ONNX Runtime's threads (OCR) would run out of; two arenas keep it to what is used
+        env.setdefault("MALLOC_ARENA_MAX", "2")
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             [sys.executable, "-c", _ENTRY, str(self.limits.memory_mb)],
@@ -145,21 +162,36 @@ class ReaderPool:
         lines = self._stderr.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1].strip() if lines else ""
 
-    def read(self, req: Request) -> ReadResult:
-        """The reader's result, or :class:`ReadError` (the reader's own, or a timeout, crash or memory cap)."""
+    def read(self, req: Request, progress: Callable[[PageProgress], None] | None = None) -> ReadResult:
+        """The reader's result, or :class:`ReadError` (the reader's own, or a timeout, crash or memory cap).
+        ``progress`` hears each page a reader is about to recognise (see the module docstring)."""
         with self._lock:
             proc = self._proc if self._proc is not None and self._proc.poll() is None else self._start()
             assert proc.stdin is not None and proc.stdout is not None
             payload = pickle.dumps(req, protocol=pickle.HIGHEST_PROTOCOL)
+            page: PageProgress | None = None  # the page being recognised, once a reader said so
             try:
                 proc.stdin.write(_HEADER.pack(len(payload)) + payload)
                 proc.stdin.flush()
                 deadline = time.monotonic() + self.limits.timeout_s
                 fd = proc.stdout.fileno()
-                (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
-                status, value = pickle.loads(_read_exact(fd, size, deadline))
+                while True:
+                    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+                    status, value = pickle.loads(_read_exact(fd, size, deadline))
+                    if status != "progress":
+                        break
+                    page = value
+                    deadline = time.monotonic() + value.seconds
+                    if progress is not None:
+                        progress(value)
             except TimeoutError:
                 self._stop()
+                if page is not None:
+                    raise ReadError(
+                        f"第 {page.page} 页文字识别（OCR）超时：超过 {page.seconds:g} 秒未完成"
+                        "（POLICY_SEARCH_OCR_PAGE_TIMEOUT_SECONDS）",
+                        "ocr_timeout",
+                    ) from None
                 raise ReadError(
                     f"读取超时：超过 {self.limits.timeout_s:g} 秒未完成（POLICY_SEARCH_READER_TIMEOUT_SECONDS）",
                     "reader_timeout",
@@ -169,23 +201,25 @@ class ReaderPool:
                 tail = self._stderr_tail()
                 self._stop()
                 if "MemoryError" in tail or "out of memory" in tail.lower():
-                    raise ReadError(
-                        f"读取时内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
-                        "reader_memory",
-                    ) from None
+                    raise self._memory_error(page) from None
                 how = f"信号 {signal.Signals(-code).name}" if code < 0 else f"退出码 {code}"
-                raise ReadError(f"读取进程崩溃（{how}），文件可能已损坏", "reader_crashed") from None
+                where = f"识别第 {page.page} 页时" if page is not None else ""
+                raise ReadError(f"读取进程{where}崩溃（{how}），文件可能已损坏", "reader_crashed") from None
             if status == "ok":
                 return value
             if status == "memory":
                 self._stop()  # a worker that ran out of memory may hold on to fragments: start afresh
-                raise ReadError(
-                    f"读取时内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
-                    "reader_memory",
-                )
+                raise self._memory_error(page)
             if isinstance(value, ReadError):
                 raise value
             raise ReadError(f"读取失败：{value}", "reader_failed")
+
+    def _memory_error(self, page: PageProgress | None) -> ReadError:
+        where = f"识别第 {page.page} 页时" if page is not None else "读取时"
+        return ReadError(
+            f"{where}内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
+            "reader_memory",
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -234,7 +268,19 @@ def serve(memory_mb: int) -> None:
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a library that prints must not write into the answers
     requests = sys.stdin.buffer
-    readers: dict[str, Any] = {}
+    readers: dict[Any, Any] = {}
+
+    def send(answer: tuple[str, Any]) -> None:
+        try:
+            blob = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            blob = pickle.dumps(("memory", None))
+        answers.write(_HEADER.pack(len(blob)) + blob)
+        answers.flush()
+
+    def progress(step: PageProgress) -> None:
+        send(("progress", step))
+
     while True:
         head = requests.read(_HEADER.size)
         if len(head) < _HEADER.size:
@@ -242,16 +288,11 @@ def serve(memory_mb: int) -> None:
         (size,) = _HEADER.unpack(head)
         req = pickle.loads(requests.read(size))
         try:
-            answer: tuple[str, Any] = ("ok", run_request(req, readers))
+            answer: tuple[str, Any] = ("ok", run_request(req, readers, progress))
         except ReadError as exc:
             answer = ("error", exc)
         except MemoryError:
             answer = ("memory", None)
         except Exception as exc:  # a reader's bug is this file's problem, not the run's
             answer = ("error", ReadError(f"读取失败：{type(exc).__name__}: {exc}"[:500], "reader_failed"))
-        try:
-            blob = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            blob = pickle.dumps(("memory", None))
-        answers.write(_HEADER.pack(len(blob)) + blob)
-        answers.flush()
+        send(answer)
