@@ -173,6 +173,14 @@ class Settings(BaseSettings):
         le=1_048_576,
         description="address space of the worker that reads PDF, Word, HTML",
     )
+    # -- hostile inputs (issue 32) ------------------------------------------------------------------
+    max_text_chars: int = Field(
+        default=1_000_000,
+        ge=1000,
+        le=1_000_000_000,
+        description="a document whose text has more characters than this is refused, named "
+        "(the longest real law has 107,607)",
+    )
     request_read_seconds: float = Field(
         default=10.0,
         ge=0.0,

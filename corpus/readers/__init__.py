@@ -149,7 +149,10 @@ class PendingRead:
 def pending(
     reader: Reader, name: str, limits: Limits, path: Path | None = None, text: str | None = None
 ) -> PendingRead:
-    return PendingRead(Request(reader_ref(reader), name, str(path) if path else None, None, text), limits)
+    request = Request(
+        reader_ref(reader), name, str(path) if path else None, None, text, limits.max_text_chars
+    )
+    return PendingRead(request, limits)
 
 
 def resolve(raw: RawDocument) -> RawDocument:

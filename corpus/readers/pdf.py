@@ -15,6 +15,10 @@ author typed:
 - **Table cells** set apart on one line are joined by a tab: one table row, one line.
 - **No text layer** (a scan) is refused with the reason; scanned pages inside a text PDF are named in a
   warning. OCR is out of scope.
+- **Hostile files** (issue 32): a Flate stream that inflates past 256 MB is refused before PDFium
+  inflates it (:mod:`corpus.readers.pdf_streams`); a file whose text passes POLICY_SEARCH_MAX_TEXT_CHARS
+  is refused at the page that passes it; an encrypted file with an empty user password is read with a
+  warning that says so (``pdf_encrypted_no_password``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from dataclasses import dataclass
 
 from corpus.headings import starts_with_heading_marker
 from corpus.models import Note
-from corpus.readers.base import ReadError, ReadResult
+from corpus.readers.base import TEXT_LIMIT, ReadError, ReadResult, check_length
+from corpus.readers.pdf_streams import check_streams
 
 _SENTENCE_END = set("。！？；：!?;:")
 _PAGE_NUMBER = re.compile(
@@ -209,6 +214,25 @@ def join_lines(pages: list[list[Line]]) -> str:
     return "\n".join(out) + "\n"
 
 
+# standard security handler revision → cipher (ISO 32000: R2 RC4 40-bit, R3 RC4 up to 128, R4 crypt
+# filters, RC4 or AES-128, R5/R6 AES-256)
+_CIPHERS = {2: "RC4 40 位", 3: "RC4 128 位", 4: "RC4 或 AES 128 位", 5: "AES 256 位", 6: "AES 256 位"}
+
+
+def encryption_note(pdf) -> Note | None:  # noqa: ANN001 (a pypdfium2.PdfDocument, imported lazily)
+    """A warning for a PDF that is encrypted but opened without a password (its user password is empty):
+    it is read as any other, and ``inspect`` says so."""
+    import pypdfium2.raw as pdfium_c
+
+    revision = pdfium_c.FPDF_GetSecurityHandlerRevision(pdf.raw)
+    if revision < 0:
+        return None
+    cipher = _CIPHERS.get(revision, f"安全处理器第 {revision} 版")
+    return Note(
+        f"PDF 已加密（{cipher}），但用户密码为空：无需密码即已打开并读取", "pdf_encrypted_no_password"
+    )
+
+
 class PdfReader:
     name = "pdf"
     version = "1"
@@ -221,6 +245,7 @@ class PdfReader:
     def read(self, data: bytes, name: str) -> ReadResult:
         import pypdfium2 as pdfium
 
+        check_streams(data)  # a Flate bomb is refused before PDFium inflates it
         try:
             pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
@@ -228,9 +253,11 @@ class PdfReader:
                 raise ReadError("PDF 已加密，需要密码才能读取", "pdf_encrypted") from exc
             raise ReadError(f"PDF 已损坏或不是 PDF，无法打开：{exc}", "pdf_damaged") from exc
         try:
+            encrypted = encryption_note(pdf)
             pages: list[list[Line]] = []
             heights: list[float] = []
             empty: list[int] = []
+            chars, limit = 0, TEXT_LIMIT.get()
             for i in range(len(pdf)):
                 page = pdf[i]
                 textpage = page.get_textpage()
@@ -242,6 +269,8 @@ class PdfReader:
                 heights.append(page.get_height())
                 textpage.close()
                 page.close()
+                chars += sum(len(ln.text) for ln in lines)
+                check_length(chars, limit)  # a 5,000-page file is refused at the page that passes the limit
         finally:
             pdf.close()
         if not pages:
@@ -250,7 +279,7 @@ class PdfReader:
             raise ReadError(
                 f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件）；需要 OCR，本项目不做 OCR", "pdf_no_text"
             )
-        warnings = []
+        warnings = [encrypted] if encrypted else []
         if empty:
             shown = "、".join(map(str, empty[:10])) + ("等" if len(empty) > 10 else "")
             warnings.append(

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from corpus.readers.base import ReadError, ReadResult
+from corpus.readers.base import TEXT_LIMIT, ReadError, ReadResult, check_length
 
 _HEADER = struct.Struct("<Q")
 _ENTRY = "import sys; from corpus.readers.worker import serve; serve(int(sys.argv[1]))"
@@ -38,10 +38,12 @@ _ENTRY = "import sys; from corpus.readers.worker import serve; serve(int(sys.arg
 
 @dataclass(frozen=True)
 class Limits:
-    """Per file: seconds of wall-clock time, and megabytes of address space for the worker."""
+    """Per file: seconds of wall-clock time, megabytes of address space for the worker, and the most
+    characters of text a document may have (the settings' defaults)."""
 
     timeout_s: float = 120.0
     memory_mb: int = 2048
+    max_text_chars: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Request:
     path: str | None = None  # read the bytes from here (in the worker, under its memory limit)
     data: bytes | None = None  # or these bytes
     text: str | None = None  # or this decoded text (HTML inside a JSONL record)
+    max_chars: int | None = None  # a longer text is refused here, never sent to the parent
 
 
 def reader_ref(reader: Any) -> str:
@@ -68,12 +71,30 @@ def run_request(req: Request, readers: dict[str, Any] | None = None) -> ReadResu
         for part in qual.split("."):
             obj = getattr(obj, part)
         reader = readers[req.reader] = obj()
-    if req.text is not None:
-        return reader.read_text(req.text, req.name)
-    if req.data is not None:
-        return reader.read(req.data, req.name)
-    with open(req.path or "", "rb") as fh:
-        return reader.read(fh.read(), req.name)
+    token = TEXT_LIMIT.set(req.max_chars)
+    try:
+        if req.text is not None:
+            result = reader.read_text(req.text, req.name)
+        elif req.data is not None:
+            result = reader.read(req.data, req.name)
+        else:
+            with open(req.path or "", "rb") as fh:
+                result = reader.read(fh.read(), req.name)
+    finally:
+        TEXT_LIMIT.reset(token)
+    check_length(len(result.text), req.max_chars)
+    return result
+
+
+def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Wait for a worker that stopped answering: (its exit code, negative for a signal; the most
+    memory it held, in MB: ``ru_maxrss`` of its own rusage, which only ``wait4`` gives)."""
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # already reaped
+        return proc.wait(), 0.0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024
 
 
 def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
@@ -165,10 +186,16 @@ class ReaderPool:
                     "reader_timeout",
                 ) from None
             except (EOFError, BrokenPipeError, OSError, pickle.UnpicklingError):
-                code = proc.wait()
+                code, peak_mb = _reap(proc)
                 tail = self._stderr_tail()
                 self._stop()
-                if "MemoryError" in tail or "out of memory" in tail.lower():
+                # a C library that cannot allocate aborts (PDFium) rather than raise: a worker that died
+                # holding half its cap or more died of the file's memory, whatever the signal says
+                if (
+                    "MemoryError" in tail
+                    or "out of memory" in tail.lower()
+                    or peak_mb >= self.limits.memory_mb / 2
+                ):
                     raise ReadError(
                         f"读取时内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
                         "reader_memory",
@@ -255,3 +282,16 @@ def serve(memory_mb: int) -> None:
             blob = pickle.dumps(("memory", None))
         answers.write(_HEADER.pack(len(blob)) + blob)
         answers.flush()
+        del req, answer, blob
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Return the heap's free pages to the system between files: a large page read leaves hundreds of
+    megabytes that glibc would otherwise keep, and the worker lives as long as the build."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass

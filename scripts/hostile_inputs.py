@@ -1,0 +1,176 @@
+"""Time and peak memory of each hostile file of issue 32, through ``reindex`` (and ``inspect``).
+
+The files are written by ``tests/hostile_files.py`` into ``--work`` (once; the 2 GB Flate bomb takes
+~10 s to compress): 100,000 nested ``<div>``, a JSONL record of 200,000, 20,000 nested tables, a 49 MB
+saved page, a PDF whose Flate stream inflates to 2 GB, an RC4 PDF with an empty user password, and a
+.jsonl.gz whose one line inflates to 512 MB. Each is indexed alone, in a fresh index directory, by
+``policy-search reindex FILE --json`` run from ``--checkout`` (default: this one; pass an unpacked
+``git archive`` of another commit to measure it with the same files, machine and moment). The
+script samples the resident memory of the command's process and of its reader worker every 20 ms
+and prints, per file: seconds, peak RSS of the main process, of the worker, of both together, and
+what the build said about the file (skipped with a code, warned with a code, or indexed).
+
+    python scripts/hostile_inputs.py                                  # this checkout
+    git archive 2c37dae | tar -x -C /tmp/base                         # the commit before issue 32
+    python scripts/hostile_inputs.py --checkout /tmp/base --timeout 300
+    python scripts/hostile_inputs.py --only deep_divs.html --command inspect
+
+A command still running after ``--timeout`` seconds is stopped and reported as such (with its peaks so
+far). Only this machine is used; the files stay in ``--work``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import hostile_files as hostile  # noqa: E402
+
+FILES = {
+    "deep_divs.html": hostile.write_deep_divs,
+    "deep_divs.jsonl": hostile.write_deep_record,
+    "nested_tables.html": hostile.write_nested_tables,
+    "big_page.html": hostile.write_big_page,
+    "flate_bomb.pdf": hostile.write_flate_bomb,
+    "rc4_empty_password.pdf": hostile.write_rc4_pdf,
+    "record_bomb.jsonl.gz": hostile.write_record_bomb,
+}
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out += [int(x) for x in fh.read().split()]
+    except OSError:
+        pass
+    return out + [g for c in out for g in _children(c)]
+
+
+class Sampler(threading.Thread):
+    """Peak RSS of a process and of its descendants (the reader worker), sampled every 20 ms."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.main = self.worker = self.both = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            main = _rss_mb(self.pid)
+            worker = sum(_rss_mb(c) for c in _children(self.pid))
+            self.main, self.worker = max(self.main, main), max(self.worker, worker)
+            self.both = max(self.both, main + worker)
+            time.sleep(0.02)
+
+
+def _outcome(stdout: str, stderr: str, returncode: int | None) -> str:
+    """What the build said about the file: skipped / warned codes, or the clauses indexed."""
+    if returncode is None:
+        return "stopped at the time limit"
+    try:
+        out = json.loads(stdout[stdout.index("{") :])
+    except ValueError:
+        last = stderr.strip().splitlines()[-1:] or [""]
+        return f"exit {returncode}: {last[0][:160]}"
+    skipped = [*(out.get("skipped") or out.get("skipped_files") or []), *out.get("failed", [])]
+    parts = [f"skipped {s['code']}" for s in skipped] + [
+        f"warned {w['code']}" for w in out.get("warnings", [])
+    ]
+    clauses = out.get("clauses")
+    if isinstance(out.get("documents"), list):  # inspect
+        clauses = sum(len(d.get("clauses", [])) for d in out["documents"])
+    if clauses is not None:
+        parts.append(f"{clauses} clauses")
+    return "; ".join(parts) or f"exit {returncode}"
+
+
+def measure(path: Path, checkout: Path, command: str, work: Path, timeout: float) -> dict:
+    env = {**os.environ, "POLICY_SEARCH_DATA_DIR": str(work / "data")}
+    index_dir = work / "index" / path.name
+    shutil.rmtree(index_dir, ignore_errors=True)
+    args = [sys.executable, "-m", "policy_search.cli", command, str(path), "--json"]
+    if command == "reindex":
+        args += ["--index-dir", str(index_dir)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        args, cwd=checkout, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        code = None
+    seconds = time.perf_counter() - t0
+    sampler.done.set()
+    sampler.join()
+    return {
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        "seconds": round(seconds, 1),
+        "main_peak_mb": round(sampler.main),
+        "worker_peak_mb": round(sampler.worker),
+        "both_peak_mb": round(sampler.both),
+        "outcome": _outcome(stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"), code),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--work", type=Path, default=ROOT / "var" / "hostile")
+    ap.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose CLI is measured")
+    ap.add_argument("--command", choices=["reindex", "inspect"], default="reindex")
+    ap.add_argument("--only", action="append", choices=list(FILES), help="these files only")
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per file before it is stopped")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    files = args.work / "files"
+    files.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in args.only or list(FILES):
+        path = files / name
+        if not path.exists():
+            FILES[name](path)
+        rows.append(measure(path, args.checkout.resolve(), args.command, args.work, args.timeout))
+        if not args.json:
+            r = rows[-1]
+            print(
+                f"| {r['file']} | {r['bytes'] / 1e6:.1f} MB | {r['seconds']} | {r['main_peak_mb']} | "
+                f"{r['worker_peak_mb']} | {r['both_peak_mb']} | {r['outcome']} |",
+                flush=True,
+            )
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
