@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.admission import Admission
 from api.limits import RateLimit, RequestLimits, TrustedHosts
+from api.security import SecurityHeaders, headers_for
 from config.settings import Settings
 from index.manifest import IndexError_
 from index.store import StoreError
@@ -150,8 +151,11 @@ def create_app(
         finally:
             app.state.searcher.close()
 
-    # FastAPIOffline serves /docs with Swagger UI's assets from its own package: no CDN, works offline
+    # FastAPIOffline serves Swagger UI's assets from its own package: no CDN, works offline. Its /docs page
+    # starts Swagger UI with an inline script, which the Content-Security-Policy forbids: /docs is ours
+    # (api/static/docs.html, its script a file), on those same assets.
     app = FastAPIOffline(
+        docs_url=None,
         title="Policy Search",
         version=package_version(),
         lifespan=lifespan,
@@ -166,8 +170,10 @@ def create_app(
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
-    # outermost: a request with a Host header we do not serve (DNS rebinding) is refused before anything else
+    # a request with a Host header we do not serve (DNS rebinding) is refused before anything else
     app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
+    # outermost: every answer, that refusal included, carries the browser security headers
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -207,9 +213,12 @@ def create_app(
         return error(503, str(exc), "busy", {"Retry-After": str(getattr(exc, "retry_after", 1))})
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return error(500, f"服务内部错误（{type(exc).__name__}）", "internal_error")
+        # answered outside the middleware (by Starlette's outermost error handler): its headers are given here
+        return error(
+            500, f"服务内部错误（{type(exc).__name__}）", "internal_error", headers_for(request.url.path)
+        )
 
     # a search is CPU work on a small machine: one at a time, the others queue while their expected wait
     # stays under max_queue_wait_seconds, and are refused (503 + Retry-After) beyond it
@@ -320,6 +329,11 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def index_page() -> FileResponse:
         return FileResponse(_static_dir() / "index.html")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs_page() -> FileResponse:
+        """Swagger UI, started by /static/docs.js (no inline script)."""
+        return FileResponse(_static_dir() / "docs.html")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
