@@ -51,6 +51,7 @@ from search.models import (
     error_code,
 )
 from search.query_encoder import Overloaded
+from search.warmup import warm_up
 
 log = logging.getLogger(__name__)
 Q = TypeVar("Q", bound=Question)
@@ -146,6 +147,8 @@ def create_app(
             settings.host,
             settings.port,
         )
+        # the first search pays for lazy loads (3 s on 2 cores): paid here, the queue's estimate never sees it
+        log.info("warmed up in %.1f s", await run_in_threadpool(warm_up, app.state.searcher))
         try:
             yield
         finally:
