@@ -181,6 +181,13 @@ class Settings(BaseSettings):
         description="a document whose text has more characters than this is refused, named "
         "(the longest real law has 107,607)",
     )
+    reader_resident_mb: int = Field(
+        default=900,
+        ge=64,
+        le=1_048_576,
+        description="resident memory the reader worker may hold while it reads one file (checked every "
+        "20 ms); past it the read is stopped, named (reader_memory)",
+    )
     request_read_seconds: float = Field(
         default=10.0,
         ge=0.0,

@@ -218,7 +218,10 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile
 
 def default_limits() -> Limits:
     return Limits(
-        default_of("reader_timeout_seconds"), default_of("reader_memory_mb"), default_of("max_text_chars")
+        default_of("reader_timeout_seconds"),
+        default_of("reader_memory_mb"),
+        default_of("max_text_chars"),
+        default_of("reader_resident_mb"),
     )
 
 

@@ -12,7 +12,7 @@ what the build said about the file (skipped with a code, warned with a code, or 
 
     python scripts/hostile_inputs.py                                  # this checkout
     git archive 2c37dae | tar -x -C /tmp/base                         # the commit before issue 32
-    python scripts/hostile_inputs.py --checkout /tmp/base --timeout 300
+    python scripts/hostile_inputs.py --before /tmp/base --timeout 300 # each file: before, then this one
     python scripts/hostile_inputs.py --only deep_divs.html --command inspect
 
 A command still running after ``--timeout`` seconds is stopped and reported as such (with its peaks so
@@ -36,8 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests import hostile_files as hostile  # noqa: E402
+from tests import policy_forms as forms  # noqa: E402
 
 FILES = {
+    "ordinary.html": forms.write_html,  # the control: the test suite's county page, 38 KB
     "deep_divs.html": hostile.write_deep_divs,
     "deep_divs.jsonl": hostile.write_deep_record,
     "nested_tables.html": hostile.write_nested_tables,
@@ -147,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", type=Path, default=ROOT / "var" / "hostile")
     ap.add_argument("--checkout", type=Path, default=ROOT, help="the checkout whose CLI is measured")
+    ap.add_argument("--before", type=Path, help="another checkout, measured on each file just before")
     ap.add_argument("--command", choices=["reindex", "inspect"], default="reindex")
     ap.add_argument("--only", action="append", choices=list(FILES), help="these files only")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per file before it is stopped")
@@ -155,18 +158,25 @@ def main(argv: list[str] | None = None) -> int:
     files = args.work / "files"
     files.mkdir(parents=True, exist_ok=True)
     rows = []
+    checkouts = [("before", args.before), ("after", args.checkout)] if args.before else [("", args.checkout)]
+    if not args.json:
+        print("| file | size | code | seconds | main peak MB | worker peak MB | both peak MB | outcome |")
+        print("|---|---:|---|---:|---:|---:|---:|---|")
     for name in args.only or list(FILES):
         path = files / name
         if not path.exists():
             FILES[name](path)
-        rows.append(measure(path, args.checkout.resolve(), args.command, args.work, args.timeout))
-        if not args.json:
-            r = rows[-1]
-            print(
-                f"| {r['file']} | {r['bytes'] / 1e6:.1f} MB | {r['seconds']} | {r['main_peak_mb']} | "
-                f"{r['worker_peak_mb']} | {r['both_peak_mb']} | {r['outcome']} |",
-                flush=True,
+        for label, checkout in checkouts:
+            rows.append(
+                {"code": label, **measure(path, checkout.resolve(), args.command, args.work, args.timeout)}
             )
+            if not args.json:
+                r = rows[-1]
+                print(
+                    f"| {r['file']} | {r['bytes'] / 1e6:.1f} MB | {label} | {r['seconds']} | {r['main_peak_mb']} | "
+                    f"{r['worker_peak_mb']} | {r['both_peak_mb']} | {r['outcome']} |",
+                    flush=True,
+                )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     return 0

@@ -85,3 +85,17 @@ class AbortingReader(_Plugin):
             if not block:
                 os.abort()
             ctypes.memset(block, 1, step)
+
+
+class HoardingReader(_Plugin):
+    """A parser that takes memory a little at a time (32 MB every 5 ms, up to 6 GB), as a decoder
+    filling a huge buffer does: no allocation fails under a generous address-space cap."""
+
+    name, suffixes, magic = "hoard", (".hoard",), b"HOARD"
+
+    def read(self, data: bytes, name: str) -> ReadResult:
+        hoard = []
+        for _ in range(192):
+            hoard.append(bytearray(b"x" * (32 * 1024 * 1024)))
+            time.sleep(0.005)
+        return ReadResult(str(len(hoard)))

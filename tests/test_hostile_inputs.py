@@ -202,6 +202,20 @@ def test_a_worker_that_dies_of_memory_says_so() -> None:
         pool.close()
 
 
+def test_a_worker_past_its_resident_bound_is_stopped() -> None:
+    """Address space is no measure of what a machine pays (ONNX Runtime: 1.36 GB of it, 0.54 GB
+    resident): the parent stops a worker whose resident memory passes its bound, whatever the cap."""
+    pool = ReaderPool(Limits(timeout_s=60, memory_mb=8192, resident_mb=300))
+    try:
+        with pytest.raises(ReadError) as exc:
+            pool.read(Request("tests.reader_plugins:HoardingReader", "big", data=b"x"))
+        assert exc.value.code == "reader_memory" and "POLICY_SEARCH_READER_RESIDENT_MB" in exc.value.reason
+        after = pool.read(Request("tests.reader_plugins:EchoReader", "b.echo", data="ECHO第二条".encode()))
+        assert after.text == "第二条"  # a fresh worker reads the next file
+    finally:
+        pool.close()
+
+
 def test_an_encrypted_pdf_without_a_user_password_is_read_and_named(tmp_path, capsys) -> None:
     from policy_search.cli import main
 

@@ -3,7 +3,9 @@
 PDF, Word and HTML libraries are C code that a hostile or broken file can send into a loop, a crash or
 an allocation of gigabytes. Each such read runs in one long-lived worker process (:func:`serve`) whose
 address space is capped (``RLIMIT_AS``, POLICY_SEARCH_READER_MEMORY_MB); the parent waits for each
-answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS. A read that times out kills
+answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS, and stops a read whose worker holds more than
+POLICY_SEARCH_READER_RESIDENT_MB resident (looked at every 20 ms while it waits): with the main process's
+own ~0.6 GB, a build stays within 1.5 GB whatever one file holds (issue 32). A read that times out kills
 the worker; one that runs out of memory or crashes it ends with a :class:`ReadError` naming what happened;
 either way the next file gets a fresh worker and the run goes on.
 
@@ -27,23 +29,31 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from corpus.readers.base import TEXT_LIMIT, ReadError, ReadResult, check_length
 
 _HEADER = struct.Struct("<Q")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+WATCH_S = 0.02  # how often the parent looks at the worker's resident memory while it reads
 _ENTRY = "import sys; from corpus.readers.worker import serve; serve(int(sys.argv[1]))"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per file: seconds of wall-clock time, megabytes of address space for the worker, and the most
-    characters of text a document may have (the settings' defaults)."""
+    """Per file: seconds of wall-clock time, megabytes of address space for the worker, the most
+    characters of text a document may have, and megabytes of memory the worker may hold resident
+    (the settings' defaults). The address-space cap is the hard one, set in the worker; resident memory
+    is what a machine pays, watched by the parent every ``WATCH_S``: a library's address space runs far
+    ahead of what it touches (ONNX Runtime with a session: 1.36 GB of address space, 0.54 GB
+    resident), so the resident bound is the one that keeps a build within its memory."""
 
     timeout_s: float = 120.0
     memory_mb: int = 2048
     max_text_chars: int = 1_000_000
+    resident_mb: int = 900
 
 
 @dataclass(frozen=True)
@@ -97,13 +107,32 @@ def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
     return proc.returncode, usage.ru_maxrss / 1024
 
 
-def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
+class _Resident(Exception):
+    """The worker holds more resident memory than it may."""
+
+
+def _resident_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * _PAGE / (1024 * 1024)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _read_exact(fd: int, n: int, deadline: float | None, watch: Callable[[], None] | None = None) -> bytes:
+    """``n`` bytes from ``fd`` before ``deadline`` (TimeoutError); ``watch`` is called every
+    ``WATCH_S`` of waiting (it raises to stop the wait)."""
     chunks, got = [], 0
     while got < n:
         if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                if select.select([fd], [], [], min(left, WATCH_S) if watch else left)[0]:
+                    break
+                if watch is not None:
+                    watch()
         chunk = os.read(fd, min(n - got, 1 << 20))
         if not chunk:
             raise EOFError
@@ -177,8 +206,19 @@ class ReaderPool:
                 proc.stdin.flush()
                 deadline = time.monotonic() + self.limits.timeout_s
                 fd = proc.stdout.fileno()
-                (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+
+                def watch() -> None:
+                    if _resident_mb(proc.pid) > self.limits.resident_mb:
+                        raise _Resident
+
+                (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline, watch))
                 status, value = pickle.loads(_read_exact(fd, size, deadline))
+            except _Resident:
+                self._stop()
+                raise ReadError(
+                    f"读取时常驻内存超过上限 {self.limits.resident_mb} MB（POLICY_SEARCH_READER_RESIDENT_MB），已停止",
+                    "reader_memory",
+                ) from None
             except TimeoutError:
                 self._stop()
                 raise ReadError(
@@ -194,7 +234,7 @@ class ReaderPool:
                 if (
                     "MemoryError" in tail
                     or "out of memory" in tail.lower()
-                    or peak_mb >= self.limits.memory_mb / 2
+                    or peak_mb >= min(self.limits.memory_mb / 2, self.limits.resident_mb)
                 ):
                     raise ReadError(
                         f"读取时内存超过上限 {self.limits.memory_mb} MB（POLICY_SEARCH_READER_MEMORY_MB）",
