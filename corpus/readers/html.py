@@ -10,10 +10,13 @@ A government page holds one document among site furniture. This reader keeps the
    links or footers (``class="position"``, ``id="share"``) — unless they hold most of the page's text.
 4. **The body** is the container the site's CMS names (``#zoom``, ``.TRS_Editor``, ``#UCAP-CONTENT`` …),
    else the smallest element holding most of the page's non-link Chinese text.
-0. **Depth**: markup nested deeper than 256 elements is cut there before it is parsed
-   (:mod:`corpus.readers.nesting`), with a warning (``html_too_deep``); its text is kept.
 5. **Lines**: a block element is a line, ``<br>`` breaks one, a table row is its cells joined by tabs.
    Lines at the body's edges that are site furniture (打印本页, 关闭窗口, 分享到, ICP备, 公网安备) are dropped.
+
+Before any of this, markup nested deeper than 256 elements is cut there, before it is parsed
+(:mod:`corpus.readers.nesting`), with a warning (``html_too_deep``); its text is kept. A page whose text
+(scripts and styles aside) is longer than the worker's POLICY_SEARCH_MAX_TEXT_CHARS is refused once
+parsed (``text_too_long``), before the steps above.
 
 The title is the info table's 标题, else ``<meta name="ArticleTitle">``, else the article's ``<h1>``,
 else the page ``<title>`` without the site's name ("…的通知_永吉县人民政府" → "…的通知"); it is written as
@@ -321,7 +324,8 @@ def html_to_text(page: str) -> ReadResult:
         )
     tree = LexborHTMLParser(cut.markup)
     tree.strip_tags(["script", "style"])
-    check_length(len((tree.body or tree.root).text(deep=True)), TEXT_LIMIT.get())  # before the slow part
+    if (limit := TEXT_LIMIT.get()) is not None:  # before the slow part: a 49 MB page is refused in seconds
+        check_length(len((tree.body or tree.root).text(deep=True)), limit)
     fields, holders = info_fields(tree)
     title = fields.get("title") or _title_of_page(tree)
     for holder in holders:
