@@ -13,6 +13,7 @@ what the build said about the file (skipped with a code, warned with a code, or 
     python scripts/hostile_inputs.py                                  # this checkout
     git archive 2c37dae | tar -x -C /tmp/base                         # the commit before issue 32
     python scripts/hostile_inputs.py --before /tmp/base --timeout 300 # each file: before, then this one
+    python scripts/hostile_inputs.py --together                       # then all of them in one reindex
     python scripts/hostile_inputs.py --only deep_divs.html --command inspect
 
 A command still running after ``--timeout`` seconds is stopped and reported as such (with its peaks so
@@ -135,8 +136,8 @@ def measure(path: Path, checkout: Path, command: str, work: Path, timeout: float
     sampler.done.set()
     sampler.join()
     return {
-        "file": path.name,
-        "bytes": path.stat().st_size,
+        "file": path.name + ("/ (all, one reindex)" if path.is_dir() else ""),
+        "bytes": sum(f.stat().st_size for f in path.iterdir()) if path.is_dir() else path.stat().st_size,
         "seconds": round(seconds, 1),
         "main_peak_mb": round(sampler.main),
         "worker_peak_mb": round(sampler.worker),
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--command", choices=["reindex", "inspect"], default="reindex")
     ap.add_argument("--only", action="append", choices=list(FILES), help="these files only")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per file before it is stopped")
+    ap.add_argument("--together", action="store_true", help="then every file in one reindex (this checkout)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     files = args.work / "files"
@@ -162,21 +164,23 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print("| file | size | code | seconds | main peak MB | worker peak MB | both peak MB | outcome |")
         print("|---|---:|---|---:|---:|---:|---:|---|")
+    runs = []
     for name in args.only or list(FILES):
         path = files / name
         if not path.exists():
             FILES[name](path)
-        for label, checkout in checkouts:
-            rows.append(
-                {"code": label, **measure(path, checkout.resolve(), args.command, args.work, args.timeout)}
+        runs += [(label, checkout, path) for label, checkout in checkouts]
+    if args.together:  # the whole folder in one build: what a build of them all holds at once
+        runs.append(("after", args.checkout, files))
+    for label, checkout, path in runs:
+        r = {"code": label, **measure(path, checkout.resolve(), args.command, args.work, args.timeout)}
+        rows.append(r)
+        if not args.json:
+            print(
+                f"| {r['file']} | {r['bytes'] / 1e6:.1f} MB | {label} | {r['seconds']} | {r['main_peak_mb']} | "
+                f"{r['worker_peak_mb']} | {r['both_peak_mb']} | {r['outcome']} |",
+                flush=True,
             )
-            if not args.json:
-                r = rows[-1]
-                print(
-                    f"| {r['file']} | {r['bytes'] / 1e6:.1f} MB | {label} | {r['seconds']} | {r['main_peak_mb']} | "
-                    f"{r['worker_peak_mb']} | {r['both_peak_mb']} | {r['outcome']} |",
-                    flush=True,
-                )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
     return 0
