@@ -73,6 +73,20 @@ def _children(pid: int) -> list[int]:
     return out + [g for c in out for g in _children(c)]
 
 
+def _workers(pid: int) -> list[int]:
+    """The reader worker(s) under ``pid`` and what they started (a converter). A child caught between
+    fork and exec is a copy of the main process, its pages shared: it is not counted."""
+    found = []
+    for c in _children(pid):
+        try:
+            with open(f"/proc/{c}/cmdline", "rb") as fh:
+                if b"corpus.readers.worker" in fh.read():
+                    found += [c, *_children(c)]
+        except OSError:
+            pass
+    return found
+
+
 class Sampler(threading.Thread):
     """Peak RSS of a process and of its descendants (the reader worker), sampled every 20 ms."""
 
@@ -85,7 +99,7 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self.done.is_set():
             main = _rss_mb(self.pid)
-            worker = sum(_rss_mb(c) for c in _children(self.pid))
+            worker = sum(_rss_mb(c) for c in _workers(self.pid))
             self.main, self.worker = max(self.main, main), max(self.worker, worker)
             self.both = max(self.both, main + worker)
             time.sleep(0.02)
@@ -97,9 +111,10 @@ def _outcome(stdout: str, stderr: str, returncode: int | None) -> str:
         return "stopped at the time limit"
     try:
         out = json.loads(stdout[stdout.index("{") :])
-    except ValueError:
-        last = stderr.strip().splitlines()[-1:] or [""]
-        return f"exit {returncode}: {last[0][:160]}"
+    except ValueError:  # nothing indexed: the lines that name the file say why
+        lines = stderr.replace("\r", "\n").splitlines()  # a progress bar shares lines with them
+        named = [ln[ln.index(w) :] for ln in lines for w in ("处理失败", "已跳过") if w in ln] or lines[-1:]
+        return f"exit {returncode}: " + " / ".join(ln.split("：", 1)[-1][:100] for ln in named[:2])
     skipped = [*(out.get("skipped") or out.get("skipped_files") or []), *out.get("failed", [])]
     parts = [f"skipped {s['code']}" for s in skipped] + [
         f"warned {w['code']}" for w in out.get("warnings", [])
