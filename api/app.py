@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -30,6 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.admission import Admission
 from api.limits import RateLimit, RequestLimits, TrustedHosts
+from api.security import SecurityHeaders, headers_for
 from config.settings import Settings
 from index.manifest import IndexError_
 from index.store import StoreError
@@ -52,6 +54,7 @@ from search.models import (
 )
 from search.query_encoder import Overloaded
 from search.timeline_models import TimelineRequest, TimelineResponse
+from search.warmup import warm_up
 
 log = logging.getLogger(__name__)
 Q = TypeVar("Q", bound=Question)
@@ -101,6 +104,25 @@ def error(status: int, detail: str, code: str, headers: dict[str, str] | None = 
     return JSONResponse(status_code=status, content={"detail": detail, "code": code}, headers=headers)
 
 
+def unreadable_body(cause: BaseException | None) -> tuple[str, str]:
+    """Why FastAPI could not parse a JSON body (``cause``: what its parser raised), in Chinese, and the
+    code. Before issue 32 every such body was called "not UTF-8", a body nested 30,000 deep or holding a
+    5,000-digit integer included."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "body：请求体不是 UTF-8 编码的 JSON", "invalid_json"
+    if isinstance(cause, RecursionError):
+        return (
+            "body：JSON 嵌套过深，无法解析；请求体应为一个对象，字段值为文本、数字、布尔值或文本列表",
+            "json_too_deep",
+        )
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return (
+            f"body：JSON 中有一个整数超过 {sys.get_int_max_str_digits()} 位，无法解析；数字字段应为普通大小的数",
+            "json_number_too_long",
+        )
+    return "body：请求体无法解析为 JSON", "invalid_json"
+
+
 def package_version() -> str:
     """The installed package's version (pyproject.toml's), shown on /docs."""
     try:
@@ -147,13 +169,18 @@ def create_app(
             settings.host,
             settings.port,
         )
+        # the first search pays for lazy loads (3 s on 2 cores): paid here, the queue's estimate never sees it
+        log.info("warmed up in %.1f s", await run_in_threadpool(warm_up, app.state.searcher))
         try:
             yield
         finally:
             app.state.searcher.close()
 
-    # FastAPIOffline serves /docs with Swagger UI's assets from its own package: no CDN, works offline
+    # FastAPIOffline serves Swagger UI's assets from its own package: no CDN, works offline. Its /docs page
+    # starts Swagger UI with an inline script, which the Content-Security-Policy forbids: /docs is ours
+    # (api/static/docs.html, its script a file), on those same assets.
     app = FastAPIOffline(
+        docs_url=None,
         title="Policy Search",
         version=package_version(),
         lifespan=lifespan,
@@ -168,8 +195,10 @@ def create_app(
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"])
-    # outermost: a request with a Host header we do not serve (DNS rebinding) is refused before anything else
+    # a request with a Host header we do not serve (DNS rebinding) is refused before anything else
     app.add_middleware(TrustedHosts, allowed_hosts=settings.trusted_hosts)
+    # outermost: every answer, that refusal included, carries the browser security headers
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -178,8 +207,8 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
-            # FastAPI's own 400 for a body it cannot decode (not UTF-8): a 422 like every other bad body
-            return error(422, "body：请求体不是 UTF-8 编码的 JSON", "invalid_json")
+            # FastAPI's own 400 for a body it cannot decode: a 422 like every other bad body, saying why
+            return error(422, *unreadable_body(exc.__cause__))
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             # list every method the path takes (GET and POST /api/search are two routes)
@@ -209,9 +238,12 @@ def create_app(
         return error(503, str(exc), "busy", {"Retry-After": str(getattr(exc, "retry_after", 1))})
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return error(500, f"服务内部错误（{type(exc).__name__}）", "internal_error")
+        # answered outside the middleware (by Starlette's outermost error handler): its headers are given here
+        return error(
+            500, f"服务内部错误（{type(exc).__name__}）", "internal_error", headers_for(request.url.path)
+        )
 
     # a search is CPU work on a small machine: one at a time, the others queue while their expected wait
     # stays under max_queue_wait_seconds, and are refused (503 + Retry-After) beyond it
@@ -369,6 +401,11 @@ def create_app(
     @app.get("/", include_in_schema=False)
     def index_page() -> FileResponse:
         return FileResponse(_static_dir() / "index.html")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs_page() -> FileResponse:
+        """Swagger UI, started by /static/docs.js (no inline script)."""
+        return FileResponse(_static_dir() / "docs.html")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:

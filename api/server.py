@@ -30,6 +30,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from api.security import headers_for
 from config.settings import Settings
 
 log = logging.getLogger("policy_search.server")
@@ -49,9 +50,10 @@ def _refusal() -> bytes:
     body = json.dumps(
         {"detail": "服务器连接数已满，请稍后重试", "code": "too_many_connections"}, ensure_ascii=False
     ).encode()
+    security = "".join(f"{k}: {v}\r\n" for k, v in headers_for("/api/").items())
     head = (
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
-        f"connection: close\r\ncontent-length: {len(body)}\r\n\r\n"
+        f"{security}connection: close\r\ncontent-length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 

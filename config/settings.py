@@ -222,6 +222,21 @@ class Settings(BaseSettings):
         description="ONNX Runtime threads per OCR model; 0 = one per core, at most 8 (1: on 2 shared cores "
         "one thread reads a page in half the CPU time two take, and as fast: BENCHMARKS.md)",
     )
+    # -- hostile inputs (issue 32) ------------------------------------------------------------------
+    max_text_chars: int = Field(
+        default=1_000_000,
+        ge=1000,
+        le=1_000_000_000,
+        description="a document whose text has more characters than this is refused, named "
+        "(the longest real law has 107,607)",
+    )
+    reader_resident_mb: int = Field(
+        default=900,
+        ge=64,
+        le=1_048_576,
+        description="resident memory the reader worker may hold while it reads one file (checked every "
+        "20 ms); past it the read is stopped, named (reader_memory)",
+    )
     request_read_seconds: float = Field(
         default=10.0,
         ge=0.0,

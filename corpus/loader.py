@@ -26,12 +26,14 @@ import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from config.settings import default_of
 from corpus.garbage import GarbageError, check_text
 from corpus.models import Note, RawDocument, SkippedFile
 from corpus.ocr.options import OcrOptions
 from corpus.readers import Limits, PageProgress, ReadError, Registry, checked, default_registry, pending
+from corpus.readers.base import check_length
 from corpus.readers.html import HtmlReader, looks_like_html
 
 _SNIFF_BYTES = 8192
@@ -215,6 +217,15 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, str] | SkippedFile
             yield SkippedFile(display_path(p), "文件或目录不存在", "not_found")
 
 
+def default_limits() -> Limits:
+    return Limits(
+        default_of("reader_timeout_seconds"),
+        default_of("reader_memory_mb"),
+        default_of("max_text_chars"),
+        default_of("reader_resident_mb"),
+    )
+
+
 def load(
     paths: Iterable[Path],
     max_file_bytes: int | None = None,
@@ -228,13 +239,13 @@ def load(
     hears each page a deferred read recognises (OCR), when it is read; ``ocr`` says how scans are read
     (default: on, no cache) when no ``registry`` is given."""
     limit = max_file_bytes if max_file_bytes is not None else default_of("max_file_bytes")
-    limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
+    limits = limits or default_limits()
     registry = registry or default_registry(ocr)
     for item in iter_files(paths):
         if isinstance(item, SkippedFile):
             yield item
         elif _is_record_file(item[0]):
-            yield from load_records(*item, limits=limits)
+            yield from load_records(*item, limits=limits, max_line_chars=limit)
         else:
             yield load_file(*item, max_bytes=limit, limits=limits, registry=registry, progress=progress)
 
@@ -307,7 +318,7 @@ def load_file(
 ) -> RawDocument | SkippedFile:
     """One file as a raw document: read now (text), or hashed now and read when needed (PDF, Word, HTML)."""
     max_bytes = max_bytes if max_bytes is not None else default_of("max_file_bytes")
-    limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
+    limits = limits or default_limits()
     registry = registry or default_registry()
     held = _held_key(path, key)  # the file is there: what the index has for it is kept, never removed
     try:
@@ -347,7 +358,10 @@ def load_file(
             **common,
         )
     try:
-        result = checked(reader.read(data, path.name))
+        result = reader.read(data, path.name)
+        del data
+        check_length(len(result.text), limits.max_text_chars)
+        result = checked(result)
     except ReadError as exc:
         return SkippedFile(str(path), exc.reason, exc.code, held)
     fields = {**result.fields, **fields}
@@ -363,20 +377,45 @@ def load_file(
     )
 
 
+def _record_lines(fh: Any, limit: int) -> Iterator[tuple[int, str | None]]:
+    """(line number, line) of a record file; a line of more than ``limit`` characters comes as None,
+    read past in pieces, never held whole (a .jsonl.gz line may inflate to gigabytes)."""
+    n = 0
+    while line := fh.readline(limit + 1):
+        n += 1
+        if len(line) > limit and not line.endswith("\n"):
+            while line and not line.endswith("\n"):
+                line = fh.readline(1 << 20)
+            yield n, None
+        else:
+            yield n, line
+
+
 def load_records(
-    path: Path, key: str | None = None, limits: Limits | None = None
+    path: Path, key: str | None = None, limits: Limits | None = None, max_line_chars: int | None = None
 ) -> Iterator[RawDocument | SkippedFile]:
     """One document per JSON line; its key is the record's ``id``, else ``FILE#LINE``. A record's text
-    passes the garbage check; a text that is a web page's markup is read as one (in the worker)."""
+    passes the garbage check; a text that is a web page's markup is read as one (in the worker). A line
+    longer than ``max_line_chars`` (POLICY_SEARCH_MAX_FILE_BYTES) or a text longer than the limits'
+    ``max_text_chars`` is named and skipped; the records after it are read."""
     key = key or path.name
-    limits = limits or Limits(default_of("reader_timeout_seconds"), default_of("reader_memory_mb"))
+    limits = limits or default_limits()
+    max_line = max_line_chars if max_line_chars is not None else default_of("max_file_bytes")
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
+            for n, line in _record_lines(fh, max_line):
+                where = f"{path}:{n}"
+                if line is None:  # which record it was cannot be told without reading it: keep them all
+                    yield SkippedFile(
+                        where,
+                        f"记录超过 {max_line:,} 个字符（POLICY_SEARCH_MAX_FILE_BYTES），未读取",
+                        "record_too_large",
+                        "*",
+                    )
+                    continue
                 if not line.strip():
                     continue
-                where = f"{path}:{n}"
                 try:
                     rec = json.loads(line)
                 except ValueError as exc:
@@ -426,7 +465,11 @@ def load_records(
                     )
                     continue
                 try:
+                    check_length(len(text), limits.max_text_chars)  # markup's text is counted in the worker
                     check = check_text(text)
+                except ReadError as exc:
+                    yield SkippedFile(where, exc.reason, exc.code, held)
+                    continue
                 except GarbageError as exc:
                     yield SkippedFile(where, exc.reason, exc.code, held)
                     continue

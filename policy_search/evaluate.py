@@ -396,17 +396,23 @@ def chosen(configs: Sequence[Config], args: argparse.Namespace) -> list[Config]:
     return [c for c in named if c not in slow]
 
 
-def evaluate_seeds(args: argparse.Namespace) -> list[tuple[Config, dict[str, float]]]:
-    questions = {
-        q["id"]: q for q in map(json.loads, Path(args.questions).read_text(encoding="utf-8").splitlines())
-    }
-    pipeline = CorpusPipeline(ChunkOptions(max_chars=args.max_chars))
+def seed_set(
+    path: Path | str = SEED_QUESTIONS, max_chars: int = default_of("max_clause_chars"), round_: int = 0
+) -> tuple[dict[str, dict], list[Document]]:
+    """The judged seed questions (judgments completed over the corpus) and the built-in corpus's
+    documents; ``round_`` 1 or 2 keeps that round's questions only."""
+    questions = {q["id"]: q for q in map(json.loads, Path(path).read_text(encoding="utf-8").splitlines())}
+    pipeline = CorpusPipeline(ChunkOptions(max_chars=max_chars))
     docs = [d for d in pipeline.iter_documents([builtin_corpus_dir()]) if isinstance(d, Document)]
-    if args.round:
+    if round_:
         # round 1: the 46 questions the first round was tuned on; round 2: written for issue 14 before
         # any ranking was looked at, so they check fixes on questions they were not tuned on
-        questions = {k: q for k, q in questions.items() if q.get("round", 1) == args.round}
-    questions = complete_judgments(questions, docs)
+        questions = {k: q for k, q in questions.items() if q.get("round", 1) == round_}
+    return complete_judgments(questions, docs), docs
+
+
+def evaluate_seeds(args: argparse.Namespace) -> list[tuple[Config, dict[str, float]]]:
+    questions, docs = seed_set(args.questions, args.max_chars, args.round)
     embedder = QueryCache(make_embedder(args.embedder))
     cache = EmbeddingCache(Path(args.cache))
     configs = chosen(SEED_CONFIGS, args)

@@ -96,8 +96,14 @@ def build_options_from(settings: Settings) -> BuildOptions:
 
 
 def reader_limits_from(settings: Settings) -> Limits:
-    """How long and how much memory a PDF, Word or HTML reader may take per file."""
-    return Limits(settings.reader_timeout_seconds, settings.reader_memory_mb)
+    """How long and how much memory a PDF, Word or HTML reader may take per file, and how long a text
+    any document may have."""
+    return Limits(
+        settings.reader_timeout_seconds,
+        settings.reader_memory_mb,
+        settings.max_text_chars,
+        settings.reader_resident_mb,
+    )
 
 
 def ocr_options_from(settings: Settings) -> OcrOptions:

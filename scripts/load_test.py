@@ -2,6 +2,7 @@
 
     python scripts/load_test.py --concurrency 16 --duration 600                    # ordinary queries
     python scripts/load_test.py --concurrency 16 --duration 600 --long-fraction 0.1  # 10 % at the length limit
+    python scripts/load_test.py --concurrency 4 --duration 60 --warmup 0 --baseline 0  # a service just started
 
 Every query is distinct (a seed question plus a number), so none is answered from the query-embedding
 cache: the worst case for the encoder. Before the load, the same kind of queries run one at a time for
@@ -55,10 +56,11 @@ def long_query(i: int, limit: int) -> str:
 
 
 async def run(url: str, concurrency: int, duration: float, long_fraction: float, limit: int) -> dict:
-    stats: dict[str, list] = {"ordinary": [], "long": [], "codes": []}
+    stats: dict[str, list] = {"ordinary": [], "long": [], "codes": [], "shed_at": []}
     counter = [0]
     rng = random.Random(7)
-    stop = time.monotonic() + duration
+    start = time.monotonic()
+    stop = start + duration
 
     async def worker(client: httpx.AsyncClient) -> None:
         while time.monotonic() < stop:
@@ -77,6 +79,7 @@ async def run(url: str, concurrency: int, duration: float, long_fraction: float,
             if code == 200:
                 stats["long" if is_long else "ordinary"].append(ms)
             elif code == 503:
+                stats["shed_at"].append(round(time.monotonic() - start, 2))
                 await asyncio.sleep(float(r.headers.get("retry-after", 1)))  # a polite client backs off
 
     limits = httpx.Limits(max_connections=concurrency)
@@ -92,6 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=600)
     ap.add_argument("--long-fraction", type=float, default=0.0)
     ap.add_argument("--baseline", type=int, default=100, help="queries one at a time before the load")
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=10,
+        help="queries before the baseline (0: the load meets a service just started)",
+    )
+    ap.add_argument(
+        "--checkout",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose service is measured (an unpacked git archive)",
+    )
     ap.add_argument("--env", action="append", default=[], help="extra POLICY_SEARCH_X=Y for the server")
     args = ap.parse_args(argv)
     work = ROOT / "var" / "load"
@@ -102,12 +117,18 @@ def main(argv: list[str] | None = None) -> int:
     env["POLICY_SEARCH_INDEX_DIR"] = str(index_dir)
     cli = [sys.executable, "-m", "policy_search.cli"]
     if not args.index_dir:
-        subprocess.run([*cli, "reindex", "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*cli, "reindex", "--quiet"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=args.checkout
+        )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*cli, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=args.checkout,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -124,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         max_chars = int(env.get("POLICY_SEARCH_MAX_QUERY_CHARS", 500))  # long queries sit at the limit
         base = []
         with httpx.Client(base_url=url, timeout=60) as c:
-            for i in range(10):  # warm-up: lazy loads (tokenizer dictionary) are not part of the baseline
+            for i in range(args.warmup):  # lazy loads (tokenizer dictionary) are not part of the baseline
                 c.get("/api/search", params={"q": f"{SEEDS[i]} w{i}"})
             rss_start = rss_mb(server.pid)
             for i in range(args.baseline):
@@ -150,18 +171,19 @@ def main(argv: list[str] | None = None) -> int:
         "answers_by_status": counted,
         "errors_other_than_503": sum(v for k, v in counted.items() if k not in ("200", "503")),
         "throughput_rps": round(ok / wall, 1),
-        "unloaded_p50_ms": round(pct(base, 50), 1),
-        "unloaded_p99_ms": round(pct(base, 99), 1),
+        "unloaded_p50_ms": round(pct(base, 50), 1) if base else None,
+        "unloaded_p99_ms": round(pct(base, 99), 1) if base else None,
         "ordinary_p50_ms": round(pct(ordinary, 50), 1),
         "ordinary_p95_ms": round(pct(ordinary, 95), 1),
         "ordinary_p99_ms": round(pct(ordinary, 99), 1),
         "ordinary_max_ms": round(max(ordinary), 1) if ordinary else None,
-        "ordinary_p99_over_unloaded_p99": round(pct(ordinary, 99) / pct(base, 99), 2),
+        "ordinary_p99_over_unloaded_p99": round(pct(ordinary, 99) / pct(base, 99), 2) if base else None,
         "long_p50_ms": round(pct(long_, 50), 1) if long_ else None,
         "long_p99_ms": round(pct(long_, 99), 1) if long_ else None,
         "server_rss_start_mb": round(rss_start, 1),
         "server_rss_end_mb": round(rss_end, 1),
         "mean_ordinary_ms": round(statistics.mean(ordinary), 1) if ordinary else None,
+        "first_503_at_s": stats["shed_at"][:10],  # seconds into the load
     }
     print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0

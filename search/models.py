@@ -62,6 +62,8 @@ _ERROR_TEXT = {
     "date_type": "应为日期（YYYY-MM-DD）",
     "string_unicode": "不是有效的 Unicode 文本",
     "json_type": "应为 JSON",
+    "int_parsing_size": "数字位数过多",  # a 5,000-digit integer (issue 32)
+    "finite_number": "应为有限的数字",  # 1e999
 }
 
 

@@ -65,3 +65,37 @@ class EchoReader(_Plugin):
         import os
 
         return ReadResult(data.decode()[4:], {"worker_pid": os.getpid()})
+
+
+class AbortingReader(_Plugin):
+    """A C library that aborts when an allocation fails (PDFium inflating a 2 GB stream) instead of
+    raising: it takes memory until malloc says no, then calls abort()."""
+
+    name, suffixes, magic = "abort", (".abort",), b"ABORT"
+
+    def read(self, data: bytes, name: str) -> ReadResult:
+        import os
+
+        libc = ctypes.CDLL(None)
+        libc.malloc.restype = ctypes.c_void_p
+        libc.malloc.argtypes = [ctypes.c_size_t]
+        step = 16 * 1024 * 1024
+        while True:
+            block = libc.malloc(step)
+            if not block:
+                os.abort()
+            ctypes.memset(block, 1, step)
+
+
+class HoardingReader(_Plugin):
+    """A parser that takes memory a little at a time (32 MB every 5 ms, up to 6 GB), as a decoder
+    filling a huge buffer does: no allocation fails under a generous address-space cap."""
+
+    name, suffixes, magic = "hoard", (".hoard",), b"HOARD"
+
+    def read(self, data: bytes, name: str) -> ReadResult:
+        hoard = []
+        for _ in range(192):
+            hoard.append(bytearray(b"x" * (32 * 1024 * 1024)))
+            time.sleep(0.005)
+        return ReadResult(str(len(hoard)))

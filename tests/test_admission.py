@@ -173,3 +173,36 @@ def test_documents_go_through_admission(big_index) -> None:
         for t in threads:
             t.join(timeout=30)
     assert sorted(codes, key=str) == [200, "busy", "busy"]
+
+
+def test_four_users_on_a_service_just_started_are_not_shed(big_index) -> None:
+    """Issue 32: four clients at once on a service just started got 503s: its first search paid the
+    process's lazy loads (3 s on 2 cores), and the queue's estimate took that for the time of every
+    search. The service now warms up before it answers (search/warmup.py)."""
+
+    class ColdStart(Borrowed):
+        def __init__(self, inner) -> None:  # noqa: ANN001
+            super().__init__(inner)
+            self.cold = True
+
+        def search(self, request):  # noqa: ANN001, ANN201
+            if self.cold:  # the first search of the process loads what it needs on first use
+                self.cold = False
+                time.sleep(1.5)
+            return self._inner.search(request)
+
+    app = create_app(Settings(max_queue_wait_seconds=1.0), searcher_factory=lambda: ColdStart(big_index))
+    codes: list[int] = []
+    with TestClient(app, base_url=LOCAL) as client:
+
+        def user(k: int) -> None:
+            for i in range(5):
+                codes.append(client.get("/api/search", params={"q": f"医师多点执业 {k} {i}"}).status_code)
+
+        users = [threading.Thread(target=user, args=(k,)) for k in range(4)]
+        for t in users:
+            t.start()
+        for t in users:
+            t.join(timeout=60)
+        stats = client.get("/api/stats").json()["admission"]
+    assert codes == [200] * 20 and stats["shed"] == 0 and stats["gave_up"] == 0

@@ -318,3 +318,26 @@ def test_favicon_and_unknown_paths_answer_in_chinese(client) -> None:
     assert r.status_code == 404 and r.json() == {"detail": "没有这个地址", "code": "not_found"}
     r = client.request("DELETE", "/api/search")
     assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "needle"),
+    [
+        ('{"q":' + "[" * 30_000 + "]" * 30_000 + "}", "json_too_deep", "嵌套过深"),
+        ('{"q": "医保", "x": ' + '{"a":' * 10_000 + "1" + "}" * 10_000 + "}", "json_too_deep", "嵌套过深"),
+        ('{"q": "医保", "top_k": ' + "9" * 5000 + "}", "json_number_too_long", "超过 4300 位"),
+        ('{"q": "医保", "jurisdiction": [' + "1" * 5000 + "]}", "json_number_too_long", "整数"),
+        (b"\xc3\x28\xff", "invalid_json", "不是 UTF-8"),
+    ],
+)
+def test_an_unparsable_body_says_what_is_wrong(client, body: str | bytes, code: str, needle: str) -> None:
+    """Issue 32: a body nested 30,000 deep or holding a 5,000-digit integer was called "not UTF-8"."""
+    r = client.post("/api/search", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["code"] == code and needle in r.json()["detail"], r.text
+    assert ("UTF-8" in r.json()["detail"]) is (code == "invalid_json")
+
+
+def test_a_huge_number_in_a_parameter_says_so(client) -> None:
+    r = client.get("/api/search", params={"q": "医保", "top_k": "9" * 5000})
+    assert r.status_code == 422 and r.json()["detail"] == "top_k：数字位数过多", r.text
+    assert not ascii_sentences(r.json()["detail"])

@@ -7,7 +7,9 @@ missing browser a failure.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import shutil
 import socket
 import threading
@@ -109,7 +111,7 @@ def test_search_filter_and_open_document(page, server_url, tmp_path_factory) -> 
     # and every hit still says where it is from
     page.select_option("#f-jurisdiction", "辽宁省")
     page.wait_for_function(
-        "document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
+        "() => document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
     )
     regions = page.locator(".hit .region").all_inner_texts()
     assert regions and all(r.startswith("辽宁省") for r in regions)
@@ -138,10 +140,10 @@ def test_date_filter_and_drafts_from_page(page, server_url) -> None:
     page.goto(server_url + "/?q=" + "社会办医")
     page.wait_for_selector(".group .hit")
     page.uncheck("#f-drafts")
-    page.wait_for_function("!document.querySelector('.group[data-jurisdiction=\"内蒙古自治区\"]')")
+    page.wait_for_function("() => !document.querySelector('.group[data-jurisdiction=\"内蒙古自治区\"]')")
     page.fill("#f-date-from", "2019-01-01")
     page.dispatch_event("#f-date-from", "change")
-    page.wait_for_function("document.querySelectorAll('.group').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('.group').length === 1")
     assert page.locator(".group").first.get_attribute("data-jurisdiction") == "浙江省/舟山市"
 
 
@@ -235,7 +237,7 @@ def test_weak_results_and_undated_offer(page, server_url) -> None:
     page.goto(server_url + "/?q=" + "社会办医" + "&date_from=2018-01-01")
     page.wait_for_selector("#include-undated")
     page.click("#include-undated")
-    page.wait_for_function("location.search.includes('include_undated=true')")
+    page.wait_for_function("() => location.search.includes('include_undated=true')")
     page.wait_for_selector('.group[data-jurisdiction="内蒙古自治区"]')  # the undated draft is back
 
 
@@ -316,9 +318,9 @@ def test_region_link_opens_at_the_top(browser, server_url) -> None:
         region = link.get_attribute("data-jurisdiction")
         link.click()
         page.wait_for_function(
-            "document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
+            "() => document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
         )
-        page.wait_for_function("window.scrollY === 0")
+        page.wait_for_function("() => window.scrollY === 0")
         assert all(r.startswith(region.split("/")[0]) for r in page.locator(".hit .region").all_inner_texts())
     finally:
         page.close()
@@ -449,6 +451,54 @@ def test_timeline_chart_badges_and_exports(browser, timeline_url, tmp_path, widt
         page.close()
 
 
+# -- issue 32: the page and /docs under their Content-Security-Policy; busy answers retried ----------------
+# Reported violations, collected from the document's start (an init script is the browser's own, not the page's)
+WATCH_CSP = """window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
+INLINE_SCRIPT_RUNS = """() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
+  document.head.appendChild(s); return window.__inline === 1; }"""
+
+
+def _watched(browser):  # noqa: ANN001, ANN202
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(WATCH_CSP)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
+    return page, console
+
+
+def test_the_page_works_under_its_content_security_policy(browser, server_url) -> None:
+    page, console = _watched(browser)
+    try:
+        r = page.goto(server_url + "/?q=" + "医师多点执业政策")
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert (
+            r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
+        )
+        page.wait_for_selector(".group .hit")
+        # the header's height is set through the CSSOM (style.setProperty), which the policy allows
+        assert page.evaluate("document.documentElement.style.getPropertyValue('--header-h')").endswith("px")
+        page.select_option("#f-jurisdiction", "辽宁省")
+        # a function, not a string: Playwright evaluates a string with eval, which the policy forbids
+        page.wait_for_function(
+            "() => document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
+        )
+        page.locator(".hit .text").first.click()
+        page.wait_for_selector("#doc-view:not([hidden]) .clause.target")
+        page.keyboard.press("Escape")
+        page.click("#compare-go")
+        page.wait_for_selector(".jcol")
+        assert page.evaluate("window.__csp") == []
+        assert not [m for m in console if "Content Security Policy" in m], console
+        # the policy is in force: an inline script is refused, and reported
+        assert page.evaluate(INLINE_SCRIPT_RUNS) is False
+        page.wait_for_function("() => window.__csp.length > 0")
+        assert page.evaluate("window.__csp")[0].startswith("script-src")
+    finally:
+        page.close()
+
+
 # -- issue 28: a county shows every level, citations nest, notices are Chinese only ------------------------
 @pytest.fixture(scope="module")
 def county_url(tmp_path_factory, builtin_report, builtin_cache, embedder, tokenizer):
@@ -507,7 +557,7 @@ def test_a_county_reads_province_city_county_everywhere(browser, county_url) -> 
         assert options["浙江省/舟山市"] == "浙江省 › 舟山市"
         page.select_option("#f-jurisdiction", "湖南省/郴州市")  # the city: its county's clauses
         page.wait_for_function(
-            "document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
+            "() => document.querySelectorAll('.group h2').length === 0 && document.querySelector('.hit')"
         )
         assert set(page.locator(".hit .region").all_inner_texts()) == {shown}
 
@@ -541,3 +591,60 @@ def test_notices_carry_no_machine_code(page, county_url) -> None:
     assert any("湖南省 › 郴州市 › 宜章县" in t for t in said)  # "按 湖南省 › 郴州市 › 宜章县 检索"
     coded = {t: machine_codes(t) for t in said if machine_codes(t)}
     assert not coded, coded
+
+
+def test_api_docs_work_under_their_content_security_policy(browser, server_url) -> None:
+    page, console = _watched(browser)
+    try:
+        r = page.goto(server_url + "/docs")
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        page.wait_for_selector(".swagger-ui .opblock", timeout=20_000)
+        page.locator(".opblock-summary").first.click()  # an operation opens (Swagger UI's own code runs)
+        page.wait_for_selector(".opblock.is-open")
+        assert page.evaluate("window.__csp") == [], console
+        assert not [m for m in console if "Content Security Policy" in m], console
+        assert page.evaluate(INLINE_SCRIPT_RUNS) is False
+    finally:
+        page.close()
+
+
+def _busy(times: int, calls: list[int]):  # noqa: ANN202
+    """A route handler answering 503 + Retry-After: 1 the first ``times`` times, then passing through."""
+
+    def handle(route) -> None:  # noqa: ANN001
+        calls.append(1)
+        if len(calls) <= times:
+            body = json.dumps({"detail": "服务繁忙：排队预计需 3.0 秒", "code": "busy"}, ensure_ascii=False)
+            route.fulfill(
+                status=503, headers={"Retry-After": "1"}, content_type="application/json", body=body
+            )
+        else:
+            route.continue_()
+
+    return handle
+
+
+def test_a_busy_answer_is_retried_after_its_retry_after(browser, server_url) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    searches: list[int] = []
+    documents: list[int] = []
+    try:
+        page.route(re.compile(r"/api/search\?"), _busy(2, searches))
+        page.route(re.compile(r"/api/documents/"), _busy(1, documents))
+        page.goto(server_url + "/?q=" + "医保定点")
+        page.wait_for_selector("#status.busy")  # the page says it is waiting, and for how long
+        assert "秒后重试" in page.inner_text("#status")
+        page.wait_for_selector(".hit", timeout=15_000)
+        assert len(searches) == 3 and "条匹配" in page.inner_text("#status")
+        page.locator(".hit .text").first.click()  # the document view retries too
+        page.wait_for_selector("#doc-view:not([hidden]) .clause.target", timeout=15_000)
+        assert len(documents) == 2 and "条匹配" in page.inner_text("#status")
+        # a service busy past the retries: its own message is shown
+        page.unroute(re.compile(r"/api/search\?"))
+        page.route(re.compile(r"/api/search\?"), _busy(100, searches := []))
+        page.fill("#q", "医师多点执业")
+        page.press("#q", "Enter")
+        page.wait_for_selector("#status.error", timeout=20_000)
+        assert "服务繁忙" in page.inner_text("#status") and len(searches) == 4
+    finally:
+        page.close()

@@ -169,14 +169,27 @@ async function getJson(url) {  // every failure as a Chinese message (the servic
 }
 
 async function fetchJson(url, mine) {
-  try {
-    return await getJson(url);
-  } catch (err) {
-    if (err.status !== 503) throw err;
-    // busy: wait as the server asks, then try once more
-    await new Promise((ok) => setTimeout(ok, 1000 * Number(err.headers.get("Retry-After") || 1)));
-    if (mine !== latest) return null;
-    return await getJson(url);
+  return getJsonPatiently(url, () => mine === latest);
+}
+
+// -- busy service: a 503 is retried after its Retry-After before an error is shown --------------------
+const BUSY_RETRIES = 3, BUSY_MAX_WAIT_S = 10;
+
+async function getJsonPatiently(url, wanted = () => true) {  // null when no longer wanted after a wait
+  const status = $("#status"), before = [status.className, status.textContent];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const data = await getJson(url);
+      if (attempt > 1 && status.className === "busy") [status.className, status.textContent] = before;
+      return data;
+    } catch (err) {
+      if (err.status !== 503 || attempt > BUSY_RETRIES) throw err;
+      const wait = Math.min(BUSY_MAX_WAIT_S, Math.max(1, Number(err.headers.get("Retry-After")) || 1));
+      status.className = "busy";
+      status.textContent = `服务繁忙，${wait} 秒后重试…`;
+      await new Promise((ok) => setTimeout(ok, 1000 * wait));
+      if (!wanted()) return null;
+    }
   }
 }
 
@@ -275,11 +288,11 @@ async function openDocument(docId, clauseId, push = true) {
   const asOf = new URLSearchParams(location.search).get("as_of");
   const url = (offset) => "/api/documents/" + encodeURIComponent(docId) + `?offset=${offset}&limit=${DOC_PAGE}` + (asOf ? "&as_of=" + encodeURIComponent(asOf) : "");
   let d;
-  try { d = await getJson(url(0)); }
+  try { d = await getJsonPatiently(url(0)); }
   catch (err) { $("#status").className = "error"; $("#status").textContent = "出错：" + err.message; return; }
   while (d.clauses.length < Math.min(d.total, DOC_MAX_CLAUSES)) {
     let more;
-    try { more = (await getJson(url(d.clauses.length))).clauses; } catch (err) { break; }
+    try { more = (await getJsonPatiently(url(d.clauses.length))).clauses; } catch (err) { break; }
     if (!more.length) break;
     d.clauses.push(...more);
   }

@@ -173,7 +173,15 @@ def pending(
     progress: Callable[[PageProgress], None] | None = None,
 ) -> PendingRead:
     options = getattr(reader, "options", None)
-    request = Request(reader_ref(reader), name, str(path) if path else None, None, text, options)
+    request = Request(
+        reader_ref(reader),
+        name,
+        str(path) if path else None,
+        None,
+        text,
+        options=options,
+        max_chars=limits.max_text_chars,
+    )
     return PendingRead(request, limits, progress)
 
 

@@ -8,6 +8,7 @@ It never guesses metadata from the text: :mod:`corpus.metadata` does that for ev
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -27,6 +28,26 @@ class ReadError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:  # crosses the worker's pipe
         return (type(self), (self.reason, self.code))
+
+
+# The most characters of text the document being read may have (POLICY_SEARCH_MAX_TEXT_CHARS), set by
+# the worker around each read: a reader that can tell early (a web page once parsed, a PDF page by page)
+# stops there instead of reading the rest of a file it would be refused for.
+TEXT_LIMIT: ContextVar[int | None] = ContextVar("policy_search_text_limit", default=None)
+
+
+def check_length(chars: int, limit: int | None) -> None:
+    """:class:`ReadError` (``text_too_long``) when a document's text has more than ``limit`` characters
+    (POLICY_SEARCH_MAX_TEXT_CHARS; None: no limit). Cleaning holds about 120 bytes a character in the
+    main process (a list item and an offset for each), so a 49 MB page's 17 million characters took
+    2.6 GB there; the longest real document we have, a law of 107,607 characters, is a tenth of the
+    default."""
+    if limit is not None and chars > limit:
+        raise ReadError(
+            f"文本有 {chars:,} 个字符以上，超过上限 {limit:,}（POLICY_SEARCH_MAX_TEXT_CHARS）："
+            "不像一份文件；请拆分后再索引，或调高上限",
+            "text_too_long",
+        )
 
 
 @dataclass

@@ -13,6 +13,11 @@ A government page holds one document among site furniture. This reader keeps the
 5. **Lines**: a block element is a line, ``<br>`` breaks one, a table row is its cells joined by tabs.
    Lines at the body's edges that are site furniture (打印本页, 关闭窗口, 分享到, ICP备, 公网安备) are dropped.
 
+Before any of this, markup nested deeper than 256 elements is cut there, before it is parsed
+(:mod:`corpus.readers.nesting`), with a warning (``html_too_deep``); its text is kept. A page whose text
+(scripts and styles aside) is longer than the worker's POLICY_SEARCH_MAX_TEXT_CHARS is refused once
+parsed (``text_too_long``), before the steps above.
+
 The title is the info table's 标题, else ``<meta name="ArticleTitle">``, else the article's ``<h1>``,
 else the page ``<title>`` without the site's name ("…的通知_永吉县人民政府" → "…的通知"); it is written as
 the first line when the body does not start with it, so every format's text opens the same way.
@@ -24,7 +29,9 @@ import re
 from typing import Any
 
 from corpus.encoding import UndecodableError, decode_bytes
-from corpus.readers.base import ReadError, ReadResult
+from corpus.models import Note
+from corpus.readers.base import TEXT_LIMIT, ReadError, ReadResult, check_length
+from corpus.readers.nesting import MAX_DEPTH, limit_depth
 
 # label (without spaces or colon) → DocumentMetadata field
 LABELS = {
@@ -75,7 +82,7 @@ _FURNITURE_LINE = re.compile(
     r"^\s*(相关(链接|文件|阅读|新闻|信息|稿件|解读)|友情链接)\s*[:：]"  # a link list in the body's class-less div
 )
 _WS = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace collapses; U+3000 and NBSP are text
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_RUNS = re.compile(r"[\u3400-\u9fff]+")
 
 
 def _norm_label(text: str) -> str:
@@ -105,7 +112,8 @@ def declared_charset(data: bytes) -> str | None:
 
 
 def _cjk_count(node: Any) -> int:
-    return len(_CJK.findall(node.text(deep=True)))
+    text = node.text(deep=True)  # counted without a list of every character (17 M of them in a 49 MB page)
+    return len(text) - len(_CJK_RUNS.sub("", text))
 
 
 def _own_cjk(node: Any) -> int:
@@ -228,7 +236,11 @@ def _container(tree: Any) -> Any:
 
 
 def _data_table(table: Any) -> bool:
-    """A table of values (a row is a line), not a page laid out with a table."""
+    """A table of values (a row is a line), not a page laid out with a table. A table holding another
+    is read as layout: as a data table its rows would take in the inner tables' rows, whose text would
+    then come out once for every table around them."""
+    if len(table.css("table")) > 1:  # the list holds the table itself
+        return False
     for cell in table.css("td, th"):
         if cell.css_first("p, div, table") is not None and len(_text(cell)) > 200:
             return False
@@ -325,10 +337,24 @@ def _trim_furniture(lines: list[str]) -> list[str]:
 
 
 def html_to_text(page: str) -> ReadResult:
-    """A decoded page's document: text lines and the info table's fields."""
+    """A decoded page's document: text lines and the info table's fields. Markup nested deeper than
+    :data:`~corpus.readers.nesting.MAX_DEPTH` is cut there first (its text kept), with a warning."""
     from selectolax.lexbor import LexborHTMLParser
 
-    tree = LexborHTMLParser(page)
+    cut = limit_depth(page)
+    warnings = []
+    if cut.dropped:
+        warnings.append(
+            Note(
+                f"网页标签嵌套达 {cut.depth} 层，超过上限 {MAX_DEPTH} 层：更深处的 {cut.dropped} 个标签已展开，"
+                "其文字按原顺序读取，层次不保留",
+                "html_too_deep",
+            )
+        )
+    tree = LexborHTMLParser(cut.markup)
+    tree.strip_tags(["script", "style"])
+    if (limit := TEXT_LIMIT.get()) is not None:  # before the slow part: a 49 MB page is refused in seconds
+        check_length(len((tree.body or tree.root).text(deep=True)), limit)
     fields, holders = info_fields(tree)
     title = fields.get("title") or _title_of_page(tree)
     for holder in holders:
@@ -341,7 +367,7 @@ def html_to_text(page: str) -> ReadResult:
         flat = [_WS.sub("", ln.replace("\u3000", "").replace("\xa0", "")) for ln in lines[:4]]
         if _WS.sub("", title) not in flat:
             lines.insert(0, title)
-    return ReadResult("\n".join(lines) + "\n" if lines else "", fields)
+    return ReadResult("\n".join(lines) + "\n" if lines else "", fields, warnings)
 
 
 def looks_like_html(text: str) -> bool:
@@ -353,7 +379,7 @@ def looks_like_html(text: str) -> bool:
 
 class HtmlReader:
     name = "html"
-    version = "2"
+    version = "2"  # 2: nesting cut at 256, nested tables read as layout (issue 32)
     suffixes = (".html", ".htm", ".shtml", ".xhtml")
     isolated = True
 

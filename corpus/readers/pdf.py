@@ -26,6 +26,10 @@ author typed:
   the others here, so that wraps, titles and page numbers are handled alike. ``ocr_pages`` names them.
   With OCR off (POLICY_SEARCH_OCR=off) a PDF without any text layer is refused as a scan, and scanned
   pages inside a text PDF are named in a warning.
+- **Hostile files**: a Flate stream that inflates past 256 MB is refused before PDFium inflates it
+  (:mod:`corpus.readers.pdf_streams`); a file whose text passes POLICY_SEARCH_MAX_TEXT_CHARS is refused at
+  the page that passes it; an encrypted file with an empty user password is read with a warning that says
+  so (``pdf_encrypted_no_password``).
 """
 
 from __future__ import annotations
@@ -40,7 +44,8 @@ from corpus.garbage import GarbageError, check_text
 from corpus.headings import starts_with_heading_marker
 from corpus.models import Note
 from corpus.ocr.options import OcrOptions
-from corpus.readers.base import PageProgress, ReadError, ReadResult
+from corpus.readers.base import TEXT_LIMIT, PageProgress, ReadError, ReadResult, check_length
+from corpus.readers.pdf_streams import check_streams
 
 _SENTENCE_END = set("。！？；：!?;:")
 _PAGE_NUMBER = re.compile(
@@ -348,6 +353,25 @@ def _garbage(lines: list[Line]) -> str | None:
     return None
 
 
+# standard security handler revision → cipher (ISO 32000: R2 RC4 40-bit, R3 RC4 up to 128, R4 crypt
+# filters, RC4 or AES-128, R5/R6 AES-256)
+_CIPHERS = {2: "RC4 40 位", 3: "RC4 128 位", 4: "RC4 或 AES 128 位", 5: "AES 256 位", 6: "AES 256 位"}
+
+
+def encryption_note(pdf) -> Note | None:  # noqa: ANN001 (a pypdfium2.PdfDocument, imported lazily)
+    """A warning for a PDF that is encrypted but opened without a password (its user password is empty):
+    it is read as any other, and ``inspect`` says so."""
+    import pypdfium2.raw as pdfium_c
+
+    revision = pdfium_c.FPDF_GetSecurityHandlerRevision(pdf.raw)
+    if revision < 0:
+        return None
+    cipher = _CIPHERS.get(revision, f"安全处理器第 {revision} 版")
+    return Note(
+        f"PDF 已加密（{cipher}），但用户密码为空：无需密码即已打开并读取", "pdf_encrypted_no_password"
+    )
+
+
 class PdfReader:
     """PDF pages with a text layer through PDFium; scanned pages through OCR (``options``)."""
 
@@ -374,6 +398,7 @@ class PdfReader:
     ) -> ReadResult:
         import pypdfium2 as pdfium
 
+        check_streams(data)  # a Flate bomb is refused before PDFium inflates it
         try:
             pdf = pdfium.PdfDocument(data)
         except pdfium.PdfiumError as exc:
@@ -381,11 +406,13 @@ class PdfReader:
                 raise ReadError("PDF 已加密，需要密码才能读取", "pdf_encrypted") from exc
             raise ReadError(f"PDF 已损坏或不是 PDF，无法打开：{exc}", "pdf_damaged") from exc
         try:
+            encrypted = encryption_note(pdf)
             pages: list[list[Line]] = []
             heights: list[float] = []
             empty: list[int] = []
             scans: list[int] = []  # pages to recognise (OCR on)
             garbled: list[int] = []
+            total, limit = 0, TEXT_LIMIT.get()
             for i in range(len(pdf)):
                 page = pdf[i]
                 textpage = page.get_textpage()
@@ -412,11 +439,13 @@ class PdfReader:
                 heights.append(page.get_height())
                 textpage.close()
                 page.close()
+                total += chars
+                check_length(total, limit)  # a 5,000-page file is refused at the page that passes the limit
             if not pages:
                 raise ReadError("PDF 没有页面", "pdf_empty")
             if not self.options.enabled:
                 return self._without_ocr(
-                    pages, heights, empty, "文字识别（OCR）已关闭（POLICY_SEARCH_OCR=off）"
+                    pages, heights, empty, "文字识别（OCR）已关闭（POLICY_SEARCH_OCR=off）", encrypted
                 )
             try:
                 done = self._recognise(pdf, scans, name, progress)
@@ -424,7 +453,7 @@ class PdfReader:
                 if exc.code != "ocr_unavailable":
                     raise
                 # no engine (rapidocr-onnxruntime not installed): the text layer is read as before OCR
-                return self._without_ocr(pages, heights, empty, exc.reason)
+                return self._without_ocr(pages, heights, empty, exc.reason, encrypted)
         finally:
             pdf.close()
         from corpus.ocr.pages import page_notes
@@ -436,7 +465,8 @@ class PdfReader:
                 f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件），文字识别（OCR）也没有识别出文字",
                 "pdf_no_text",
             )
-        warnings = page_notes(done, self.options.min_confidence) + self._recognizer_notes()
+        warnings = [n for n in [encrypted] if n] + page_notes(done, self.options.min_confidence)
+        warnings += self._recognizer_notes()
         if garbled:
             warnings.append(
                 Note(
@@ -470,11 +500,13 @@ class PdfReader:
         return self._recognizer.notes() if self._recognizer is not None else []
 
     @staticmethod
-    def _without_ocr(pages: list[list[Line]], heights: list[float], empty: list[int], why: str) -> ReadResult:
+    def _without_ocr(
+        pages: list[list[Line]], heights: list[float], empty: list[int], why: str, encrypted: Note | None
+    ) -> ReadResult:
         """The text layer alone, as before OCR: ``why`` there is no OCR (off, or the engine missing)."""
         if len(empty) == len(pages):
             raise ReadError(f"PDF 没有文字层（共 {len(pages)} 页，像是扫描件）；{why}", "pdf_no_text")
-        warnings = []
+        warnings = [encrypted] if encrypted else []
         if empty:
             shown = "、".join(map(str, empty[:10])) + ("等" if len(empty) > 10 else "")
             warnings.append(

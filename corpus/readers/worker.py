@@ -3,7 +3,9 @@
 PDF, Word and HTML libraries are C code that a hostile or broken file can send into a loop, a crash or
 an allocation of gigabytes. Each such read runs in one long-lived worker process (:func:`serve`) whose
 address space is capped (``RLIMIT_AS``, POLICY_SEARCH_READER_MEMORY_MB); the parent waits for each
-answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS. A read that times out kills
+answer at most POLICY_SEARCH_READER_TIMEOUT_SECONDS, and stops a read whose worker holds more than
+POLICY_SEARCH_READER_RESIDENT_MB resident (looked at every 20 ms while it waits): with the main process's
+own ~0.6 GB, a build stays within 1.5 GB whatever one file holds (issue 32). A read that times out kills
 the worker; one that runs out of memory or crashes it ends with a :class:`ReadError` naming what happened;
 either way the next file gets a fresh worker and the run goes on.
 
@@ -37,18 +39,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from corpus.readers.base import PageProgress, ReadError, ReadResult
+from corpus.readers.base import TEXT_LIMIT, PageProgress, ReadError, ReadResult, check_length
 
 _HEADER = struct.Struct("<Q")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+WATCH_S = 0.02  # how often the parent looks at the worker's resident memory while it reads
 _ENTRY = "import sys; from corpus.readers.worker import serve; serve(int(sys.argv[1]))"
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per file: seconds of wall-clock time, and megabytes of address space for the worker."""
+    """Per file: seconds of wall-clock time, megabytes of address space for the worker, the most
+    characters of text a document may have, and megabytes of memory the worker may hold resident
+    (the settings' defaults). The address-space cap is the hard one, set in the worker; resident memory
+    is what a machine pays, watched by the parent every ``WATCH_S``: a library's address space runs far
+    ahead of what it touches (ONNX Runtime with a session: 1.36 GB of address space, 0.54 GB
+    resident), so the resident bound is the one that keeps a build within its memory."""
 
     timeout_s: float = 120.0
     memory_mb: int = 2048
+    max_text_chars: int = 1_000_000
+    resident_mb: int = 900
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class Request:
     data: bytes | None = None  # or these bytes
     text: str | None = None  # or this decoded text (HTML inside a JSONL record)
     options: Any = None  # the reader's options (hashable), given to its constructor
+    max_chars: int | None = None  # a longer text is refused here, never sent to the parent
 
 
 def reader_ref(reader: Any) -> str:
@@ -81,22 +93,59 @@ def run_request(
         for part in qual.split("."):
             obj = getattr(obj, part)
         reader = readers[key] = obj() if req.options is None else obj(req.options)
-    if req.text is not None:
-        return reader.read_text(req.text, req.name)
     extra = {"progress": progress} if progress is not None and getattr(reader, "reports_pages", False) else {}
-    if req.data is not None:
-        return reader.read(req.data, req.name, **extra)
-    with open(req.path or "", "rb") as fh:
-        return reader.read(fh.read(), req.name, **extra)
+    token = TEXT_LIMIT.set(req.max_chars)
+    try:
+        if req.text is not None:
+            result = reader.read_text(req.text, req.name)
+        elif req.data is not None:
+            result = reader.read(req.data, req.name, **extra)
+        else:
+            with open(req.path or "", "rb") as fh:
+                result = reader.read(fh.read(), req.name, **extra)
+    finally:
+        TEXT_LIMIT.reset(token)
+    check_length(len(result.text), req.max_chars)
+    return result
 
 
-def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
+def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Wait for a worker that stopped answering: (its exit code, negative for a signal; the most
+    memory it held, in MB: ``ru_maxrss`` of its own rusage, which only ``wait4`` gives)."""
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:  # already reaped
+        return proc.wait(), 0.0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_maxrss / 1024
+
+
+class _Resident(Exception):
+    """The worker holds more resident memory than it may."""
+
+
+def _resident_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * _PAGE / (1024 * 1024)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _read_exact(fd: int, n: int, deadline: float | None, watch: Callable[[], None] | None = None) -> bytes:
+    """``n`` bytes from ``fd`` before ``deadline`` (TimeoutError); ``watch`` is called every
+    ``WATCH_S`` of waiting (it raises to stop the wait)."""
     chunks, got = [], 0
     while got < n:
         if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError
+                if select.select([fd], [], [], min(left, WATCH_S) if watch else left)[0]:
+                    break
+                if watch is not None:
+                    watch()
         chunk = os.read(fd, min(n - got, 1 << 20))
         if not chunk:
             raise EOFError
@@ -175,8 +224,13 @@ class ReaderPool:
                 proc.stdin.flush()
                 deadline = time.monotonic() + self.limits.timeout_s
                 fd = proc.stdout.fileno()
+
+                def watch() -> None:
+                    if _resident_mb(proc.pid) > self.limits.resident_mb:
+                        raise _Resident
+
                 while True:
-                    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline))
+                    (size,) = _HEADER.unpack(_read_exact(fd, _HEADER.size, deadline, watch))
                     status, value = pickle.loads(_read_exact(fd, size, deadline))
                     if status != "progress":
                         break
@@ -184,6 +238,13 @@ class ReaderPool:
                     deadline = time.monotonic() + value.seconds
                     if progress is not None:
                         progress(value)
+            except _Resident:
+                self._stop()
+                where = f"识别第 {page.page} 页时" if page is not None else "读取时"
+                raise ReadError(
+                    f"{where}常驻内存超过上限 {self.limits.resident_mb} MB（POLICY_SEARCH_READER_RESIDENT_MB），已停止",
+                    "reader_memory",
+                ) from None
             except TimeoutError:
                 self._stop()
                 if page is not None:
@@ -197,10 +258,16 @@ class ReaderPool:
                     "reader_timeout",
                 ) from None
             except (EOFError, BrokenPipeError, OSError, pickle.UnpicklingError):
-                code = proc.wait()
+                code, peak_mb = _reap(proc)
                 tail = self._stderr_tail()
                 self._stop()
-                if "MemoryError" in tail or "out of memory" in tail.lower():
+                # a C library that cannot allocate aborts (PDFium) rather than raise: a worker that died
+                # holding half its cap or more died of the file's memory, whatever the signal says
+                if (
+                    "MemoryError" in tail
+                    or "out of memory" in tail.lower()
+                    or peak_mb >= min(self.limits.memory_mb / 2, self.limits.resident_mb)
+                ):
                     raise self._memory_error(page) from None
                 how = f"信号 {signal.Signals(-code).name}" if code < 0 else f"退出码 {code}"
                 where = f"识别第 {page.page} 页时" if page is not None else ""
@@ -296,3 +363,16 @@ def serve(memory_mb: int) -> None:
         except Exception as exc:  # a reader's bug is this file's problem, not the run's
             answer = ("error", ReadError(f"读取失败：{type(exc).__name__}: {exc}"[:500], "reader_failed"))
         send(answer)
+        del req, answer
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Return the heap's free pages to the system between files: a large page read leaves hundreds of
+    megabytes that glibc would otherwise keep, and the worker lives as long as the build."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
