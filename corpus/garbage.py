@@ -127,6 +127,8 @@ def _try_repairs(text: str) -> tuple[str, str, str] | None:
 _CODE_RUN = re.compile(r"[\x21-\x7e\xa1-\xff]{8,}")
 _RARE_SYMBOL = re.compile(r"[!\"#$&'*+<=>?@\[\\\]^_`{|}~]")
 _ADDRESS = re.compile(r"https?://|www\.|\.(?:s?html?|jsp|aspx?|php|pdf|docx?|xlsx?)|@[A-Za-z0-9-]+\.")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_FONT_MAP_MIN = 40
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"，。；]+", re.IGNORECASE)
 _FILE_NAME = re.compile(
     r"^(?:附件\s*\d*\s*[：:]?\s*)?[^\n/\\]{1,120}\.(?:pdf|docx?|wps|xlsx?|et|txt|s?html?|ofd|jpe?g|png|tiff?|zip|rar|7z)$",
@@ -139,7 +141,8 @@ def _font_map_share(text: str) -> float:
     never mapped to Unicode reads as its glyph numbers from "!" on (`!"#$%&'()*'(+,-./'(0123…`), many
     different codes in a row. Markdown's table rules ("|-----|"), comments and web addresses are not such
     runs: they repeat few characters or are addresses."""
-    compact = re.sub(r"\s+", "", text)
+    # a comment ("<!-- INFO END -->") is markup, and squeezing out the spaces would glue its words into one run
+    compact = re.sub(r"\s+", "", _COMMENT.sub("", text))
     if not compact:
         return 0.0
     bad = 0
@@ -152,7 +155,8 @@ def _font_map_share(text: str) -> float:
         ):
             continue
         bad += len(run)
-    return bad / len(compact)
+    # a short text's one odd run is no font: a broken map garbles every line, and a page holds hundreds of codes
+    return bad / len(compact) if bad >= _FONT_MAP_MIN else 0.0
 
 
 def _not_a_text(text: str) -> GarbageError | None:

@@ -342,6 +342,8 @@ def fit_topics(args: argparse.Namespace, searcher: HybridSearcher, seed_rows: di
         pc_fit, yc_fit, _ = per_clause(fit, p_fit)
         grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
         floor = float(max(grid, key=lambda t: f1(pc_fit >= t, yc_fit)))
+        if key == "hybrid" and args.floor is not None:
+            floor = args.floor  # chosen elsewhere (the tune half's nDCG@10: the floor sets the tiers)
         print(
             f"{key} ({fusion}): weights {dict(zip(feats, np.round(coef, 3)))}, bias {bias:.3f}, floor {floor}"
         )
@@ -388,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write the report here as JSON")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--bootstrap", type=int, default=1000, help="resamples of the paired bootstrap")
+    ap.add_argument("--floor", type=float, help="the hybrid model's floor (default: best clause F1 when fitting)")
     ap.add_argument(
         "--out", help="write the model here (with --policy-dev) instead of search/data/relevance.json"
     )

@@ -101,6 +101,12 @@ KINDS = [
         + "原文链接：https://www.gov.cn/zhengce/content/202401/content_6924.htm\n| 项目 | 额度 |\n|-----|-----|\n",
         "ok",
     ),
+    (
+        "a short LawRefBook record: a Markdown comment is no font map",
+        "# 测试条例\n\n<!-- INFO END -->\n\n第一条 为了测试，制定本条例。\n\n第二条 本条例自公布之日起施行。",
+        "ok",
+    ),
+    ("a short text with one odd code run", "第一条 编号 A1!B2#C3$D4 的设备。", "ok"),
     ("PDF font without a Unicode map", FONT_MAP, "garbage_font_map"),
     (
         "only a web address",
