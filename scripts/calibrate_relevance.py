@@ -390,7 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write the report here as JSON")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--bootstrap", type=int, default=1000, help="resamples of the paired bootstrap")
-    ap.add_argument("--floor", type=float, help="the hybrid model's floor (default: best clause F1 when fitting)")
+    ap.add_argument(
+        "--floor", type=float, help="the hybrid model's floor (default: best clause F1 when fitting)"
+    )
     ap.add_argument(
         "--out", help="write the model here (with --policy-dev) instead of search/data/relevance.json"
     )

@@ -54,6 +54,11 @@ def clean_title(title: str | None) -> str:
     return _TAG.sub("", title or "").strip().strip("《》 ")
 
 
+def user_record(r: dict) -> dict:
+    """A record as a user's JSONL would give it: ``id``, ``title`` without the compiler's tag, ``text``."""
+    return {"id": r["id"], "title": clean_title(r.get("title")) or None, "text": r.get("text") or ""}
+
+
 def read_records(path: Path) -> list[dict]:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
@@ -124,12 +129,7 @@ def run(records: list[dict]) -> dict[str, Document | SkippedFile]:
         path = Path(tmp) / "policy-dev.jsonl"
         with path.open("w", encoding="utf-8") as fh:
             for r in records:
-                rec = {
-                    "id": r["id"],
-                    "title": clean_title(r.get("title")) or None,
-                    "text": r.get("text") or "",
-                }
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                fh.write(json.dumps(user_record(r), ensure_ascii=False) + "\n")
         line_to_id = {n: r["id"] for n, r in enumerate(records, 1)}
         for item in pipeline.iter_documents([path]):
             if isinstance(item, SkippedFile):

@@ -1,5 +1,6 @@
 """Judged questions over the real documents of policy-dev: pool, judge, score.
 
+    python scripts/policy_dev_eval.py corpus --out var/policy-dev.jsonl     # then: policy-search reindex it
     python scripts/policy_dev_eval.py pool   --index DIR [--systems "default;dense;lexical;bm25win"] [--out FILE]
     python scripts/policy_dev_eval.py merge  GRADED.jsonl [GRADED.jsonl …]
     python scripts/policy_dev_eval.py score  --index DIR [--systems …] [--half tune|report|all] [--baseline NAME]
@@ -344,9 +345,27 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_corpus(args: argparse.Namespace) -> int:
+    """policy-dev as a user's JSONL (``id``, ``title`` without the compiler's 【…】 tag, ``text``): the corpus
+    the questions are judged over, to index with ``policy-search reindex FILE``."""
+    from measure_policy_dev import DEFAULT, read_records, user_record
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    records = read_records(Path(args.corpus) if args.corpus else DEFAULT)
+    with out.open("w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(json.dumps(user_record(r), ensure_ascii=False) + "\n")
+    print(f"{len(records)} records → {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("corpus")
+    c.add_argument("--corpus", help="policy-dev.jsonl.gz (default: ../shared/corpora/)")
+    c.add_argument("--out", default=str(Path("var") / "policy-dev.jsonl"))
     p = sub.add_parser("pool")
     p.add_argument("--index", type=Path, required=True)
     p.add_argument("--systems", default="default;dense;lexical;bm25win")
@@ -361,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--baseline")
     s.add_argument("--json")
     args = ap.parse_args(argv)
-    return {"pool": cmd_pool, "merge": cmd_merge, "score": cmd_score}[args.cmd](args)
+    return {"corpus": cmd_corpus, "pool": cmd_pool, "merge": cmd_merge, "score": cmd_score}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -74,7 +74,9 @@ def test_bad_files_are_skipped_with_reason_and_the_run_goes_on(tmp_path) -> None
     report = process_paths([tmp_path])
     assert len(report.documents) == 2
     codes = {s.path.rsplit("/", 1)[-1]: s.code for s in report.skipped}
-    assert codes == {"empty.txt": "empty", "image.txt": "unsupported_format", "garbage.txt": "undecodable"}
+    # a PNG header is read as an image whatever the suffix (and said so); this one does not decode
+    assert codes == {"empty.txt": "empty", "image.txt": "image_damaged", "garbage.txt": "undecodable"}
+    assert any(s.code == "format_mismatch" for s in report.warnings)
     assert report.summary() == f"2 份文件，{report.clause_count} 条条款，跳过 3 个文件"
 
 

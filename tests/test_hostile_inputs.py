@@ -202,6 +202,25 @@ def test_a_worker_that_dies_of_memory_says_so() -> None:
         pool.close()
 
 
+def test_a_crash_is_a_crash_when_the_parent_is_large() -> None:
+    """A worker forked from a large process (serving a big index, a test run) inherits its resident size in
+    its rusage until it execs: that is not the file's memory, and a crash stays a crash."""
+    import numpy as np
+
+    ballast = np.ones(600 << 20, dtype=np.uint8)  # 600 MB resident here, over half the worker's cap
+    pool = ReaderPool(Limits(timeout_s=60, memory_mb=768))
+    try:
+        with pytest.raises(ReadError) as crashed:
+            pool.read(Request("tests.reader_plugins:CrashingReader", "bad", data=b"x"))
+        assert crashed.value.code == "reader_crashed"
+        with pytest.raises(ReadError) as aborted:  # and a worker that aborts for memory is still named so
+            pool.read(Request("tests.reader_plugins:AbortingReader", "bad", data=b"x"))
+        assert aborted.value.code == "reader_memory"
+    finally:
+        pool.close()
+        del ballast
+
+
 def test_a_worker_past_its_resident_bound_is_stopped() -> None:
     """Address space is no measure of what a machine pays (ONNX Runtime: 1.36 GB of it, 0.54 GB
     resident): the parent stops a worker whose resident memory passes its bound, whatever the cap."""

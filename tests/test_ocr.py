@@ -673,3 +673,28 @@ def test_reindex_indexes_the_scan_as_its_twin_with_progress_by_page(tmp_path, sc
     store = IndexLayout(settings.resolved_index_dir()).current() / STORE_FILE
     [doc] = read_documents(store, ["scan.pdf"])
     assert _summary(doc) == _summary(twin) and doc.metadata.ocr_pages == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("shape", "seen"),
+    [
+        ((165, 1300), (736, 1280)),  # a one-line strip: to 1280 wide, padded; not 736 × 5,800 (1 GB held)
+        ((300, 400), (736, 981)),  # a small image: scaled up while its long side stays within 1280
+        ((2339, 1654), (1280, 905)),  # a page at 200 dpi: scaled down to 1280 on its long side
+    ],
+)
+def test_the_detector_sees_a_bounded_image(shape, seen) -> None:
+    engine = ocr_engine.shared_engine(1)
+    got: list[tuple[int, int]] = []
+    real = engine._ocr.text_det
+
+    def spy(img):  # noqa: ANN001, ANN202
+        got.append(img.shape[:2])
+        return real(img)
+
+    engine._ocr.text_det = spy
+    try:
+        engine.recognize(np.full((*shape, 3), 255, dtype=np.uint8))
+    finally:
+        engine._ocr.text_det = real
+    assert got == [seen]

@@ -25,6 +25,10 @@ from pathlib import Path
 import numpy as np
 
 DET_SIDE = 1280  # long side of the image the detector sees (pixels)
+# rapidocr's detector scales an image up until its short side is 736 pixels ("limit_type: min"): a strip of
+# one line (165 × 1300) became 736 × 5,800 and held 1 GB. An image is scaled up only while its long side
+# stays within DET_SIDE, and padded with white to DET_SHORT, which the detector then leaves as it is.
+DET_SHORT = 736
 MAX_THREADS = 8  # threads per model when the settings say 0 (one per core, at most this)
 REC_BATCH = 1  # lines per recognition run: long lines padded to one width cost more than one at a time
 
@@ -50,7 +54,18 @@ def engine_version() -> str:
         version = metadata.version("rapidocr-onnxruntime")
     except metadata.PackageNotFoundError:
         version = "missing"
-    return f"rapidocr-onnxruntime {version}; det {DET_SIDE}; page direction; rec"
+    return f"rapidocr-onnxruntime {version}; det {DET_SIDE}, padded to {DET_SHORT}; page direction; rec"
+
+
+def _padded(image: np.ndarray, short: int) -> np.ndarray:
+    """``image`` with white added below and to the right up to ``short`` pixels on each side (the boxes found
+    keep their coordinates)."""
+    h, w = image.shape[:2]
+    if h >= short and w >= short:
+        return image
+    out = np.full((max(h, short), max(w, short), image.shape[2]), 255, dtype=image.dtype)
+    out[:h, :w] = image
+    return out
 
 
 def upside_down(directions: list, widths: list[int], threshold: float = 0.9) -> bool:
@@ -107,10 +122,13 @@ class OcrEngine:
 
         h, w = image.shape[:2]
         scale = min(1.0, self.det_side / max(h, w))
+        if scale == 1.0:  # small: up towards DET_SHORT on the short side, the long side within det_side
+            scale = max(1.0, min(DET_SHORT / min(h, w), self.det_side / max(h, w)))
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
         small = (
-            cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+            cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation) if scale != 1 else image
         )
-        found, _ = self._ocr.text_det(small)
+        found, _ = self._ocr.text_det(_padded(small, DET_SHORT))
         if found is None or len(found) == 0:
             return []
         boxes = [np.asarray(b, dtype=np.float32) / scale for b in found]

@@ -59,7 +59,10 @@ class ImageReader:
         try:
             img = Image.open(io.BytesIO(data))
         except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise ReadError(f"图片已损坏或格式无法识别：{exc}", "image_damaged") from exc
+            # Pillow's message names a Python object ("cannot identify image file <_io.BytesIO …>"): not for a user
+            raise ReadError(
+                "图片已损坏或格式无法识别：文件头像图片，但内容无法解码", "image_damaged"
+            ) from exc
         except Image.DecompressionBombError as exc:
             raise ReadError(f"图片过大：{exc}", "image_too_large") from exc
         count = getattr(img, "n_frames", 1)

@@ -109,15 +109,23 @@ def run_request(
     return result
 
 
-def _reap(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
-    """Wait for a worker that stopped answering: (its exit code, negative for a signal; the most
-    memory it held, in MB: ``ru_maxrss`` of its own rusage, which only ``wait4`` gives)."""
+def _reap(proc: subprocess.Popen[bytes]) -> int:
+    """Wait for a worker that stopped answering: its exit code, negative for a signal. (Its rusage's
+    ``ru_maxrss`` is no measure of what the file cost: a worker forked from a large process, as serving
+    or a test run is, carries the parent's resident size from before its exec.)"""
+    return proc.wait()
+
+
+def _high_water_mb(pid: int) -> float:
+    """The most resident memory the worker has held since its exec (``VmHWM``), in MB; 0 when gone."""
     try:
-        _, status, usage = os.wait4(proc.pid, 0)
-    except ChildProcessError:  # already reaped
-        return proc.wait(), 0.0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 class _Resident(Exception):
@@ -219,6 +227,9 @@ class ReaderPool:
             assert proc.stdin is not None and proc.stdout is not None
             payload = pickle.dumps(req, protocol=pickle.HIGHEST_PROTOCOL)
             page: PageProgress | None = None  # the page being recognised, once a reader said so
+            # the most this read held, as last looked at (MB): the resident size, and the worker's
+            # high-water mark where it rose during this read (between two looks, an allocation that aborts)
+            peak, start = [0.0], _high_water_mb(proc.pid)
             try:
                 proc.stdin.write(_HEADER.pack(len(payload)) + payload)
                 proc.stdin.flush()
@@ -226,7 +237,9 @@ class ReaderPool:
                 fd = proc.stdout.fileno()
 
                 def watch() -> None:
-                    if _resident_mb(proc.pid) > self.limits.resident_mb:
+                    resident, high = _resident_mb(proc.pid), _high_water_mb(proc.pid)
+                    peak[0] = max(peak[0], resident, high if high > start else 0.0)
+                    if resident > self.limits.resident_mb:
                         raise _Resident
 
                 while True:
@@ -258,7 +271,7 @@ class ReaderPool:
                     "reader_timeout",
                 ) from None
             except (EOFError, BrokenPipeError, OSError, pickle.UnpicklingError):
-                code, peak_mb = _reap(proc)
+                code, peak_mb = _reap(proc), peak[0]
                 tail = self._stderr_tail()
                 self._stop()
                 # a C library that cannot allocate aborts (PDFium) rather than raise: a worker that died
