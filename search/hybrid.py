@@ -360,13 +360,23 @@ class LawClauses:
     def __init__(self, law_docs: list[bool], clause_doc: dict[str, int]) -> None:
         self._law = np.asarray(law_docs, dtype=bool)
         self._clause_doc = clause_doc
+        self._last: tuple[list[str], np.ndarray] | None = None
 
     def __call__(self, clause_id: str) -> bool:
         return bool(self._law[self._clause_doc[clause_id]])
 
     def many(self, ids: Sequence[str]) -> np.ndarray:
+        """The last large list asked about is remembered (by identity, as ``RowMap.rows`` does): a search
+        asks it of the same candidates for each score and feature (~90 ms a time at 10⁶ clauses)."""
+        last = self._last
+        if last is not None and last[0] is ids and len(ids) == len(last[1]):
+            return last[1]
         docs = np.fromiter(map(self._clause_doc.__getitem__, ids), dtype=np.int64, count=len(ids))
-        return self._law[docs] if len(ids) else np.zeros(0, dtype=bool)
+        out = self._law[docs] if len(ids) else np.zeros(0, dtype=bool)
+        out.flags.writeable = False
+        if isinstance(ids, list) and len(ids) > 1000:
+            self._last = (ids, out)
+        return out
 
 
 def _ms(t0: float) -> float:

@@ -172,3 +172,17 @@ def test_incremental_build_turns_approximate_past_the_threshold(
     assert first.manifest.clauses <= 100 and first.manifest.build["vector_structure"] == "IndexFlatIP"
     assert grown.mode == "incremental" and grown.manifest.clauses > 100
     assert grown.manifest.build["vector_structure"].startswith("IndexIVFFlat")
+
+
+def test_law_clauses_remember_the_last_large_list_and_answer_any_other_afresh() -> None:
+    from search.hybrid import LawClauses
+
+    clause_doc = {f"d{d}:{i}": d for d in range(3) for i in range(600)}
+    laws = LawClauses([True, False, True], clause_doc)
+    ids = list(clause_doc)
+    first = laws.many(ids)
+    assert laws.many(ids) is first  # the same list: one look-up per search, not one per feature
+    assert first.tolist() == [clause_doc[c] != 1 for c in ids]
+    other = [c for c in ids if c.startswith("d1:")] + ids[:700]  # another list of the same kind
+    assert laws.many(other).tolist() == [clause_doc[c] != 1 for c in other]
+    assert laws.many(ids[:5]).tolist() == [True] * 5 and laws("d1:3") is False
