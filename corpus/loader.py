@@ -30,6 +30,7 @@ from typing import Any
 
 from config.settings import default_of
 from corpus.garbage import GarbageError, check_text
+from corpus.jsontext import JsonTextError, parse_json
 from corpus.models import Note, RawDocument, SkippedFile
 from corpus.ocr.options import OcrOptions
 from corpus.readers import Limits, PageProgress, ReadError, Registry, checked, default_registry, pending
@@ -272,7 +273,7 @@ def _held_key(path: Path, key: str | None) -> str:
     side = _sidecar(path)
     if side is not None:
         try:
-            return document_key(json.loads(side.read_text(encoding="utf-8")).get("id"))
+            return document_key(parse_json(side.read_text(encoding="utf-8")).get("id"))
         except (OSError, ValueError, AttributeError, BadKeyError):
             pass
     return key or path.name
@@ -292,8 +293,8 @@ def _read_sidecar(path: Path) -> dict | SkippedFile:
     if side is None:
         return {}
     try:
-        extra = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        extra = parse_json(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # JsonTextError is a ValueError, with a reason in Chinese
         return SkippedFile(str(side), f"元数据附属文件（.meta.json）无效：{exc}", "bad_sidecar")
     if not isinstance(extra, dict):
         return SkippedFile(str(side), "元数据附属文件（.meta.json）无效：不是 JSON 对象", "bad_sidecar")
@@ -417,10 +418,10 @@ def load_records(
                 if not line.strip():
                     continue
                 try:
-                    rec = json.loads(line)
-                except ValueError as exc:
+                    rec = parse_json(line)
+                except JsonTextError as exc:
                     # a line cut short (a truncated file) may have been any record: keep them all
-                    yield SkippedFile(where, f"JSON 无效（invalid JSON）：{exc}", "invalid_json", "*")
+                    yield SkippedFile(where, exc.reason, exc.code, "*")
                     continue
                 held = _record_key(rec, key, n)
                 if (

@@ -302,7 +302,7 @@ SEED_CONFIGS = [
     Config("weighted 0.7 + lexicons", dense_weight=0.7),
     # issue 14's steps, one at a time, at issue 5's dense weight
     Config(
-        "issue 5's default (weighted 0.5, lexicons as they were)",
+        "first default (weighted 0.5, lexicons as they were)",
         dense_weight=0.5,
         english=False,
         idf_cap=False,

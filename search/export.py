@@ -112,8 +112,18 @@ def to_csv(table: Iterable[list[Any]]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(COLUMNS)
-    w.writerows(table)
+    w.writerows([_inert(v) for v in r] for r in table)
     return buf.getvalue().encode("utf-8-sig")
+
+
+# a cell a spreadsheet would run as a formula (=HYPERLINK(…), +1, -1+2, @SUM): a document's text is data
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(v: Any) -> Any:  # noqa: ANN401 - a cell value
+    """A CSV cell that starts like a formula gets a leading ' (OWASP's advice for CSV injection); Excel
+    shows the text and does not run it."""
+    return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
 
 def to_xlsx(table: Iterable[list[Any]], sheet: str = "检索结果") -> bytes:
@@ -128,6 +138,9 @@ def to_xlsx(table: Iterable[list[Any]], sheet: str = "检索结果") -> bytes:
         cell.font = Font(bold=True)
     for r in table:
         ws.append([_cell(v) for v in r])
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":  # openpyxl takes a text starting with "=" for a formula: it is text
+                cell.data_type = "s"
     widths = {
         "A": 40,
         "B": 22,

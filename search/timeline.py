@@ -94,7 +94,19 @@ class Timeliner:
             entries = [self._entry(c, relevance[c.id], as_of) for c in picked]
             entries.sort(key=lambda e: (e.date is None, e.date or "", e.document.id, e.clause_id))
             out.append(TimelineJurisdiction(jurisdiction=jur, entries=entries, series=_series(entries)))
-        out.sort(key=lambda j: (level_of(j.jurisdiction) if j.jurisdiction != UNKNOWN else 3, j.jurisdiction))
+        # the place the question names first (as its notice says), then by level and name
+        first = (
+            (lambda j: p.place.relation(None if j == UNKNOWN else j) != "within")
+            if p.place is not None
+            else None
+        )
+        out.sort(
+            key=lambda j: (
+                first(j.jurisdiction) if first else False,
+                level_of(j.jurisdiction) if j.jurisdiction != UNKNOWN else 3,
+                j.jurisdiction,
+            )
+        )
         notices = list(p.notices)
         if not out:
             notices.append(notice("no_jurisdiction_over_floor", floor=sc.floor))

@@ -125,3 +125,31 @@ def test_jsonl_records_and_bad_lines(tmp_path) -> None:
         "地市级",
     )
     assert [c.heading_path for c in doc.clauses] == [["第一条"], ["第二条"]]
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ('{"id": "deep", "text": "x", "e": ' + "[" * 5000 + "]" * 5000 + "}", "json_too_deep"),
+        ('{"id": "big", "text": "第一条 x", "n": ' + "9" * 10_000 + "}", "json_number_too_long"),
+        ('{"id": "cut", "text": "第一条', "invalid_json"),
+    ],
+)
+def test_a_bad_record_is_named_in_chinese_and_the_rest_read(tmp_path, line: str, code: str) -> None:
+    good = {"id": "ok", "text": "第一条 杭州市住房公积金贷款最高额度为50万元。"}
+    (tmp_path / "r.jsonl").write_text(
+        json.dumps(good, ensure_ascii=False) + "\n" + line + "\n", encoding="utf-8"
+    )
+    report = process_paths([tmp_path])
+    assert [d.id for d in report.documents] == ["ok"]
+    [bad] = report.skipped
+    assert bad.code == code and bad.path.endswith(":2")
+    assert "sys." not in bad.reason and any("\u4e00" <= ch <= "\u9fff" for ch in bad.reason)
+
+
+def test_a_sidecar_nested_too_deep_is_named(tmp_path) -> None:
+    (tmp_path / "a.txt").write_text("第一条 杭州市住房公积金贷款最高额度为50万元。", encoding="utf-8")
+    (tmp_path / "a.meta.json").write_text('{"title": ' + "[" * 5000 + "]" * 5000 + "}", encoding="utf-8")
+    report = process_paths([tmp_path])
+    assert [s.code for s in report.skipped] == ["bad_sidecar"]
+    assert "嵌套过深" in report.skipped[0].reason

@@ -698,3 +698,31 @@ def test_the_detector_sees_a_bounded_image(shape, seen) -> None:
     finally:
         engine._ocr.text_det = real
     assert got == [seen]
+
+
+@pytest.mark.parametrize("size", [(1, 30_000), (30_000, 1), (12, 40_000)])
+def test_a_hairline_image_has_no_text_and_no_error(tmp_path, size) -> None:
+    path = tmp_path / "line.png"
+    Image.new("RGB", size, "white").save(path)
+    report = process_paths([path], ocr=OcrOptions(cache_path=None))
+    assert [s.code for s in report.skipped] == ["image_no_text"]
+
+
+def test_a_16_bit_grey_scan_reads_as_its_8_bit_twin(tmp_path) -> None:
+    from corpus.readers.image import _eight_bit
+
+    grey = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (4, 1))
+    page = _eight_bit(Image.fromarray(grey))
+    assert page.mode == "L" and np.asarray(page)[0, [0, 128, 255]].tolist() == [0, 128, 255]
+    assert Image.fromarray(grey).convert("RGB").getpixel((128, 0))[0] == 255  # Pillow's own: clipped
+
+
+def test_a_truncated_image_is_named_in_chinese(tmp_path) -> None:
+    import io as _io
+
+    buf = _io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(buf, "PNG")
+    (tmp_path / "cut.png").write_bytes(buf.getvalue()[:-200])
+    report = process_paths([tmp_path], ocr=OcrOptions(cache_path=None))
+    [bad] = report.skipped
+    assert bad.code == "image_damaged" and "truncated" not in bad.reason and "截断" in bad.reason

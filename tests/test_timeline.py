@@ -347,3 +347,33 @@ def test_cli_badges_filter_timeline_and_exports(tmp_path, capsys, monkeypatch) -
     assert [c.value for c in load_workbook(xlsx).active[1]] == COLUMNS
     assert main(["timeline", Q, "--as-of", "2023-02-30"]) == 2
     assert "as_of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://evil.example","通知")', "+1+2", "-3+4", "@SUM(A1)"])
+def test_a_clause_that_looks_like_a_formula_is_exported_as_text(text: str) -> None:
+    """A document's text is data: neither the CSV nor the XLSX may hand a spreadsheet a formula to run."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from search.export import to_csv
+
+    row = ["标题", "", "", "", "", "", "", "", "", text, 0.9, ""]
+    sheet = load_workbook(io.BytesIO(to_xlsx([row]))).active
+    cell = sheet.cell(row=2, column=COLUMNS.index("条款") + 1)
+    assert cell.data_type == "s" and cell.value == text  # the text kept as it is, as text
+    [_, got] = list(csv.reader(io.StringIO(to_csv([row]).decode("utf-8-sig"))))
+    assert got[COLUMNS.index("条款")] == "'" + text and got[0] == "标题"
+
+
+def test_the_place_the_question_names_leads_the_timeline(tl_searcher) -> None:
+    """ "德清…": its notice says the place's clauses come first, and the timeline's order says so too (the
+    county before its city, which would lead by level)."""
+    t = tl_searcher.timeline(TimelineRequest(q="德清县住房公积金最高贷款额度", as_of="2023-01-01"))
+    jurs = [j.jurisdiction for j in t.jurisdictions]
+    assert len(jurs) >= 2 and jurs[0] == "浙江省/湖州市/德清县", jurs
+    plain = [
+        j.jurisdiction for j in tl_searcher.timeline(TimelineRequest(q=Q, as_of="2023-01-01")).jurisdictions
+    ]
+    assert plain.index("浙江省/湖州市") < plain.index("浙江省/湖州市/德清县")  # by level, without a place

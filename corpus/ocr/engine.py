@@ -29,6 +29,7 @@ DET_SIDE = 1280  # long side of the image the detector sees (pixels)
 # one line (165 × 1300) became 736 × 5,800 and held 1 GB. An image is scaled up only while its long side
 # stays within DET_SIDE, and padded with white to DET_SHORT, which the detector then leaves as it is.
 DET_SHORT = 736
+MIN_SIDE = 8  # pixels: an image thinner than this holds no line of text
 MAX_THREADS = 8  # threads per model when the settings say 0 (one per core, at most this)
 REC_BATCH = 1  # lines per recognition run: long lines padded to one width cost more than one at a time
 
@@ -122,6 +123,8 @@ class OcrEngine:
 
         h, w = image.shape[:2]
         scale = min(1.0, self.det_side / max(h, w))
+        if min(h, w) < MIN_SIDE or min(h, w) * scale < 2:
+            return []  # a hairline (1 × 30,000): no line of text fits, and OpenCV cannot scale it
         if scale == 1.0:  # small: up towards DET_SHORT on the short side, the long side within det_side
             scale = max(1.0, min(DET_SHORT / min(h, w), self.det_side / max(h, w)))
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC

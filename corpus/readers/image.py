@@ -63,8 +63,10 @@ class ImageReader:
             raise ReadError(
                 "图片已损坏或格式无法识别：文件头像图片，但内容无法解码", "image_damaged"
             ) from exc
-        except Image.DecompressionBombError as exc:
-            raise ReadError(f"图片过大：{exc}", "image_too_large") from exc
+        except Image.DecompressionBombError as exc:  # Pillow's own bound, past twice MAX_IMAGE_PIXELS
+            raise ReadError(
+                "图片过大：像素数超过解码上限（像是解压炸弹），未读取", "image_too_large"
+            ) from exc
         count = getattr(img, "n_frames", 1)
 
         def pages() -> Iterator[PageImage]:
@@ -78,9 +80,10 @@ class ImageReader:
                             "image_too_large",
                         )
                     page = ImageOps.exif_transpose(img) if img.format == "JPEG" else img
-                    page = page.convert("RGB")
+                    page = _eight_bit(page).convert("RGB")
                 except (OSError, ValueError, SyntaxError, EOFError) as exc:
-                    raise ReadError(f"图片第 {i + 1} 页已损坏，无法解码：{exc}", "image_damaged") from exc
+                    why = "文件不完整（被截断）" if "truncated" in str(exc) else "无法解码"
+                    raise ReadError(f"图片第 {i + 1} 页已损坏，{why}", "image_damaged") from exc
                 stated = img.info.get("dpi")
                 factor, dpi = _scale(
                     page.width, float(stated[0]) if stated else None, self.options.dpi, w * h
@@ -110,3 +113,16 @@ class ImageReader:
         text = join_lines(drop_furniture([p.lines for p in done], [p.height_pt for p in done]))
         warnings = page_notes(done, self.options.min_confidence) + self._recognizer.notes()
         return ReadResult(text, {}, warnings, units=count, ocr_pages=[p.page for p in done])
+
+
+def _eight_bit(page):  # noqa: ANN001, ANN202 - a PIL image in, a PIL image out
+    """A 16- or 32-bit grey page scaled to 8 bits: Pillow's own conversion clips every value over 255 to
+    white, so a 16-bit scan would read as a page of specks."""
+    if not (page.mode == "I" or page.mode.startswith("I;16")):
+        return page
+    import numpy as np
+    from PIL import Image
+
+    arr = np.asarray(page, dtype=np.float64)
+    top = 65535.0 if page.mode.startswith("I;16") else max(float(arr.max()), 255.0)
+    return Image.fromarray((arr * (255.0 / top)).clip(0, 255).astype(np.uint8), "L")
