@@ -726,3 +726,21 @@ def test_a_truncated_image_is_named_in_chinese(tmp_path) -> None:
     report = process_paths([tmp_path], ocr=OcrOptions(cache_path=None))
     [bad] = report.skipped
     assert bad.code == "image_damaged" and "truncated" not in bad.reason and "截断" in bad.reason
+
+
+@needs_font
+@pytest.mark.parametrize("angle", [90, -90])
+def test_a_page_scanned_a_quarter_turned_reads_as_the_upright_page(tmp_path, pages, angle: int) -> None:
+    """A page photographed sideways: its lines stand upright, so it is turned a quarter and read (the
+    other way round it lands upside down, which the direction model turns); the cache remembers the turn."""
+    options = OcrOptions(cache_path=tmp_path / "ocr.sqlite")
+    upright = PageRecognizer(options).read(PageImage(np.asarray(pages[1]), DPI, 2))
+    turned_image = PageImage(np.asarray(pages[1].rotate(angle, expand=True)), DPI, 2)
+    rec = PageRecognizer(options)
+    first, again = rec.read(turned_image), rec.read(turned_image)
+    want = "\n".join(ln.text for ln in upright.lines)
+    for got in (first, again):
+        text = "\n".join(ln.text for ln in got.lines)
+        assert Levenshtein.normalized_distance(_flat(text), _flat(want)) < 0.05, text[:200]
+        assert len(got.lines) >= len(upright.lines) - 1
+    assert (first.cached, again.cached) == (False, True)

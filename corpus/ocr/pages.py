@@ -57,6 +57,23 @@ class RecognizedPage:
     dropped: int = 0  # lines left out for low confidence
 
 
+TURNED = "/turned-90"  # a cache key's mark: the page's boxes are those of the page turned a quarter
+
+
+def sideways(boxes: list[OcrBox]) -> bool:
+    """Whether a page's text lines stand upright (a page scanned or photographed a quarter turned): most
+    of at least three lines, each of two or more characters, over twice as tall as wide."""
+    tall = total = 0
+    for b in boxes:
+        if len(b.text.strip()) < 2:
+            continue
+        (x0, y0), (x1, y1), (x2, y2) = b.points[0], b.points[1], b.points[2]
+        width, height = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5
+        total += 1
+        tall += height > 2 * width
+    return total >= 3 and tall > total / 2
+
+
 def render_scale(width_pt: float, height_pt: float, dpi: int) -> float:
     """Pixels per PDF point to render a page at: ``dpi`` / 72, less for a page so large that it would
     pass :data:`MAX_PAGE_PIXELS` (the memory a page may take is bounded, whatever the PDF says)."""
@@ -112,13 +129,23 @@ class PageRecognizer:
         key = page_key(image.pixels, f"{self.fingerprint()}/{image.px_per_mm}")
         boxes = cache.get(key) if cache is not None else None
         cached = boxes is not None
+        # a page scanned sideways was read turned a quarter; the cache says so beside its boxes
+        turned = cached and cache is not None and cache.get(key + TURNED) is not None
         if boxes is None:  # the models are loaded only for a page the cache does not have
             clean, _ = remove_seals(image.pixels, image.px_per_mm)
             boxes = self.engine().recognize(clean)
+            if sideways(boxes):
+                # its lines stand upright: turn it a quarter (the engine turns it the rest of the way
+                # if that leaves it upside down) and read it again
+                boxes, turned = self.engine().recognize(np.ascontiguousarray(np.rot90(clean, -1))), True
             if cache is not None:
                 cache.put(key, boxes)
+                if turned:
+                    cache.put(key + TURNED, [])
         kept = [b for b in boxes if b.score >= DROP_SCORE and tidy(b.text)]
         h, w = image.pixels.shape[:2]
+        if turned:
+            h, w = w, h
         lines = page_lines(kept, w, h, image.dpi, image.page)
         for ln in lines:
             ln.text = field_line(ln.text)
