@@ -137,13 +137,41 @@ _CHANGE = re.compile(r"\s*(?:提高|调整|上调|下调|降低|降|增加|提�
 _MEASURE_TAIL = re.compile(r"(?:由|从).*$|(?:为|至|到|提高至|调整为|提高到|统一为)$")
 
 
+_SENTENCE_END = re.compile(r"[。；;！？!?\n]")
+_CHANGE_WORDS = re.compile(r"^(?:提高|调整|上调|下调|降低|增加|提升|改|变|统一)(?:为|至|到)?")
+
+
+def _changes(text: str) -> list[tuple[int, int, int, str]]:
+    """Each "由/从 … 调整为 …" of a sentence: (where 由 stands, where the change verb starts, where the
+    sentence ends, what its phrase says before 由: the measure that changes)."""
+    out = []
+    for m in re.finditer(r"由|从", text):
+        # the subject: from the phrase's start (a comma ends the one before: "…提高至50万元，单缴存职工家庭由…")
+        start = max((e.end() for e in re.finditer(r"[。；;！？!?\n，,]", text[: m.start()])), default=0)
+        end_m = _SENTENCE_END.search(text, m.end())
+        end = end_m.start() if end_m else len(text)
+        verb = re.compile(_CHANGE.pattern.replace(r"\s*", "", 1)).search(text, m.end(), end)
+        if verb:
+            out.append((m.start(), verb.start(), end, text[start : m.start()].strip(" ，,")))
+    return out
+
+
 def _new_values(text: str) -> list[Figure]:
-    """The figures a clause sets: "由40万元提高至50万元" sets 50 万元 (40 万元 is what it was)."""
+    """The figures a clause sets: "由40万元提高至50万元" sets 50 万元 (40 万元 is what it was); "由本人60万元、
+    家庭100万元，调整为本人70万元、家庭120万元" sets 本人 70 万元 and 家庭 120 万元, each measured as the
+    sentence's subject with its own words (最高贷款额度 … 本人)."""
+    changes = _changes(text)
     out = []
     for f in extract(text):
-        if text[f.start - 1 : f.start] in ("由", "从") and _CHANGE.match(text, f.end):
-            continue
-        f.measure = _MEASURE_TAIL.sub("", f.measure).strip(" …") or f.measure
+        if any(a < f.start < v for a, v, _, _ in changes):
+            continue  # what it was
+        after = [(subject) for _, v, end, subject in changes if v < f.start < end]
+        own = _MEASURE_TAIL.sub("", f.measure).strip(" …")
+        if after and after[-1]:
+            own = _CHANGE_WORDS.sub("", own).strip(" …")
+            subject = _MEASURE_TAIL.sub("", after[-1]).strip(" …")
+            own = f"{subject} … {own}" if own and own not in subject else subject
+        f.measure = own or f.measure
         out.append(f)
     return out
 

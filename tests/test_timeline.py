@@ -377,3 +377,24 @@ def test_the_place_the_question_names_leads_the_timeline(tl_searcher) -> None:
         j.jurisdiction for j in tl_searcher.timeline(TimelineRequest(q=Q, as_of="2023-01-01")).jurisdictions
     ]
     assert plain.index("浙江省/湖州市") < plain.index("浙江省/湖州市/德清县")  # by level, without a place
+
+
+@pytest.mark.parametrize(
+    ("clause", "want"),
+    [
+        (
+            "最高贷款额度由本人60万元、家庭100万元，调整为本人70万元、家庭120万元。",
+            [(70, "最高贷款额度 … 本人"), (120, "最高贷款额度 … 家庭")],
+        ),
+        (
+            "双缴存职工家庭住房公积金最高贷款额度由40万元提高至50万元，单缴存职工家庭由30万元提高至40万元。",
+            [(50, "双缴存职工家庭住房公积金最高贷款额度"), (40, "单缴存职工家庭")],
+        ),
+        ("贷款额度从30万元调整为40万元", [(40, "贷款额度")]),
+        ("首付比例不低于20%。", [(20, "首付比例")]),
+    ],
+)
+def test_a_change_sets_its_new_values_under_the_measure_it_changes(clause: str, want: list) -> None:
+    from search.timeline import _new_values
+
+    assert [(f.value, f.measure) for f in _new_values(clause)] == want
