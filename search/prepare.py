@@ -86,12 +86,19 @@ class Preparer:
         """``options``: the searcher's :class:`search.hybrid.RankingOptions` (fusion, query length limit,
         expansion scale, variant cap, concept max)."""
         self.doc_ids, self.doc_meta = doc_ids, doc_meta
+        self._held_jurisdictions: set[str] | None = None
         self.resolver = resolver
         self.lexical = lexical
         self.encoder = encoder
         self.adapter = adapter
         self.options = options
         self.places = QueryPlaceReader()
+
+    def _jurisdictions(self) -> set[str]:
+        """The jurisdictions the index's documents have (read once per generation)."""
+        if self._held_jurisdictions is None:
+            self._held_jurisdictions = {j for m in self.doc_meta if (j := m.get("jurisdiction"))}
+        return self._held_jurisdictions
 
     def prepare(self, request: Question, place: bool = True) -> Prepared:
         """``place``: read the place the question names as a preference (a search; a comparison, which
@@ -141,7 +148,9 @@ class Preparer:
         if place and getattr(opts, "place_preference", False) and not filters.jurisdiction:
             prepared.place = self.places.read(q)
             if prepared.place is not None:
-                prepared.notices.append(notice("place_preferred", place=prepared.place.words))
+                held = any(prepared.place.relation(j) == "within" for j in self._jurisdictions())
+                code = "place_preferred" if held else "place_not_indexed"
+                prepared.notices.append(notice(code, place=prepared.place.words))
                 # the place is the preference's to weigh; the words read what the rest asks ("限购 调整"), so a
                 # clause of 广州's own document is not short of the word 广州
                 asked = prepared.place.without(q)

@@ -112,3 +112,11 @@ def test_a_filter_or_a_comparison_does_not_apply_it(place_searcher) -> None:
     a = place_searcher.compare(CompareRequest(q="广州 限购"))
     b = plain.compare(CompareRequest(q="广州 限购"))
     assert [j.jurisdiction for j in a.jurisdictions] == [j.jurisdiction for j in b.jurisdictions]
+
+
+def test_a_place_the_index_does_not_hold_is_said_so(place_searcher) -> None:
+    """A question about a place no indexed document is from: the notice does not promise its clauses first."""
+    res = place_searcher.search(SearchRequest(q="成都 限购", top_k=10))
+    assert "place_not_indexed" in res.notice_codes and "place_preferred" not in res.notice_codes
+    assert res.hits  # the rest are still listed
+    assert "place_preferred" in place_searcher.search(SearchRequest(q="广州 限购")).notice_codes
