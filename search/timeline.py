@@ -133,7 +133,7 @@ class Timeliner:
         )
 
 
-_CHANGE = re.compile(r"\s*(?:提高|调整|上调|下调|降低|降|增加|提升|改为|变为|上浮|下浮)")
+_CHANGE_VERB = re.compile(r"提高|调整|上调|下调|降低|降|增加|提升|改为|变为|上浮|下浮")
 _MEASURE_TAIL = re.compile(r"(?:由|从).*$|(?:为|至|到|提高至|调整为|提高到|统一为)$")
 
 
@@ -150,7 +150,7 @@ def _changes(text: str) -> list[tuple[int, int, int, str]]:
         start = max((e.end() for e in re.finditer(r"[。；;！？!?\n，,]", text[: m.start()])), default=0)
         end_m = _SENTENCE_END.search(text, m.end())
         end = end_m.start() if end_m else len(text)
-        verb = re.compile(_CHANGE.pattern.replace(r"\s*", "", 1)).search(text, m.end(), end)
+        verb = _CHANGE_VERB.search(text, m.end(), end)
         if verb:
             out.append((m.start(), verb.start(), end, text[start : m.start()].strip(" ，,")))
     return out
@@ -165,7 +165,7 @@ def _new_values(text: str) -> list[Figure]:
     for f in extract(text):
         if any(a < f.start < v for a, v, _, _ in changes):
             continue  # what it was
-        after = [(subject) for _, v, end, subject in changes if v < f.start < end]
+        after = [subject for _, v, end, subject in changes if v < f.start < end]
         own = _MEASURE_TAIL.sub("", f.measure).strip(" …")
         if after and after[-1]:
             own = _CHANGE_WORDS.sub("", own).strip(" …")

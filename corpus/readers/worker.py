@@ -42,7 +42,6 @@ from typing import Any
 from corpus.readers.base import TEXT_LIMIT, PageProgress, ReadError, ReadResult, check_length
 
 _HEADER = struct.Struct("<Q")
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 WATCH_S = 0.02  # how often the parent looks at the worker's resident memory while it reads
 _ENTRY = "import sys; from corpus.readers.worker import serve; serve(int(sys.argv[1]))"
 
@@ -109,35 +108,26 @@ def run_request(
     return result
 
 
-def _reap(proc: subprocess.Popen[bytes]) -> int:
-    """Wait for a worker that stopped answering: its exit code, negative for a signal. (Its rusage's
-    ``ru_maxrss`` is no measure of what the file cost: a worker forked from a large process, as serving
-    or a test run is, carries the parent's resident size from before its exec.)"""
-    return proc.wait()
-
-
-def _high_water_mb(pid: int) -> float:
-    """The most resident memory the worker has held since its exec (``VmHWM``), in MB; 0 when gone."""
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """The worker's resident memory now and the most it has held since its exec (``VmRSS``, ``VmHWM``), in
+    MB, from one read of its status; (0, 0) once it is gone. (Its rusage's ``ru_maxrss`` is no measure of
+    what a file cost: a worker forked from a large process, as serving or a test run is, carries the
+    parent's resident size from before its exec.)"""
+    now = high = 0.0
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+                if line.startswith("VmRSS:"):
+                    now = int(line.split()[1]) / 1024
+                elif line.startswith("VmHWM:"):
+                    high = int(line.split()[1]) / 1024
     except (OSError, ValueError, IndexError):
         pass
-    return 0.0
+    return now, high
 
 
 class _Resident(Exception):
     """The worker holds more resident memory than it may."""
-
-
-def _resident_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/statm") as fh:
-            return int(fh.read().split()[1]) * _PAGE / (1024 * 1024)
-    except (OSError, ValueError, IndexError):
-        return 0.0
 
 
 def _read_exact(fd: int, n: int, deadline: float | None, watch: Callable[[], None] | None = None) -> bytes:
@@ -229,7 +219,7 @@ class ReaderPool:
             page: PageProgress | None = None  # the page being recognised, once a reader said so
             # the most this read held, as last looked at (MB): the resident size, and the worker's
             # high-water mark where it rose during this read (between two looks, an allocation that aborts)
-            peak, start = [0.0], _high_water_mb(proc.pid)
+            peak, start = [0.0], _memory_mb(proc.pid)[1]
             try:
                 proc.stdin.write(_HEADER.pack(len(payload)) + payload)
                 proc.stdin.flush()
@@ -237,7 +227,7 @@ class ReaderPool:
                 fd = proc.stdout.fileno()
 
                 def watch() -> None:
-                    resident, high = _resident_mb(proc.pid), _high_water_mb(proc.pid)
+                    resident, high = _memory_mb(proc.pid)
                     peak[0] = max(peak[0], resident, high if high > start else 0.0)
                     if resident > self.limits.resident_mb:
                         raise _Resident
@@ -271,7 +261,7 @@ class ReaderPool:
                     "reader_timeout",
                 ) from None
             except (EOFError, BrokenPipeError, OSError, pickle.UnpicklingError):
-                code, peak_mb = _reap(proc), peak[0]
+                code, peak_mb = proc.wait(), peak[0]
                 tail = self._stderr_tail()
                 self._stop()
                 # a C library that cannot allocate aborts (PDFium) rather than raise: a worker that died
