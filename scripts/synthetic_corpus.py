@@ -21,6 +21,7 @@ Benchmark only: ranking quality on such an index means nothing.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -49,7 +50,11 @@ def base_documents(work: Path) -> list[Document]:
     cached = work / "base.pkl"
     if cached.exists():
         with cached.open("rb") as f:
-            return pickle.load(f)
+            docs = pickle.load(f)
+        for d in docs:  # pickled by an older version: the fields added since take their defaults
+            for obj in (d, d.metadata, *d.clauses):
+                _default_missing_fields(obj)
+        return docs
     work.mkdir(parents=True, exist_ok=True)
     policy = work / "policy-dev.jsonl"  # the compiler's 【place】 tag is not part of a title
     with gzip.open(POLICY_DEV, "rt", encoding="utf-8") as src, policy.open("w", encoding="utf-8") as out:
@@ -70,6 +75,15 @@ def base_documents(work: Path) -> list[Document]:
     with cached.open("wb") as f:
         pickle.dump(docs, f, protocol=pickle.HIGHEST_PROTOCOL)
     return docs
+
+
+def _default_missing_fields(obj: object) -> None:
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        if f.name not in obj.__dict__:
+            if f.default_factory is not dataclasses.MISSING:
+                obj.__dict__[f.name] = f.default_factory()
+            elif f.default is not dataclasses.MISSING:
+                obj.__dict__[f.name] = f.default
 
 
 class Relocator:

@@ -146,7 +146,10 @@ class HybridSearcher:
         self._law_clauses = LawClauses(law_docs, self.store.clause_doc)
         self.relevance = relevance or RelevanceModel.bundled()
         self.resolver = JurisdictionResolver([m.get("jurisdiction") or "未知" for m in self.store.doc_meta])
-        self.retriever = Retriever(generation.lexical, generation.vectors, laws, others, self._law_clauses)
+        law_filter = laws or DocFilter(k for k, law in zip(self.store.doc_ids, law_docs) if law)
+        self.retriever = Retriever(
+            generation.lexical, generation.vectors, laws, others, self._law_clauses, law_filter
+        )
         lexical = LexicalQueryBuilder(
             tokenizer,
             expander,

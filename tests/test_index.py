@@ -394,3 +394,53 @@ def test_auto_template_titles_laws_only(law: bool, with_title: bool) -> None:
     )
     assert p.startswith("某某市") is with_title
     assert p.endswith(c.text)
+
+
+@pytest.mark.parametrize(
+    ("ids", "docs", "form"),
+    [
+        (["d1:一、", "d1:二、", "d2:第一条"], ["d1", "d1", "d2"], "rows.ids.txt"),
+        (["d1:一、", None, "d2:第一条", None], ["d1", None, "d2", None], "rows.ids.txt"),  # removed rows
+        ([], [], "rows.ids.txt"),
+        (["d1:一、", "d1:第\n二条"], ["d1", "d1"], "rows.json"),  # an id a line cannot hold
+    ],
+)
+def test_row_map_saved_and_read_back(tmp_path, ids, docs, form) -> None:
+    from index.protocols import DocFilter
+    from index.rowmap import RowMap
+
+    rows = RowMap(list(ids), list(docs))
+    rows.save(tmp_path)
+    assert (tmp_path / form).exists() and len(list(tmp_path.iterdir())) == (
+        3 if form == "rows.ids.txt" else 1
+    )
+    back = RowMap.load(tmp_path)
+    assert back.ids == ids and back.docs == docs and back.live == rows.live
+    live = [c for c in ids if c is not None]
+    assert back.rows(live).tolist() == rows.rows(live).tolist()
+    keys = frozenset({"d1"})
+    assert back.doc_mask(keys).tolist() == rows.doc_mask(keys).tolist()
+    assert DocFilter(keys).mask_for(back, back.doc_mask).tolist() == [d == "d1" for d in docs]
+
+
+@pytest.mark.parametrize("damage", ["short codes", "code past the documents", "removed rows differ"])
+def test_row_map_files_that_disagree_are_refused(tmp_path, damage: str) -> None:
+    from index.rowmap import RowMap
+
+    RowMap(["a:1", "a:2", "b:1"], ["a", "a", "b"]).save(tmp_path)
+    codes = {"short codes": [0, 0], "code past the documents": [0, 0, 2], "removed rows differ": [0, -1, 1]}
+    np.save(tmp_path / "rows.doc.npy", np.asarray(codes[damage], np.int32))
+    with pytest.raises(ValueError, match="rows"):
+        RowMap.load(tmp_path)
+
+
+def test_row_map_reads_the_old_json_form(tmp_path) -> None:
+    import json
+
+    from index.rowmap import RowMap
+
+    (tmp_path / "rows.json").write_text(
+        json.dumps({"ids": ["a:1", None], "docs": ["a", None]}), encoding="utf-8"
+    )
+    back = RowMap.load(tmp_path)
+    assert back.ids == ["a:1", None] and back.live == 1 and back.rows(["a:1"]).tolist() == [0]

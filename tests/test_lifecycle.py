@@ -213,8 +213,8 @@ def _damage(gen: Path, kind: str) -> str:
         p.write_bytes(p.read_bytes()[:100])
         return "tf.npz"
     if kind == "missing-rows":
-        (gen / "lexical" / "rows.json").unlink()
-        return "rows.json"
+        (gen / "lexical" / "rows.ids.txt").unlink()
+        return "rows.ids.txt"
     if kind == "bad-manifest":
         (gen / "manifest.json").write_text("{not json")
         return "manifest.json"

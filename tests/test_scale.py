@@ -186,3 +186,42 @@ def test_law_clauses_remember_the_last_large_list_and_answer_any_other_afresh() 
     other = [c for c in ids if c.startswith("d1:")] + ids[:700]  # another list of the same kind
     assert laws.many(other).tolist() == [clause_doc[c] != 1 for c in other]
     assert laws.many(ids[:5]).tolist() == [True] * 5 and laws("d1:3") is False
+
+
+@pytest.mark.parametrize("where_docs", [None, {"d0", "d2", "d3"}])
+def test_row_wise_composition_scores_as_the_per_id_one(where_docs) -> None:
+    """BM25 scores split by law rows and summed over concepts as arrays score every clause as the per-id
+    classes do, and their top and per-group lists are the exact best (the per-id ones pool each part's)."""
+    from index.protocols import DocFilter
+    from search.retrieval import ConceptScores, Retriever, SplitScores
+
+    rng = np.random.default_rng(5)
+    vocab = [f"t{i}" for i in range(30)]
+    ids = [f"d{i % 6}:{i}" for i in range(240)]
+    docs = [c.split(":")[0] for c in ids]
+    bm = BM25Index.create()
+    bm.add(ids, docs, [[vocab[j] for j in rng.integers(30, size=rng.integers(1, 10))] for _ in ids])
+    law_docs = DocFilter({"d1", "d2"})
+    is_law = lambda c: c.split(":")[0] in law_docs.keys  # noqa: E731
+    where = None if where_docs is None else DocFilter(where_docs)
+    rows = Retriever(bm, None, is_law=is_law, law_docs=law_docs)  # type: ignore[arg-type]
+    per_id = Retriever(bm, None, is_law=is_law)  # type: ignore[arg-type]
+    args = (
+        ["t1", "t2", "t5", "t9", "t11"],
+        {"t2": 0.5},
+        where,
+        {"t3": 0.7, "t4": 1.0},
+        [["t5", "t9"], ["t11"]],
+    )
+    fast, slow = rows.lexical_scores(*args), per_id.lexical_scores(*args)
+    assert not isinstance(fast, ConceptScores | SplitScores) and isinstance(slow, ConceptScores)
+    assert np.allclose(fast.scores_for(ids), slow.scores_for(ids), atol=1e-5)
+    full = slow.scores_for(ids)
+    best = sorted(full[full > 0], reverse=True)[:7]
+    assert np.allclose(sorted(fast.top(7)[1], reverse=True), best, atol=1e-5)
+    groups = [DocFilter({d}) for d in ("d0", "d1", "d2", "d3", "d4", "d5")]
+    for g, got in zip(groups, fast.top_groups(3, groups)):
+        mine = [s for c, s in zip(ids, full) if c.split(":")[0] in g.keys and s > 0]
+        assert sorted(slow.scores_for(got), reverse=True) == pytest.approx(
+            sorted(mine, reverse=True)[:3], abs=1e-5
+        )
