@@ -278,6 +278,13 @@ class Settings(BaseSettings):
         "jurisdictions candidates per retriever (not under 10), and the whole index its candidate_depth "
         "best; 0 = every jurisdiction its candidate_depth",
     )
+    tokenize_processes: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="processes a build tokenises with when it has many new lines (≥ 20,000 distinct: an "
+        "add of 1,000 documents to a large index); 1 = in the building process only",
+    )
     search_threads: int = Field(
         default=1,
         ge=0,

@@ -13,6 +13,7 @@ from index.integrity import IntegrityError, verify_files
 from index.manifest import IndexError_, Manifest
 from index.neardup import WordingIndex
 from index.protocols import LexicalIndex, VectorIndex
+from index.rowmap import RowMap
 from index.store import STORE_FILE, ClauseStore, StoreError
 
 if TYPE_CHECKING:
@@ -82,9 +83,17 @@ def open_indexes(
             return open_milvus(directory / VECTOR_DIR, directory / LEXICAL_DIR, _milvus(milvus))
         except MilvusBackendError as exc:
             raise IndexError_(f"index generation {directory.name}: {exc}; {FIX}") from exc
-    vec = _backend(VECTOR_BACKENDS, manifest.vector_backend, "vector").open(directory / VECTOR_DIR)
-    lex = _backend(LEXICAL_BACKENDS, manifest.lexical_backend, "lexical").open(directory / LEXICAL_DIR)
-    return vec, lex
+    vec_type = _backend(VECTOR_BACKENDS, manifest.vector_backend, "vector")
+    lex_type = _backend(LEXICAL_BACKENDS, manifest.lexical_backend, "lexical")
+    if (
+        vec_type is FaissVectorIndex
+        and lex_type is BM25Index
+        and RowMap.same_files(manifest.files, VECTOR_DIR, LEXICAL_DIR)
+    ):  # the usual case: both hold the same clauses in the same rows, read once (~2.5 s at 10⁶)
+        rows = RowMap.load(directory / VECTOR_DIR)
+        vec = FaissVectorIndex.open(directory / VECTOR_DIR, rows=rows)
+        return vec, BM25Index.open(directory / LEXICAL_DIR, rows=rows.copy())
+    return vec_type.open(directory / VECTOR_DIR), lex_type.open(directory / LEXICAL_DIR)
 
 
 def _drop_unkept(layout: IndexLayout, config: MilvusConfig) -> list[tuple[str, str, str]]:

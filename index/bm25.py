@@ -236,11 +236,12 @@ class BM25Index:
         self._rows.save(directory)
 
     @classmethod
-    def open(cls, directory: Path) -> BM25Index:
+    def open(cls, directory: Path, rows: RowMap | None = None) -> BM25Index:
+        """The saved index; ``rows``: its row map when the caller has read the same one already."""
         params = json.loads((directory / PARAMS_FILE).read_text(encoding="utf-8"))
         vocab = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
         tf = sp.load_npz(directory / TF_FILE).tocsr()
-        rows = RowMap.load(directory)
+        rows = rows if rows is not None else RowMap.load(directory)
         if tf.shape[0] != len(rows) or tf.shape[1] != len(vocab):
             raise ValueError(f"{directory}: {tf.shape} counts for {len(rows)} rows, {len(vocab)} terms")
         return cls(tf, vocab, rows, params["k1"], params["b"])

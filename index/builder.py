@@ -638,8 +638,9 @@ def _add_text_in_batches(
     sentences: dict[str, np.ndarray] = {}
     for i in range(0, len(ids), TEXT_BATCH):
         j = i + TEXT_BATCH
-        lex.add(ids[i:j], docs[i:j], tokenizer.tokenize_many(list(lexical_texts[i:j]), lines))
-        wording.add(ids[i:j], docs[i:j], clause_texts[i:j], sentences)
+        tokens = tokenizer.tokenize_many_later(list(lexical_texts[i:j]), lines)  # other processes, if many
+        wording.add(ids[i:j], docs[i:j], clause_texts[i:j], sentences)  # meanwhile, here
+        lex.add(ids[i:j], docs[i:j], tokens())
         for seen in (lines, sentences):
             if len(seen) > SEEN_LINES:
                 seen.clear()

@@ -368,13 +368,15 @@ class FaissVectorIndex:
         (directory / ANN_FILE).write_text(json.dumps(ann), encoding="utf-8")
 
     @classmethod
-    def open(cls, directory: Path, nprobe: int | None = None) -> FaissVectorIndex:
-        """The saved index; ``nprobe`` overrides the lists an IVF reads per search."""
+    def open(cls, directory: Path, nprobe: int | None = None, rows: RowMap | None = None) -> FaissVectorIndex:
+        """The saved index; ``nprobe`` overrides the lists an IVF reads per search; ``rows``: its row map
+        when the caller has read the same one already."""
         ann = AnnOptions()
         if (directory / ANN_FILE).exists():
             saved = json.loads((directory / ANN_FILE).read_text(encoding="utf-8"))
             ann = AnnOptions(int(saved["threshold"]), int(saved["nprobe"]), int(saved.get("trained_on", 0)))
-        index = cls(faiss.read_index(str(directory / VECTORS_FILE)), RowMap.load(directory), ann)
+        rows = rows if rows is not None else RowMap.load(directory)
+        index = cls(faiss.read_index(str(directory / VECTORS_FILE)), rows, ann)
         if index._is_ivf():
             index.nprobe = nprobe or ann.nprobe
         return index

@@ -149,6 +149,9 @@ class WordingIndex:
         self._table = self._by_clause = None
 
     def remove(self, ids: Iterable[str]) -> int:
+        ids = list(ids)
+        if not ids:  # an add removes nothing: the sentence map of 2 million rows is not worth building
+            return 0
         by = self._sentences_of()
         gone = [c for c in ids if c in by]
         unknown = [c for c in ids if c not in by]

@@ -95,6 +95,24 @@ class RowMap:
                 allowed[code] = True
         return allowed[self._row_doc]
 
+    def copy(self) -> RowMap:
+        """An independent copy (another index's rows when both hold the same clauses in the same order):
+        ~0.1 s at 10⁶ rows, where reading the files again takes ~2.5 s."""
+        out = RowMap()
+        out.ids, out.docs, out._row = list(self.ids), list(self.docs), dict(self._row)
+        out._doc_codes, out._row_doc = self._doc_codes, self._row_doc  # replaced on a change, never edited
+        return out
+
+    @staticmethod
+    def same_files(files: dict[str, dict], one: str, other: str) -> bool:
+        """Whether a manifest's file list (relative path → size and checksum) gives the row maps saved
+        under the folders ``one`` and ``other`` the same content."""
+        names = (IDS_FILE, DOCS_FILE, DOC_CODES_FILE)
+        return all(
+            files.get(f"{one}/{n}") is not None and files.get(f"{one}/{n}") == files.get(f"{other}/{n}")
+            for n in names
+        )
+
     def compacted(self) -> tuple[RowMap, np.ndarray]:
         """A map without tombstones, and the old rows it keeps (in order)."""
         keep = np.flatnonzero(self.live_mask())

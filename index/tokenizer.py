@@ -4,11 +4,18 @@ policy terms (社会办医, 多点执业, 医联体, 双随机 …) so they stay
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
 import re
+import subprocess
 import sys
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from config.settings import default_of
 from corpus.normalize import match_text
 
 _STOP = set(
@@ -19,14 +26,23 @@ _STOP = set(
 _TOKEN_OK = re.compile(r"[\w\u3400-\u9fff+]")
 
 
+PARALLEL_LINES = 20_000  # distinct new lines from which tokenize_many_later uses other processes
+
+log = logging.getLogger(__name__)
+
+
 class ChineseTokenizer:
     name = "jieba-search+policy-terms"
 
-    def __init__(self, extra_terms: list[str] | None = None) -> None:
+    def __init__(self, extra_terms: list[str] | None = None, processes: int | None = None) -> None:
+        """``processes``: how many a large :meth:`tokenize_many` uses (default: the setting
+        ``tokenize_processes``); the tokens are the same either way."""
         import jieba
 
         terms = (Path(__file__).parent / "data" / "policy_terms.txt").read_text(encoding="utf-8")
-        self._words = [ln.split()[0] for ln in terms.splitlines() if ln.strip()] + list(extra_terms or [])
+        self._extra = list(extra_terms or [])
+        self._words = [ln.split()[0] for ln in terms.splitlines() if ln.strip()] + self._extra
+        self.processes = default_of("tokenize_processes") if processes is None else processes
         self._jieba_instance = None
         self._init_lock = threading.Lock()
         self.fingerprint = (
@@ -81,3 +97,71 @@ class ChineseTokenizer:
                 toks.extend(got)
             out.append(toks)
         return out
+
+    def tokenize_many_later(
+        self, texts: list[str], seen: dict[str, list[str]] | None = None
+    ) -> Callable[[], list[list[str]]]:
+        """:meth:`tokenize_many`'s answer, to be asked for by calling the function returned. With many new
+        lines (≥ ``PARALLEL_LINES``) and ``processes`` > 1 they are tokenised meanwhile in that many fresh
+        Python processes (``python -c``: no fork of a build's threads, no re-run of the caller's script as
+        multiprocessing's spawn would do), while the caller does other work (a build MinHashes its
+        sentences); otherwise when asked, here. The tokens are the same either way."""
+        seen = {} if seen is None else seen
+        new = (
+            list(dict.fromkeys(ln for t in texts for ln in t.split("\n") if ln not in seen))
+            if self.processes > 1
+            else []
+        )
+        if len(new) < PARALLEL_LINES:
+            return lambda: self.tokenize_many(texts, seen)
+        share = -(-len(new) // self.processes)
+        parts = [new[i : i + share] for i in range(0, len(new), share)]
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(x) for x in sys.path if x) if p)
+        threads = ThreadPoolExecutor(len(parts))
+        running = [threads.submit(self._in_child, part, env) for part in parts]
+
+        def answer() -> list[list[str]]:
+            try:
+                done = [f.result() for f in running]
+            finally:
+                threads.shutdown()
+            seen.update(zip(new, ([sys.intern(x) for x in toks] for part in done for toks in part)))
+            return self.tokenize_many(texts, seen)  # every line is in seen now: only put together
+
+        return answer
+
+    def _in_child(self, part: list[str], env: dict[str, str]) -> list[list[str]]:
+        request = json.dumps({"extra": self._extra, "lines": part}, ensure_ascii=False).encode("utf-8")
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", _WORKER_CODE],
+                input=request,
+                capture_output=True,
+                env=env,
+                timeout=60 + len(part) / 100,  # jieba reads ~1,000 lines a second; a hang is not waited out
+                check=True,
+            )
+            got = json.loads(proc.stdout)
+            if not isinstance(got, list) or len(got) != len(part):
+                raise ValueError(f"{len(got) if isinstance(got, list) else type(got).__name__} answers")
+            return got
+        except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            said = (getattr(exc, "stderr", b"") or b"").decode("utf-8", "replace").strip().splitlines()
+            log.warning(
+                "a tokenising process failed (%s: %s); tokenising its %d lines in this one",
+                type(exc).__name__,
+                said[-1] if said else exc,
+                len(part),
+            )
+            return [self.tokenize(ln) for ln in part]
+
+
+# a tokenising process: the lines on stdin, their tokens on stdout (both JSON)
+_WORKER_CODE = (
+    "import json, sys\n"
+    "from index.tokenizer import ChineseTokenizer\n"
+    "req = json.loads(sys.stdin.buffer.read())\n"
+    "tok = ChineseTokenizer(req['extra'], processes=1)\n"
+    "sys.stdout.write(json.dumps([tok.tokenize(x) for x in req['lines']], ensure_ascii=False))\n"
+)

@@ -56,9 +56,10 @@ def peak_rss_mb() -> float:
 
 
 def cpu_s() -> float:
-    """CPU seconds of this process so far (user + system): on a shared machine, wall time is the load's."""
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """CPU seconds of this process and its finished children so far (user + system; a build tokenises
+    in worker processes): on a shared machine, wall time is the load's."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def rss_mb() -> float:

@@ -444,3 +444,25 @@ def test_row_map_reads_the_old_json_form(tmp_path) -> None:
     )
     back = RowMap.load(tmp_path)
     assert back.ids == ["a:1", None] and back.live == 1 and back.rows(["a:1"]).tolist() == [0]
+
+
+def test_vector_and_lexical_row_maps_read_once_when_equal(builtin_index) -> None:
+    """Both indexes of a generation hold the same rows: the map is read once and each index gets its own
+    copy (a change to one, as an incremental build makes, leaves the other's as it was)."""
+    from index.backends import open_indexes
+    from index.generations import IndexLayout
+    from index.manifest import Manifest
+    from index.rowmap import RowMap
+
+    gen = IndexLayout(builtin_index).current()
+    m = Manifest.load(gen)
+    assert RowMap.same_files(m.files, "vectors", "lexical")
+    assert not RowMap.same_files(m.files, "vectors", "wording")  # sentences, not clauses
+    vec, lex = open_indexes(gen, m)
+    assert vec._rows is not lex._rows and vec._rows.ids == lex._rows.ids
+    first = vec._rows.ids[0]
+    vec.remove([first])
+    assert first in lex._rows and first not in vec._rows and lex.size == vec.size + 1
+    read = {**m.files}
+    read["lexical/rows.ids.txt"] = {**read["lexical/rows.ids.txt"], "xxh64": "0"}  # they differ: each its own
+    assert not RowMap.same_files(read, "vectors", "lexical")

@@ -114,6 +114,40 @@ def test_tokenize_many_by_lines_equals_tokenize(tokenizer, builtin_report) -> No
     assert len(seen) < sum(t.count("\n") + 1 for t in texts)  # titles and paths were read once
 
 
+@pytest.mark.parametrize("child", ["works", "killed", "garbled"])
+def test_tokenize_many_in_processes_gives_the_same_tokens(
+    tokenizer, builtin_report, monkeypatch, caplog, child
+) -> None:
+    """Many new lines are tokenised in other processes while the caller goes on (here from 50 lines, not
+    20,000), with the same tokens; a process that is killed or answers garbage costs time, not tokens."""
+    import index.tokenizer as tk
+    from index.builder import clause_texts
+
+    _, _, lexical = clause_texts(builtin_report.documents, BuildOptions())
+    texts = [*lexical[:120], "民营医院  能不能\n第一条  为了规范"]
+    want = [tokenizer.tokenize(t) for t in texts]
+    monkeypatch.setattr(tk, "PARALLEL_LINES", 50)
+    if child == "killed":
+        monkeypatch.setattr(tk, "_WORKER_CODE", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    elif child == "garbled":
+        monkeypatch.setattr(tk, "_WORKER_CODE", "print('[[1]]')")
+    sent: list[int] = []
+    real = tk.ChineseTokenizer._in_child
+
+    def counted(self, part: list[str], env: dict) -> list[list[str]]:  # noqa: ANN001
+        sent.append(len(part))
+        return real(self, part, env)
+
+    monkeypatch.setattr(tk.ChineseTokenizer, "_in_child", counted)
+    two = tk.ChineseTokenizer(processes=2)
+    assert two.fingerprint == tokenizer.fingerprint
+    with caplog.at_level("WARNING"):
+        later = two.tokenize_many_later(texts)
+        assert later() == want
+    assert len(sent) == 2 and min(sent) >= 25  # the new lines went to two other processes
+    assert ("a tokenising process failed" in caplog.text) == (child != "works")
+
+
 def test_bm25_added_in_batches_scores_as_one_build() -> None:
     rng = np.random.default_rng(3)
     vocab = [f"t{i}" for i in range(40)]
