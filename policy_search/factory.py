@@ -19,6 +19,7 @@ from index.builder import BuildOptions, BuildResult, EmptyCorpusError, reindex_i
 from index.cache import EmbeddingCache
 from index.embedder import ENGINES, Embedder, engine_name, engine_of, make_embedder
 from index.faiss_vectors import AnnOptions
+from index.tokenizer import ChineseTokenizer
 from search.hybrid import HybridSearcher, RankingOptions
 from search.live import LiveSearcher
 from search.query_encoder import QueryEncoder
@@ -93,6 +94,11 @@ def build_options_from(settings: Settings) -> BuildOptions:
         milvus=milvus_from(settings, building=True) if settings.backend == "milvus" else None,
         ann=AnnOptions(settings.ann_threshold, settings.ann_nprobe),
     )
+
+
+def tokenizer_from(settings: Settings) -> ChineseTokenizer:
+    """The lexical tokenizer a build uses, with its ``tokenize_processes``."""
+    return ChineseTokenizer(processes=settings.tokenize_processes)
 
 
 def reader_limits_from(settings: Settings) -> Limits:
@@ -379,6 +385,7 @@ def reindex(
             process=process,
             cache=cache,
             options=build_options_from(settings),
+            tokenizer=tokenizer_from(settings),
             full=full,
             progress=progress,
             holds=held_patterns(report.skipped),

@@ -45,6 +45,7 @@ from policy_search.factory import (
     embedder_from,
     held_patterns,
     load_sources,
+    tokenizer_from,
 )
 
 
@@ -242,6 +243,7 @@ def ray_reindex(
             process=pipeline.process_or_report,
             cache=cache,
             options=options,
+            tokenizer=tokenizer_from(settings),
             full=full,
             holds=held_patterns([*report.skipped, *failed]),  # a failed change keeps its old version
             allow_removals=allow_removals,

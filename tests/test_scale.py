@@ -259,3 +259,15 @@ def test_row_wise_composition_scores_as_the_per_id_one(where_docs) -> None:
         assert sorted(slow.scores_for(got), reverse=True) == pytest.approx(
             sorted(mine, reverse=True)[:3], abs=1e-5
         )
+
+
+@pytest.mark.parametrize(("env", "want"), [(None, 2), ("1", 1), ("4", 4)])
+def test_tokenize_processes_come_from_the_settings(monkeypatch, env, want) -> None:
+    from config.settings import Settings
+    from policy_search.factory import tokenizer_from
+
+    if env is None:
+        monkeypatch.delenv("POLICY_SEARCH_TOKENIZE_PROCESSES", raising=False)
+    else:
+        monkeypatch.setenv("POLICY_SEARCH_TOKENIZE_PROCESSES", env)
+    assert tokenizer_from(Settings()).processes == want
