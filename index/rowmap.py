@@ -20,10 +20,8 @@ class RowMap:
     def __init__(self, ids: list[str | None] | None = None, docs: list[str | None] | None = None) -> None:
         self.ids: list[str | None] = ids or []
         self.docs: list[str | None] = docs or []
-        if self.ids and None in self.ids:
-            self._row = {c: i for i, c in enumerate(self.ids) if c is not None}
-        else:  # no removed rows (the usual case): ~3× faster at 10⁶
-            self._row = dict(zip(self.ids, range(len(self.ids))))
+        self._row = dict(zip(self.ids, range(len(self.ids))))  # ~3× faster than a comprehension at 10⁶
+        self._row.pop(None, None)  # type: ignore[call-overload]  # removed rows are no id
         self._doc_codes: dict[str, int] | None = None
         self._row_doc: np.ndarray | None = None
         self._live: np.ndarray | None = None

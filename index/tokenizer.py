@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from config.processes import python_child_env
 from config.settings import default_of
 from corpus.normalize import match_text
 
@@ -116,8 +116,7 @@ class ChineseTokenizer:
             return lambda: self.tokenize_many(texts, seen)
         share = -(-len(new) // self.processes)
         parts = [new[i : i + share] for i in range(0, len(new), share)]
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(x) for x in sys.path if x) if p)
+        env = python_child_env()
         threads = ThreadPoolExecutor(len(parts))
         running = [threads.submit(self._in_child, part, env) for part in parts]
 

@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from config.processes import python_child_env
 from corpus.readers.base import TEXT_LIMIT, PageProgress, ReadError, ReadResult, check_length
 
 _HEADER = struct.Struct("<Q")
@@ -167,8 +168,7 @@ class ReaderPool:
         self.started = 0  # workers started (a hang or a crash costs one)
 
     def _start(self) -> subprocess.Popen[bytes]:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(x) for x in sys.path if x) if p)
+        env = python_child_env()
         # glibc reserves 64 MB of address space per thread's malloc arena: under RLIMIT_AS that reservation,
         # not use, is what ONNX Runtime's threads (OCR) would run out of; two arenas keep it to what is used
         env.setdefault("MALLOC_ARENA_MAX", "2")
