@@ -13,6 +13,7 @@ A date line (:func:`is_date_line`) is a line that is a complete date and nothing
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
@@ -48,32 +49,44 @@ def _small(text: str) -> int | None:
         return None
 
 
+def _in_range(y: int, m: int | None, d: int | None) -> bool:
+    return m is not None and d is not None and 1900 <= y <= 2100 and 1 <= m <= 12 and 1 <= d <= 31
+
+
 def _valid(y: int, m: int | None, d: int | None) -> str | None:
-    if m is None or d is None or not (1900 <= y <= 2100 and 1 <= m <= 12 and 1 <= d <= 31):
+    """ "YYYY-MM-DD" for a day the calendar has (2024-02-29 yes, 2023-02-30 no: a stored date must parse)."""
+    if not _in_range(y, m, d):
         return None
-    return f"{y:04d}-{m:02d}-{d:02d}"
-
-
-def iso_date(text: str | None) -> str | None:
-    """The first date in ``text`` as "YYYY-MM-DD", or None.
-
-    >>> iso_date("二〇二五年三月十八日"), iso_date("2019 年 4 月 1 日"), iso_date("二〇二一年六月廿八日")
-    ('2025-03-18', '2019-04-01', '2021-06-28')
-    """
-    if not text:
+    try:
+        return dt.date(y, m, d).isoformat()  # type: ignore[arg-type]
+    except ValueError:
         return None
+
+
+def _first_date(text: str) -> tuple[int, int | None, int | None] | None:
+    """Year, month and day of the first date written in ``text``, as written (not checked)."""
     text = unicodedata.normalize("NFKC", text) if not text.isascii() else text
-    found: list[tuple[int, str | None]] = []
+    found: list[tuple[int, tuple[int, int | None, int | None]]] = []
     m = _ARABIC.search(text)
     if m:
-        found.append((m.start(), _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
+        found.append((m.start(), (int(m.group(1)), int(m.group(2)), int(m.group(3)))))
     m = _CHINESE.search(text)
     if m:
         year = "".join(_DIGIT.get(c, c) for c in m.group(1))
         if year.isdigit():
-            found.append((m.start(), _valid(int(year), _small(m.group(2)), _small(m.group(3)))))
-    found.sort(key=lambda x: x[0])
-    return found[0][1] if found else None
+            found.append((m.start(), (int(year), _small(m.group(2)), _small(m.group(3)))))
+    return min(found, key=lambda x: x[0])[1] if found else None
+
+
+def iso_date(text: str | None) -> str | None:
+    """The first date in ``text`` as "YYYY-MM-DD", or None (also when that date names a day the calendar
+    lacks: "2023年2月30日").
+
+    >>> iso_date("二〇二五年三月十八日"), iso_date("2019 年 4 月 1 日"), iso_date("二〇二一年六月廿八日")
+    ('2025-03-18', '2019-04-01', '2021-06-28')
+    """
+    parts = _first_date(text) if text else None
+    return _valid(*parts) if parts else None
 
 
 def is_date_line(line: str) -> bool:
@@ -81,9 +94,14 @@ def is_date_line(line: str) -> bool:
 
     >>> is_date_line("二〇二五年三月十八日"), is_date_line("2025年6月底前，各乡镇完成摸底登记。")
     (True, False)
+    >>> is_date_line("二〇二三年二月三十日")  # as signed: the line's role, though no day of the calendar
+    True
     """
     s = unicodedata.normalize("NFKC", line).strip()
-    return bool(_LINE.match(s)) and iso_date(s) is not None
+    if not _LINE.match(s):
+        return False
+    parts = _first_date(s)  # a 落款 signed 二〇二三年二月三十日 is still the 落款's date line, though no date
+    return parts is not None and _in_range(*parts)
 
 
 _STAMP = r"(?:19|20)\d{2}\s*(?:[-./]\s*\d{1,2}\s*[-./]\s*\d{1,2}|年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)"

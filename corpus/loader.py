@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import default_of
+from corpus.dates import iso_date
 from corpus.garbage import GarbageError, check_text
 from corpus.jsontext import JsonTextError, parse_json
 from corpus.models import Note, RawDocument, SkippedFile
@@ -53,6 +54,32 @@ TEXT_FIELDS = (
     "source",
     "status",
 )
+
+
+# dates a record or sidecar may give; one that reads as no day is not used, and the operator is told
+DATE_FIELDS = ("date", "written_date", "published_date", "effective_date")
+
+
+def date_field_notes(fields: dict[str, Any]) -> list[Note]:
+    """A warning for each date a record or a ``.meta.json`` gives that names no valid day: it is not used
+    (the document's date then comes from its text: 落款, 发布日期 …), and the operator is told which.
+
+    ``{"date": "2023-13-45"}`` and ``{"date": "2023年5月"}`` → ``bad_date_field``; ``"二〇二三年五月八日"``,
+    ``"2023-05-08"`` and ``"2023年5月8日"`` are read.
+    """
+    notes = []
+    for name in DATE_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, str) and value.strip() and iso_date(value) is None:
+            shown = value if len(value) <= 40 else value[:40] + "…"
+            notes.append(
+                Note(
+                    f"字段 {name!r} 的日期 {shown!r} 无法识别（应为某年某月某日，如 2023-05-08 或"
+                    " 二〇二三年五月八日），未采用：日期改从正文读取",
+                    "bad_date_field",
+                )
+            )
+    return notes
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -346,7 +373,7 @@ def load_file(
         doc_id = document_key(fields.pop("id", None) or key or path.name)
     except BadKeyError as exc:
         return SkippedFile(str(path), f"文档键无效：{exc}", "bad_key", held)
-    warnings: list[Note | str] = [note] if note else []
+    warnings: list[Note | str] = [*([note] if note else []), *date_field_notes(fields)]
     common = {"id": doc_id, "source": key or path.name, "origin": display_path(path), "reader": reader.name}
     # source is shown to users: relative to the corpus root, never a server path
     if reader.isolated:
@@ -461,6 +488,7 @@ def load_records(
                         fields=rec,
                         content_hash=content_hash(text, rec, f"{reader.name}/{reader.version}"),
                         reader=reader.name,
+                        warnings=list(date_field_notes(rec)),
                         pending=pending(reader, where, limits, text=text),
                         **common,
                     )
@@ -485,7 +513,10 @@ def load_records(
                     fields=rec,
                     text_format=fmt,
                     content_hash=content_hash(text, rec, fmt),
-                    warnings=[Note(w, c) for w, c in zip(check.warnings, check.codes)],
+                    warnings=[
+                        *(Note(w, c) for w, c in zip(check.warnings, check.codes)),
+                        *date_field_notes(rec),
+                    ],
                     reader="jsonl",
                     **common,
                 )

@@ -203,7 +203,10 @@ def _term_end(text: str, pos: int, effective: str | None) -> str | None:
         if m.groupdict().get("n") and effective:
             n = _count(m.group("n"))
             if n:
-                return add_term(dt.date.fromisoformat(effective), n, m.group("unit")).isoformat()
+                try:
+                    return add_term(dt.date.fromisoformat(effective), n, m.group("unit")).isoformat()
+                except (ValueError, OverflowError):  # 有效期99999年: past any calendar, no last day
+                    return None
     return None
 
 

@@ -167,6 +167,44 @@ CASES = [
         "side3.txt",
     ),
     (
+        "record date that names no day",
+        _records("d.jsonl", [{"date": "2023-13-45", "text": NOTICE}]),
+        "warning",
+        "bad_date_field",
+        "d.jsonl",
+    ),
+    (
+        "record date of a month only, Chinese numerals",
+        _records("m.jsonl", [{"date": "二〇二三年五月", "text": NOTICE}]),
+        "warning",
+        "bad_date_field",
+        "m.jsonl",
+    ),
+    (
+        "saved web page in a record, bad written_date",
+        _records(
+            "w.jsonl",
+            [{"written_date": "去年", "text": f"<html><body><p>{NOTICE}</p></body></html>"}],
+        ),
+        "warning",
+        "bad_date_field",
+        "w.jsonl",
+    ),
+    (
+        "record date in Chinese numerals",
+        _records("c.jsonl", [{"id": "c1", "date": "二〇二三年五月八日", "text": NOTICE}]),
+        "indexed",
+        "",
+        "c1",
+    ),
+    (
+        "sidecar date that names no day",
+        _sidecar("side5", '{"date": "2023/02/30"}'),
+        "warning",
+        "bad_date_field",
+        "side5.txt",
+    ),
+    (
         "sidecar id of another document",
         _sidecar("side4", '{"id": "good.txt"}'),
         "duplicate",
@@ -187,7 +225,7 @@ CASES = [
         _records("d.jsonl", [{"id": "r", "text": 5}]),
         "skipped",
         "no_text",
-        "d.jsonl:1",
+        "d.jsonl",
     ),
     (
         "JSONL blank text",

@@ -398,3 +398,21 @@ def test_a_change_sets_its_new_values_under_the_measure_it_changes(clause: str, 
     from search.timeline import _new_values
 
     assert [(f.value, f.measure) for f in _new_values(clause)] == want
+
+
+@pytest.mark.parametrize(
+    ("meta", "span"),
+    [
+        (
+            {"effective_date": "2020-03-01", "repealed_by": {"effective_date": "2023-07-01"}},
+            ("2020-03-01", "2023-06-30"),
+        ),
+        ({"date": "2020-03-01", "expires_on": "2022-12-31"}, ("2020-03-01", "2022-12-31")),
+        # a repealer's date no calendar has, stored by an index built before such dates were refused
+        ({"date": "2020-03-01", "repealed_by": {"date": "2023-02-30"}}, ("2020-03-01", "2023-02-30")),
+    ],
+)
+def test_in_force_span(meta: dict, span: tuple) -> None:
+    from search.timeline import in_force_span
+
+    assert in_force_span(meta) == span

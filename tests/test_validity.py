@@ -67,6 +67,12 @@ def _read(text: str, **dates: str | None) -> DocumentMetadata:
         ("2025年1月1日至2025年6月30日期间购买新建商品住房的，给予补贴。", None, None),
         ("5.提贷并举。阶段性实行“提贷并举”。该政策执行时间至2025年3月31日。", None, None),
         ("（征求意见稿）本办法自2022年X月X日起施行。", None, None),
+        # a term past any calendar (a typing slip, or hostile) is no last day, and never fails the document
+        ("本通知自2023年5月1日起施行，有效期99999年。", "2023-05-01", None),
+        ("本通知自2023年5月1日起施行，有效期9999999999999999999999年。", "2023-05-01", None),
+        ("本细则自2023年5月1日起施行（试行99999年）。", "2023-05-01", None),
+        # a day the calendar lacks: the month it names, as 自2023年5月起施行 reads
+        ("本通知自2023年2月30日起施行。", "2023-02-01", None),
     ],
 )
 def test_effective_and_expiry(text: str, effective: str | None, expires: str | None) -> None:
