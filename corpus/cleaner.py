@@ -128,7 +128,37 @@ def _drop_edge_junk(lines: list[_Line]) -> list[_Line]:
     return lines[start:end]
 
 
+_PAIRS = {"（": "）", "《": "》"}
+_OPEN_MIN_CHARS = 12
+
+
+def _left_open(line: str) -> str:
+    """The bracket a line leaves open at its end ("" when none): "仍按《关于印发<台州市…管理" → "《"."""
+    stack: list[str] = []
+    for ch in line:
+        if ch in _PAIRS:
+            stack.append(ch)
+        elif stack and ch == _PAIRS[stack[-1]]:
+            stack.pop()
+    return stack[-1] if stack else ""
+
+
+def _closes_open(prev: str, nxt: str) -> bool:
+    """A line cut inside a bracket that the next line closes: a hard wrap, even after a heading marker
+    ("三、…仍按《关于印发<台州市住房公积金个人住房贷款管理" + "实施细则>的通知》…执行。"), which would
+    otherwise read as a heading with the clause's own words as its body."""
+    opening = _left_open(prev)
+    if not opening or len(prev) < _OPEN_MIN_CHARS or "\t" in prev:
+        return False
+    closer = nxt.find(_PAIRS[opening])
+    return closer >= 0 and not (
+        starts_with_heading_marker(nxt) or _DATE_LINE.match(nxt) or nxt.startswith("附件")
+    )
+
+
 def _should_join(prev: str, nxt: str) -> bool:
+    if _closes_open(prev, nxt):
+        return True
     if len(prev) < _JOIN_MIN_CHARS or "\t" in prev:
         return False
     last = prev[-1]

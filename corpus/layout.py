@@ -40,6 +40,13 @@ _RECIPIENT = re.compile(
 _DOC_NUMBER_LINE = re.compile(
     r"^[（(]?[\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*\d{1,4}\s*号[)）]?$"
 )
+# 版头 and 文号 on one line, as a saved web page or a .txt copy prints them: "桐庐县人民政府办公室文件 桐政办发〔2023〕15号"
+# (at a line's start, the 版头 holding no punctuation: "一、根据省政府办公厅文件浙政办发〔2022〕8号精神" is a citation)
+BANNER_NUMBER = re.compile(
+    r"^[^，。；：、,;:]{2,30}?文件\s*"
+    r"([\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*\d{1,4}\s*号)"
+)
+_BANNER_NUMBER_LINE = re.compile(BANNER_NUMBER.pattern + r"\s*[★☆]?$")
 _HEADER_FIELD = re.compile(
     r"\t|^(索引号|发文机关|发布机构|成文日期|发文字号|文号|发布日期|主题分类|标题)[:：]"
 )
@@ -156,7 +163,7 @@ def _front(layout: Layout) -> None:
             return
         if _HEADER_FIELD.search(s):
             ln.role = "header"
-        elif s.endswith("文件") and len(s) <= 30:
+        elif (s.endswith("文件") and len(s) <= 30) or _BANNER_NUMBER_LINE.match(s):
             ln.role = "banner"
         elif _DOC_NUMBER_LINE.match(s) or re.match(r"^(签发人|签发)[：:]", s):
             ln.role = "doc_number"

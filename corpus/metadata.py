@@ -22,7 +22,7 @@ from corpus.dates import iso_date as _iso
 from corpus.gazetteer import Gazetteer
 from corpus.issuers import is_national, number_is_national, number_province
 from corpus.jurisdiction import NATIONAL_ACTOR, JurisdictionReader, Reading
-from corpus.layout import ORG_SUFFIX, Layout, read_layout, split_orgs
+from corpus.layout import BANNER_NUMBER, ORG_SUFFIX, Layout, read_layout, split_orgs
 from corpus.models import DocumentMetadata
 from corpus.validity import read_validity
 
@@ -63,12 +63,20 @@ def iso_date(text: str | None) -> str | None:
     return _iso(text)
 
 
+# what a sentence says just before a 文号 it cites; the 机关代字 begins after the last of them
+_BEFORE_NUMBER = re.compile(
+    r".*(?:通知|意见|决定|批复|复函|请示|报告|文件|文号|是指|执行|参照|按照|依照|根据|依据|落实好|不受|按|的|及|和|与)"
+)
+
+
 def normalize_doc_number(text: str) -> str | None:
-    """ "吉市政办发(2018)19号" → "吉市政办发〔2018〕19号"."""
+    """ "吉市政办发(2018)19号" → "吉市政办发〔2018〕19号"; a cited number keeps its 机关代字 alone:
+    "…许可及抵押管理仍按榕政办〔2016〕180号" → "榕政办〔2016〕180号"."""
     m = _DOC_NUMBER.search(text or "")
     if not m:
         return None
-    return f"{m.group(1)}〔{m.group(2)}〕{int(m.group(3))}号"
+    agency = _BEFORE_NUMBER.sub("", m.group(1)) or m.group(1)
+    return f"{agency}〔{m.group(2)}〕{int(m.group(3))}号"
 
 
 def doc_type_of(title: str | None) -> tuple[str | None, str | None]:
@@ -208,11 +216,13 @@ class MetadataExtractor:
 
         own = given.get("doc_number") or header.get("发文字号") or header.get("文号")
         if not own:
-            for line in lines[:10]:
+            for k, line in enumerate(lines[:10]):
                 # "国办发〔2024〕15号", or in brackets under the title as web pages print it
                 m = _DOC_NUMBER.fullmatch(re.sub(r"^[（(]\s*|\s*[)）]$", "", line.strip()))
-                if m:
-                    own = m.group(0)
+                # or after the 版头 on its line: "…管理委员会文件泰公积金委字〔2022〕2号★"
+                b = BANNER_NUMBER.search(line) if k < 3 else None
+                if m or b:
+                    own = m.group(0) if m else b.group(1)
                     break
         md.doc_number = normalize_doc_number(own) if own else None
         cited = {normalize_doc_number(m.group(0)) for m in _DOC_NUMBER.finditer(text)}

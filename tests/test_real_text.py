@@ -386,3 +386,107 @@ def test_mutated_real_texts_are_read(pipeline: CorpusPipeline, judged) -> None: 
         doc = pipeline.process(RawDocument(id=judged.id, text=text or "空", source=f"{judged.id}.txt"))
         for d in (doc.metadata.date, doc.metadata.effective_date, doc.metadata.expires_on):
             assert d is None or dt.date.fromisoformat(d)  # every stored date parses
+
+
+# -- 版头 and 文号 on one line; a line cut inside a bracket ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("head", "number"),
+    [
+        # a county notice saved as .txt: 版头 and 文号 share a line
+        ("桐庐县人民政府办公室文件 桐政办发〔2023〕15号", "桐政办发〔2023〕15号"),
+        # a saved web page (泰安, policy-dev): no space, a star after the number
+        ("泰安市住房公积金管理委员会文件泰公积金委字〔2022〕2号★", "泰公积金委字〔2022〕2号"),
+        # a ministry's banner with half-width brackets
+        ("住房和城乡建设部文件 建房规[2023]5号", "建房规〔2023〕5号"),
+    ],
+)
+def test_banner_and_doc_number_on_one_line(pipeline: CorpusPipeline, head: str, number: str) -> None:
+    text = (
+        f"{head}\n某某关于促进房地产市场平稳健康发展的若干意见\n各乡镇人民政府、街道办事处，县政府各部门：\n"
+        "一、大学生首次购买新建商品住宅的，给予每平方米500元补贴。\n二、本意见自2023年5月1日起施行。\n"
+        "某某人民政府办公室\n2023年4月20日\n"
+    )
+    doc = pipeline.process(RawDocument(id="banner", text=text, source="banner.txt"))
+    assert doc.metadata.doc_number == number
+    assert not any("文件" in c.text for c in doc.clauses)  # the 版头 is no clause
+    assert [c.text[:2] for c in doc.clauses if c.kind == "body"] == ["一、", "二、"]
+
+
+def test_a_cited_number_in_the_body_is_not_the_documents_own(pipeline: CorpusPipeline) -> None:
+    text = (
+        "关于调整住房公积金政策的通知\n一、根据省政府办公厅文件浙政办发〔2022〕8号精神，调整贷款政策。\n"
+        "二、本通知自发布之日起施行。\n"
+    )
+    doc = pipeline.process(RawDocument(id="cited", text=text, source="cited.txt"))
+    assert doc.metadata.doc_number is None and doc.metadata.citations == ["浙政办发〔2022〕8号"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "clause"),
+    [
+        # 台州 (policy-dev): a numbered line cut inside 《…》, the title of the cited rules closed on the next
+        (
+            [
+                "三、住房公积金个人住房贷款其他事项仍按《关于印发<台州市住房公积金个人住房贷款管理",
+                "实施细则>的通知》执行。",
+            ],
+            "三、住房公积金个人住房贷款其他事项仍按《关于印发<台州市住房公积金个人住房贷款管理实施细则>的通知》执行。",
+        ),
+        # a cited 文号 broken at its bracket, inside （…）
+        (
+            [
+                "一、根据《浙江省住房和城乡建设厅关于做好住房公积金工作的通知》（浙建",
+                "〔2022〕8号）精神，调整贷款政策。",
+            ],
+            "一、根据《浙江省住房和城乡建设厅关于做好住房公积金工作的通知》（浙建〔2022〕8号）精神，调整贷款政策。",
+        ),
+        # a narrow PDF column (苏州, policy-dev): a short (一) line cut inside 《…》
+        (
+            ["（一）人才公寓租金标准参照《关于加强苏州市人才租赁住", "房保障工作的若干意见》执行；"],
+            "（一）人才公寓租金标准参照《关于加强苏州市人才租赁住房保障工作的若干意见》执行；",
+        ),
+    ],
+)
+def test_a_line_cut_inside_a_bracket_is_joined(
+    pipeline: CorpusPipeline, lines: list[str], clause: str
+) -> None:
+    text = "某市关于调整住房公积金政策的通知\n" + "\n".join(lines) + "\n四、本通知自发布之日起施行。\n"
+    doc = pipeline.process(RawDocument(id="wrap", text=text, source="wrap.txt"))
+    assert doc.clauses[0].text == clause
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [
+            "一、关于《住房公积金管理条例》的实施",
+            "（一）缴存比例为5%至12%。",
+        ],  # closed on its own line: a heading
+        ["二、完善住房保障体系（", "三、加快发展保障性租赁住房。"],  # the next line is a heading of its own
+    ],
+)
+def test_lines_that_are_not_cut_stay_apart(pipeline: CorpusPipeline, lines: list[str]) -> None:
+    text = "某市关于住房工作的通知\n" + "\n".join(lines) + "\n"
+    doc = pipeline.process(RawDocument(id="apart", text=text, source="apart.txt"))
+    assert lines[1] in {c.text for c in doc.clauses}
+
+
+@pytest.mark.parametrize(
+    ("cited", "number"),
+    [
+        # as policy-dev writes them: the 机关代字 follows what the sentence says before it
+        ("许可及抵押管理仍按榕政办〔2016〕180号", "榕政办〔2016〕180号"),
+        ("金使用政策的通知宁金管规〔2026〕1号", "宁金管规〔2026〕1号"),
+        ("重点企事业单位是指儋建〔2024〕43号", "儋建〔2024〕43号"),
+        ("上石油对外合作的批复国函〔1993〕8号", "国函〔1993〕8号"),
+        ("理委员会文件泰公积金委字〔2022〕2号", "泰公积金委字〔2022〕2号"),
+        # a 机关代字 as it stands, brackets made standard
+        ("吉市政办发(2018)19号", "吉市政办发〔2018〕19号"),
+        ("绵住房公积金管委会〔2023〕2号", "绵住房公积金管委会〔2023〕2号"),
+        ("国卫人口发〔2022〕26号", "国卫人口发〔2022〕26号"),
+    ],
+)
+def test_cited_doc_number_keeps_its_agency_code(cited: str, number: str) -> None:
+    from corpus.metadata import normalize_doc_number
+
+    assert normalize_doc_number(cited) == number
