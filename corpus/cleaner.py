@@ -3,7 +3,8 @@
 Every step only deletes characters or swaps one for one, so ``offsets[i]`` is the raw index of
 cleaned character ``i``. Steps: strip web-page junk at the top and bottom (search widgets, phone numbers),
 drop repeated lines, remove stray spaces inside Chinese ("吉林市支持社会力量 提供" → "吉林市支持社会力量提供"),
-rejoin lines broken by PDF extraction ("推动建立适应医\\n\\n师多点执业" → "推动建立适应医师多点执业"),
+rejoin lines broken by PDF extraction ("推动建立适应医\\n\\n师多点执业" → "推动建立适应医师多点执业"), drop
+its page numbers ("—2—", "第 4 页"),
 and unify widths and brackets ("(十二)" → "（十二）", "ＡＢＣ" → "ABC").
 """
 
@@ -24,6 +25,10 @@ _DOC_TYPE_END = re.compile(
     r"(意见|方案|通知|办法|条例|规定|细则|决定|规划|公告|通告|批复|函|法|稿|（试行）|文件)$"
 )
 _DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+# a printed page's number, left in the text by PDF extraction: "—2—", "-3-", "第 4 页", "第5页 共12页"
+_PAGE_NUMBER = re.compile(
+    r"^[-—–－~]\s*\d{1,4}\s*[-—–－~]$|^第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?$"
+)
 _JOIN_MIN_CHARS = 40
 _MARKER_BEFORE = re.compile(r"^\W*#*\s*第[一二三四五六七八九十百千零〇两\d]+[编章节条]$")
 
@@ -178,6 +183,8 @@ def clean(raw: str) -> CleanText:
         if not line.chars:
             continue
         _unify_punctuation(line)
+        if _PAGE_NUMBER.match(line.text.strip()):
+            continue
         if kept and line.text == kept[-1].text and len(line.chars) > 4:
             continue  # a title repeated by the web page
         if kept and _should_join(kept[-1].text, line.text):

@@ -41,11 +41,18 @@ def _existing(paths: list[Path]) -> list[Path]:
     return paths
 
 
+def bars_off(quiet: bool) -> bool | None:
+    """tqdm's ``disable``: True when asked for quiet or JSON output; else None, which tqdm reads as "off
+    unless stderr is a terminal": a log file gets no carriage returns or cursor-moving escapes (two bars,
+    OCR pages and embedding, moved the cursor up in a log), only the summary lines."""
+    return True if quiet else None
+
+
 class PageBar:
     """Progress of OCR by page on stderr (a tqdm bar, shown from the first page recognised): pages so far,
     and the file and page now being read ("plan.pdf 第 3/12 页")."""
 
-    def __init__(self, disable: bool = False) -> None:
+    def __init__(self, disable: bool | None = False) -> None:
         self.disable = disable
         self.bar = None
 
@@ -55,7 +62,7 @@ class PageBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(unit="页", desc="文字识别", leave=True)
+            self.bar = tqdm(unit="页", desc="文字识别", leave=True, disable=self.disable)
         self.bar.set_postfix_str(f"{step.name} 第 {step.page}/{step.pages} 页", refresh=False)
         self.bar.update(1)
 
@@ -69,7 +76,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from policy_search.factory import load_corpus
     from search.jurisdictions import display_path
 
-    pages = PageBar(disable=args.json)
+    pages = PageBar(disable=bars_off(args.json))
     try:
         report = load_corpus(_existing(args.paths), _settings(args), progress=pages)
     finally:
@@ -145,9 +152,9 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             allow_removals=args.allow_removals,
         )
     else:
-        pages = PageBar(disable=args.quiet or args.json)
+        pages = PageBar(disable=bars_off(args.quiet or args.json))
         try:
-            with tqdm(unit="条", desc="嵌入", disable=args.quiet or args.json) as bar:
+            with tqdm(unit="条", desc="嵌入", disable=bars_off(args.quiet or args.json)) as bar:
                 result, report = reindex(
                     settings,
                     args.paths,

@@ -78,3 +78,24 @@ def test_offset_map_points_at_the_raw_characters(prefix: str) -> None:
             or unicodedata.normalize("NFKC", ch) == unicodedata.normalize("NFKC", src)
             or src.isspace()
         )
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        # 孝感 (policy-dev): a page break inside a figure, its number on a line of its own
+        (
+            "（一）贷款额度。借款申请人第一次申请使用公积金贷款在孝感市购买自住住房的，贷款最高额度可为50万元，其他情形最高额度为40万\n-1-\n元。",
+            "（一）贷款额度。借款申请人第一次申请使用公积金贷款在孝感市购买自住住房的，贷款最高额度可为50万元，其他情形最高额度为40万元。",
+        ),
+        # 南充 (policy-dev): an em-dash page number between two halves of a word
+        ("实行弹性上\n—2—\n下班、居家办公等灵活工作方式。", "实行弹性上\n下班、居家办公等灵活工作方式。"),
+        ("一、总体要求\n第 3 页 共 12 页\n（一）指导思想。", "一、总体要求\n（一）指导思想。"),
+        # a number that says something stays: a heading, an amount, a range
+        ("1.贷款额度\n-30%-\n3-5", "1.贷款额度\n-30%-\n3-5"),
+    ],
+)
+def test_page_numbers_are_dropped(raw: str, cleaned: str) -> None:
+    out = clean(raw)
+    assert out.text == cleaned
+    assert all(raw[o] == ch for o, ch in zip(out.offsets, out.text) if ch != "\n")

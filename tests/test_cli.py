@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
@@ -267,3 +268,35 @@ def test_serve_on_an_empty_index_dir_names_a_command_the_user_has(tmp_path, monk
     command = err.split("请先为它建立索引：", 1)[1].split(" reindex ", 1)[0]
     assert shutil.which(command) or Path(command).is_file(), command
     assert not (tmp_path / "named").exists()
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["log file", "terminal"])
+def test_progress_bars_only_on_a_terminal(tmp_path, monkeypatch, tty) -> None:
+    """A reindex whose stderr is a log file writes no carriage return or cursor escape into it (tqdm's bars
+    did), only its lines; on a terminal the bar shows."""
+    from .test_index import HashEmbedder
+
+    monkeypatch.setenv("POLICY_SEARCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr("policy_search.factory.embedder_from", lambda s: HashEmbedder())
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(SAMPLE, encoding="utf-8")
+    (tmp_path / "docs" / "bad.txt").write_bytes(b"")
+    err, out = _Stream(tty), _Stream(False)
+    monkeypatch.setattr("sys.stderr", err)
+    monkeypatch.setattr("sys.stdout", out)
+    assert main(["reindex", str(tmp_path / "docs")]) == 0
+    log = err.getvalue()
+    assert "bad.txt：空文件" in log and "全量构建" in out.getvalue()
+    if tty:
+        assert "嵌入" in log and "\r" in log
+    else:
+        assert "\r" not in log and "\x1b[" not in log and "嵌入:" not in log
