@@ -161,8 +161,15 @@ def _closes_open(prev: str, nxt: str) -> bool:
     )
 
 
+# a line never begins with these: the line before it was cut mid-sentence ("…推行住房公积金贷款电子合同" /
+# "，电子合同与纸质合同具有同等法律效力。"), whatever marker it starts with
+_CONTINUES = tuple("，。；、：,;")
+
+
 def _should_join(prev: str, nxt: str) -> bool:
     if _closes_open(prev, nxt):
+        return True
+    if nxt.startswith(_CONTINUES) and prev[-1] not in _SENTENCE_END and "\t" not in prev:
         return True
     if len(prev) < _JOIN_MIN_CHARS or "\t" in prev:
         return False

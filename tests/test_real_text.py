@@ -440,6 +440,18 @@ def test_a_cited_number_in_the_body_is_not_the_documents_own(pipeline: CorpusPip
             ],
             "一、根据《浙江省住房和城乡建设厅关于做好住房公积金工作的通知》（浙建〔2022〕8号）精神，调整贷款政策。",
         ),
+        # 长沙 (policy-dev, a scanned notice): the next line begins with the comma that continues the sentence
+        (
+            [
+                "8、全面使用住房公积金电子公章，推行住房公积金贷款电子合同",
+                "，电子合同与纸质合同具有同等法律效力。",
+            ],
+            "8、全面使用住房公积金电子公章，推行住房公积金贷款电子合同，电子合同与纸质合同具有同等法律效力。",
+        ),
+        (
+            ["（二）首付款比例不得低于购房总价的60%调整为40%", "。"],
+            "（二）首付款比例不得低于购房总价的60%调整为40%。",
+        ),
         # a narrow PDF column (苏州, policy-dev): a short (一) line cut inside 《…》
         (
             ["（一）人才公寓租金标准参照《关于加强苏州市人才租赁住", "房保障工作的若干意见》执行；"],
