@@ -74,11 +74,12 @@ if TYPE_CHECKING:
     from index.milvus_backend import MilvusConfig
 
 log = logging.getLogger(__name__)
-PIPELINE_VERSION = 6  # bump when cleaning/chunking changes what a document's clauses are, or the files
+PIPELINE_VERSION = 7  # bump when cleaning/chunking changes what a document's clauses are, or the files
 # of a generation change (3: the wording index; 4: 落款/版记 out of clauses, inline headings, county level,
 # near-duplicate documents, zero-width and control characters deleted as from queries; 5: 施行, 有效期 and
 # repeals read, the repealed_by table; nothing after a 落款 joins the clause before it, a table right after it
-# is the 附件; 6: jurisdiction from all the evidence, page date lines)
+# is the 附件; 6: jurisdiction from all the evidence, page date lines; 7: lines cut inside a bracket or
+# continued by a comma joined, page numbers dropped, days the calendar lacks no date, 版头 + 文号 on one line)
 
 
 NO_INDEX_YET = "还没有索引（no index yet）"
