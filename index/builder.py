@@ -640,8 +640,11 @@ def _add_text_in_batches(
     for i in range(0, len(ids), TEXT_BATCH):
         j = i + TEXT_BATCH
         tokens = tokenizer.tokenize_many_later(list(lexical_texts[i:j]), lines)  # other processes, if many
-        wording.add(ids[i:j], docs[i:j], clause_texts[i:j], sentences)  # meanwhile, here
-        lex.add(ids[i:j], docs[i:j], tokens())
+        try:
+            wording.add(ids[i:j], docs[i:j], clause_texts[i:j], sentences)  # meanwhile, here
+            lex.add(ids[i:j], docs[i:j], tokens())
+        finally:
+            tokens.cancel()  # a failure above: the processes still tokenising are stopped, not waited for
         for seen in (lines, sentences):
             if len(seen) > SEEN_LINES:
                 seen.clear()

@@ -98,14 +98,13 @@ class ChineseTokenizer:
             out.append(toks)
         return out
 
-    def tokenize_many_later(
-        self, texts: list[str], seen: dict[str, list[str]] | None = None
-    ) -> Callable[[], list[list[str]]]:
-        """:meth:`tokenize_many`'s answer, to be asked for by calling the function returned. With many new
+    def tokenize_many_later(self, texts: list[str], seen: dict[str, list[str]] | None = None) -> LaterTokens:
+        """:meth:`tokenize_many`'s answer, to be asked for by calling the object returned. With many new
         lines (≥ ``PARALLEL_LINES``) and ``processes`` > 1 they are tokenised meanwhile in that many fresh
         Python processes (``python -c``: no fork of a build's threads, no re-run of the caller's script as
         multiprocessing's spawn would do), while the caller does other work (a build MinHashes its
-        sentences); otherwise when asked, here. The tokens are the same either way."""
+        sentences); otherwise when asked, here. The tokens are the same either way. A caller that fails
+        before asking calls ``cancel()``: the processes still running are killed, not waited for."""
         seen = {} if seen is None else seen
         new = (
             list(dict.fromkeys(ln for t in texts for ln in t.split("\n") if ln not in seen))
@@ -113,12 +112,13 @@ class ChineseTokenizer:
             else []
         )
         if len(new) < PARALLEL_LINES:
-            return lambda: self.tokenize_many(texts, seen)
+            return LaterTokens(lambda: self.tokenize_many(texts, seen))
         share = -(-len(new) // self.processes)
         parts = [new[i : i + share] for i in range(0, len(new), share)]
         env = python_child_env()
+        children = _Children()
         threads = ThreadPoolExecutor(len(parts))
-        running = [threads.submit(self._in_child, part, env) for part in parts]
+        running = [threads.submit(self._in_child, part, env, children) for part in parts]
 
         def answer() -> list[list[str]]:
             try:
@@ -128,24 +128,37 @@ class ChineseTokenizer:
             seen.update(zip(new, ([sys.intern(x) for x in toks] for part in done for toks in part)))
             return self.tokenize_many(texts, seen)  # every line is in seen now: only put together
 
-        return answer
+        def cancel() -> None:
+            children.kill_all()
+            threads.shutdown(wait=False, cancel_futures=True)
 
-    def _in_child(self, part: list[str], env: dict[str, str]) -> list[list[str]]:
+        return LaterTokens(answer, cancel)
+
+    def _in_child(
+        self, part: list[str], env: dict[str, str], children: _Children | None = None
+    ) -> list[list[str]]:
         request = json.dumps({"extra": self._extra, "lines": part}, ensure_ascii=False).encode("utf-8")
+        children = children or _Children()
         try:
-            proc = subprocess.run(
-                [sys.executable, "-c", _WORKER_CODE],
-                input=request,
-                capture_output=True,
-                env=env,
-                timeout=60 + len(part) / 100,  # jieba reads ~1,000 lines a second; a hang is not waited out
-                check=True,
-            )
-            got = json.loads(proc.stdout)
+            proc = children.start([sys.executable, "-c", _WORKER_CODE], env)
+            try:
+                # jieba reads ~1,000 lines a second; a hang is not waited out
+                out, err = proc.communicate(request, timeout=60 + len(part) / 100)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                raise subprocess.TimeoutExpired(proc.args, 60 + len(part) / 100, out, err) from None
+            if children.cancelled:
+                return []  # the build failed meanwhile: nobody will read these tokens
+            if proc.returncode:
+                raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+            got = json.loads(out)
             if not isinstance(got, list) or len(got) != len(part):
                 raise ValueError(f"{len(got) if isinstance(got, list) else type(got).__name__} answers")
             return got
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
+            if children.cancelled:
+                return []
             said = (getattr(exc, "stderr", b"") or b"").decode("utf-8", "replace").strip().splitlines()
             log.warning(
                 "a tokenising process failed (%s: %s); tokenising its %d lines in this one",
@@ -154,6 +167,52 @@ class ChineseTokenizer:
                 len(part),
             )
             return [self.tokenize(ln) for ln in part]
+
+
+class LaterTokens:
+    """Tokens on their way (:meth:`ChineseTokenizer.tokenize_many_later`): call it for them, one list of
+    tokens per text; ``cancel()`` when they will not be asked for (it does nothing once they are in)."""
+
+    def __init__(
+        self, answer: Callable[[], list[list[str]]], cancel: Callable[[], None] | None = None
+    ) -> None:
+        self._answer, self._cancel = answer, cancel
+
+    def __call__(self) -> list[list[str]]:
+        out = self._answer()
+        self._cancel = None
+        return out
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None
+
+
+class _Children:
+    """The tokenising processes of one call, so that a failed build can kill them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._procs: list[subprocess.Popen] = []
+        self.cancelled = False
+
+    def start(self, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
+        with self._lock:
+            if self.cancelled:
+                raise OSError("cancelled")
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+            )
+            self._procs.append(proc)
+            return proc
+
+    def kill_all(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            for proc in self._procs:
+                if proc.poll() is None:
+                    proc.kill()
 
 
 # a tokenising process: the lines on stdin, their tokens on stdout (both JSON)

@@ -22,6 +22,8 @@ from search.models import SearchRequest
 from search.pool import CandidatePool
 from search.scoring import best_of_parts
 
+from .test_index import HashEmbedder
+
 SEEDS = Path(__file__).resolve().parents[1] / "benchmarks" / "seed_questions.jsonl"
 QUESTIONS = [json.loads(x)["query"] for x in SEEDS.read_text(encoding="utf-8").splitlines()[:24]]
 
@@ -134,9 +136,9 @@ def test_tokenize_many_in_processes_gives_the_same_tokens(
     sent: list[int] = []
     real = tk.ChineseTokenizer._in_child
 
-    def counted(self, part: list[str], env: dict) -> list[list[str]]:  # noqa: ANN001
+    def counted(self, part: list[str], env: dict, children=None) -> list[list[str]]:  # noqa: ANN001
         sent.append(len(part))
-        return real(self, part, env)
+        return real(self, part, env, children)
 
     monkeypatch.setattr(tk.ChineseTokenizer, "_in_child", counted)
     two = tk.ChineseTokenizer(processes=2)
@@ -146,6 +148,43 @@ def test_tokenize_many_in_processes_gives_the_same_tokens(
         assert later() == want
     assert len(sent) == 2 and min(sent) >= 25  # the new lines went to two other processes
     assert ("a tokenising process failed" in caplog.text) == (child != "works")
+
+
+def test_a_failed_build_stops_its_tokenising_processes(tmp_path, builtin_report, monkeypatch) -> None:
+    """A build that fails while its new lines are tokenised elsewhere (here: in the wording index, while
+    two processes that would take 60 s are still at work) raises at once, and leaves no process behind."""
+    import os
+    import shutil
+    import subprocess
+    import time
+
+    import index.builder as builder
+
+    if shutil.which("ps") is None:
+        pytest.skip("needs ps (procps) to look for the processes")
+    import index.tokenizer as tk
+
+    monkeypatch.setattr(tk, "PARALLEL_LINES", 50)
+    marker = f"hang{os.getpid()}"
+    monkeypatch.setattr(tk, "_WORKER_CODE", f"#{marker}\nimport time; time.sleep(60)")
+
+    def broken(*args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        time.sleep(0.5)  # the processes have started
+        raise MemoryError("wording index")
+
+    monkeypatch.setattr(WordingIndex, "add", broken)
+    t0 = time.perf_counter()
+    with pytest.raises(MemoryError):
+        builder.build_index(
+            builtin_report.documents,
+            tmp_path / "index",
+            HashEmbedder(),
+            tokenizer=tk.ChineseTokenizer(processes=2),
+        )
+    assert time.perf_counter() - t0 < 20
+    time.sleep(0.5)
+    ps = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+    assert marker not in ps
 
 
 def test_bm25_added_in_batches_scores_as_one_build() -> None:
