@@ -22,7 +22,7 @@ _JUNK = re.compile(
 )
 _SENTENCE_END = set("。！？；：…」』”）)!?;:》")
 _DOC_TYPE_END = re.compile(
-    r"(意见|方案|通知|办法|条例|规定|细则|决定|规划|公告|通告|批复|函|法|稿|（试行）|文件)$"
+    r"(意见|方案|通知|办法|条例|规定|细则|决定|规划|公告|通告|批复|函|法|稿|（试行）|文件|措施|请示|报告|计划|要点|纲要|指引|指南)$"
 )
 _DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
 # a printed page's number, left in the text by PDF extraction: "—2—", "-3-", "第 4 页", "第5页 共12页"
@@ -105,7 +105,7 @@ def _unify_punctuation(line: _Line) -> None:
     text = line.text
     if not CJK.search(text):
         return
-    swap = {"(": "（", ")": "）", ",": "，", ";": "；"}
+    swap = {"(": "（", ")": "）", ",": "，", ";": "；", "﹝": "〔", "﹞": "〕"}  # ﹝﹞: a CMS's 文号 brackets
     for i, ch in enumerate(line.chars):
         if ch in swap:
             if ch in ",;":
@@ -153,8 +153,8 @@ def _closes_open(prev: str, nxt: str) -> bool:
     ("三、…仍按《关于印发<台州市住房公积金个人住房贷款管理" + "实施细则>的通知》…执行。"), which would
     otherwise read as a heading with the clause's own words as its body."""
     opening = _left_open(prev)
-    if not opening or len(prev) < _OPEN_MIN_CHARS or "\t" in prev:
-        return False
+    if not opening or len(prev) < _OPEN_MIN_CHARS or "\t" in prev or prev[-1] in "。！？；":
+        return False  # a sentence that ends with its bracket open is a slip, not a wrap
     closer = nxt.find(_PAIRS[opening])
     return closer >= 0 and not (
         starts_with_heading_marker(nxt) or _DATE_LINE.match(nxt) or nxt.startswith("附件")
@@ -169,8 +169,8 @@ _CONTINUES = tuple("，。；、：,;")
 def _should_join(prev: str, nxt: str) -> bool:
     if _closes_open(prev, nxt):
         return True
-    if nxt.startswith(_CONTINUES) and prev[-1] not in _SENTENCE_END and "\t" not in prev:
-        return True
+    if nxt.startswith(_CONTINUES) and prev[-1] not in "。！？；：!?;:" and "\t" not in prev:
+        return True  # after 》 ） ” too: "一、根据《住房公积金管理条例》" / "，结合本市实际，…"
     if len(prev) < _JOIN_MIN_CHARS or "\t" in prev:
         return False
     last = prev[-1]

@@ -38,13 +38,13 @@ _RECIPIENT = re.compile(
     r"所|中心|街道|社区|村|镇|乡|市|县|区|州|盟|旗|团|部|署|室|人员|各有关方面)[）)]?$"
 )
 _DOC_NUMBER_LINE = re.compile(
-    r"^[（(]?[\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*\d{1,4}\s*号[)）]?$"
+    r"^[（(]?[\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【﹝〖]\s*(?:19|20)\d{2}\s*[〕\]］)）】﹞〗]\s*\d{1,4}\s*号[)）]?$"
 )
 # 版头 and 文号 on one line, as a saved web page or a .txt copy prints them: "桐庐县人民政府办公室文件 桐政办发〔2023〕15号"
 # (at a line's start, the 版头 holding no punctuation: "一、根据省政府办公厅文件浙政办发〔2022〕8号精神" is a citation)
 BANNER_NUMBER = re.compile(
-    r"^[^，。；：、,;:]{2,30}?文件\s*"
-    r"([\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【]\s*(?:19|20)\d{2}\s*[〕\]］)）】]\s*\d{1,4}\s*号)"
+    r"^(?!根据|按照|依据|依照|现将|转发|经|为|对|在)[^，。；：、,;:]{2,30}?文件\s*"
+    r"([\u4e00-\u9fff]{1,12}?\s*[〔\[［(（【﹝〖]\s*(?:19|20)\d{2}\s*[〕\]］)）】﹞〗]\s*\d{1,4}\s*号)"
 )
 _BANNER_NUMBER_LINE = re.compile(BANNER_NUMBER.pattern + r"\s*[★☆]?$")
 _HEADER_FIELD = re.compile(

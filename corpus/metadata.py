@@ -29,7 +29,7 @@ from corpus.validity import read_validity
 _HEADER_KEYS = "索引号|分类|主题分类|发文机关|发布机构|成文日期|标题|发文字号|文号|发布日期|生效日期|实施日期"
 _HEADER = re.compile(rf"({_HEADER_KEYS})[:：]\s*([^\t]*)")
 _DOC_NUMBER = re.compile(
-    r"([\u4e00-\u9fff]{1,12}?)\s*[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*(\d{1,4})\s*号"
+    r"([\u4e00-\u9fff]{1,12}?)\s*[〔\[［(（【﹝〖]\s*((?:19|20)\d{2})\s*[〕\]］)）】﹞〗]\s*(\d{1,4})\s*号"
 )
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
 _STANDALONE_DATE = re.compile(r"^[（(]?\s*(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*[）)]?$")
@@ -130,7 +130,7 @@ def _title_from_lines(lines: list[str]) -> str | None:
     for line in head:
         if "\t" in line or re.search(r"[。，；：]", line) or len(line) > 40:
             break
-        if line.endswith("文件") or _DOC_NUMBER.fullmatch(line):
+        if line.endswith("文件") or _DOC_NUMBER.fullmatch(line) or BANNER_NUMBER.match(line):
             continue
         parts.append(line)
         if is_title_like(line):
@@ -220,7 +220,7 @@ class MetadataExtractor:
                 # "国办发〔2024〕15号", or in brackets under the title as web pages print it
                 m = _DOC_NUMBER.fullmatch(re.sub(r"^[（(]\s*|\s*[)）]$", "", line.strip()))
                 # or after the 版头 on its line: "…管理委员会文件泰公积金委字〔2022〕2号★"
-                b = BANNER_NUMBER.search(line) if k < 3 else None
+                b = BANNER_NUMBER.match(line) if k == 0 else None  # the 版头 opens a document
                 if m or b:
                     own = m.group(0) if m else b.group(1)
                     break

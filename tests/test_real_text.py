@@ -100,7 +100,7 @@ def test_date_lines(line: str, is_date: bool) -> None:
 
 def test_a_day_the_calendar_lacks_does_not_fail_the_document(pipeline: CorpusPipeline) -> None:
     """A county notice whose 施行 and 落款 name 2月30日 (a typing slip in the source) is read, not dropped:
-    the 落款 is no 成文日期, and 施行 keeps only the month it names."""
+    the 落款 is no 成文日期, nor is the 施行 a date."""
     text = (
         "某县住房和城乡建设局关于调整住房公积金贷款政策的通知\n"
         "一、首套住房公积金贷款最高额度调整为60万元。\n"
@@ -108,8 +108,7 @@ def test_a_day_the_calendar_lacks_does_not_fail_the_document(pipeline: CorpusPip
         "某县住房和城乡建设局\n二〇二三年二月三十日\n"
     )
     doc = pipeline.process(RawDocument(id="feb30", text=text, source="feb30.txt"))
-    assert doc.metadata.written_date is None
-    assert doc.metadata.effective_date == "2023-02-01"
+    assert doc.metadata.written_date is None and doc.metadata.effective_date is None
     assert [c.text[:2] for c in doc.clauses if c.kind == "body"] == ["一、", "二、"]
 
 
@@ -412,13 +411,52 @@ def test_banner_and_doc_number_on_one_line(pipeline: CorpusPipeline, head: str, 
     assert [c.text[:2] for c in doc.clauses if c.kind == "body"] == ["一、", "二、"]
 
 
-def test_a_cited_number_in_the_body_is_not_the_documents_own(pipeline: CorpusPipeline) -> None:
-    text = (
-        "关于调整住房公积金政策的通知\n一、根据省政府办公厅文件浙政办发〔2022〕8号精神，调整贷款政策。\n"
-        "二、本通知自发布之日起施行。\n"
-    )
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "一、根据省政府办公厅文件浙政办发〔2022〕8号精神，调整贷款政策。",
+        # a notice without 版头 that opens on the document it carries out (found by a tester)
+        "各乡镇人民政府：\n根据省政府办公厅文件浙政办发〔2022〕8号精神，现就有关事项通知如下：",
+        "省政府办公厅文件浙政办发〔2022〕8号收悉。",  # not the first line: no 版头
+    ],
+)
+def test_a_cited_number_in_the_body_is_not_the_documents_own(pipeline: CorpusPipeline, opening: str) -> None:
+    text = f"关于调整住房公积金政策的通知\n{opening}\n二、本通知自发布之日起施行。\n"
     doc = pipeline.process(RawDocument(id="cited", text=text, source="cited.txt"))
     assert doc.metadata.doc_number is None and doc.metadata.citations == ["浙政办发〔2022〕8号"]
+
+
+def test_banner_number_line_then_a_title_over_two_lines(pipeline: CorpusPipeline) -> None:
+    text = (
+        "桐庐县人民政府办公室文件 桐政办发〔2023〕15号\n桐庐县人民政府办公室关于进一步规范住房公积金\n"
+        "个人住房贷款管理的通知\n各乡镇人民政府：\n一、调整贷款额度。额度调整为50万元。\n"
+    )
+    md = pipeline.process(RawDocument(id="banner2", text=text, source="banner2.txt")).metadata
+    assert md.title == "桐庐县人民政府办公室关于进一步规范住房公积金个人住房贷款管理的通知"
+    assert (md.issuer, md.doc_number, md.addressee) == (
+        "桐庐县人民政府办公室",
+        "桐政办发〔2023〕15号",
+        "各乡镇人民政府",
+    )
+
+
+def test_small_tortoise_shell_brackets_read_as_a_doc_number(pipeline: CorpusPipeline) -> None:
+    """﹝﹞, as some sites print a 文号, read as 〔〕 in the 发文字号 field and in a citation."""
+    text = "发文字号：\t国办发﹝2023﹞5号\n国务院办公厅关于优化住房公积金服务的通知\n一、根据国办发﹝2019﹞1号精神，推行一网通办。\n"
+    md = pipeline.process(RawDocument(id="small", text=text, source="small.txt")).metadata
+    assert md.doc_number == "国办发〔2023〕5号" and md.citations == ["国办发〔2019〕1号"]
+
+
+def test_a_title_wrapped_inside_its_brackets_keeps_its_addressee(pipeline: CorpusPipeline) -> None:
+    text = (
+        "杭州市住房保障和房产管理局关于贯彻落实《浙江省住房公积金个人\n住房贷款管理办法》的若干措施\n"
+        "各区、县（市）房管局：\n一、提高额度。最高额度提高至60万元。\n"
+    )
+    md = pipeline.process(RawDocument(id="g", text=text, source="g.txt")).metadata
+    assert (
+        md.title == "杭州市住房保障和房产管理局关于贯彻落实《浙江省住房公积金个人住房贷款管理办法》的若干措施"
+    )
+    assert md.addressee == "各区、县（市）房管局"
 
 
 @pytest.mark.parametrize(
@@ -452,6 +490,12 @@ def test_a_cited_number_in_the_body_is_not_the_documents_own(pipeline: CorpusPip
             ["（二）首付款比例不得低于购房总价的60%调整为40%", "。"],
             "（二）首付款比例不得低于购房总价的60%调整为40%。",
         ),
+        # after a closing 》 or ）, too (found by a tester)
+        (
+            ["一、根据《住房公积金管理条例》", "，结合本市实际，调整缴存基数。"],
+            "一、根据《住房公积金管理条例》，结合本市实际，调整缴存基数。",
+        ),
+        (["二、贷款额度提高至60万元（含）", "。"], "二、贷款额度提高至60万元（含）。"),
         # a narrow PDF column (苏州, policy-dev): a short (一) line cut inside 《…》
         (
             ["（一）人才公寓租金标准参照《关于加强苏州市人才租赁住", "房保障工作的若干意见》执行；"],

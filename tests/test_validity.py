@@ -71,8 +71,10 @@ def _read(text: str, **dates: str | None) -> DocumentMetadata:
         ("本通知自2023年5月1日起施行，有效期99999年。", "2023-05-01", None),
         ("本通知自2023年5月1日起施行，有效期9999999999999999999999年。", "2023-05-01", None),
         ("本细则自2023年5月1日起施行（试行99999年）。", "2023-05-01", None),
-        # a day the calendar lacks: the month it names, as 自2023年5月起施行 reads
-        ("本通知自2023年2月30日起施行。", "2023-02-01", None),
+        # a day the calendar lacks is no day (which one was meant is not guessed); a month alone is its first
+        ("本通知自2023年2月30日起施行。", None, None),
+        ("本通知自2023年6月31日起施行，有效期至2025年2月30日。", None, None),
+        ("本通知自2023年5月起施行。", "2023-05-01", None),
     ],
 )
 def test_effective_and_expiry(text: str, effective: str | None, expires: str | None) -> None:
