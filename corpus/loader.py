@@ -488,7 +488,7 @@ def load_records(
                         fields=rec,
                         content_hash=content_hash(text, rec, f"{reader.name}/{reader.version}"),
                         reader=reader.name,
-                        warnings=list(date_field_notes(rec)),
+                        warnings=date_field_notes(rec),
                         pending=pending(reader, where, limits, text=text),
                         **common,
                     )

@@ -215,14 +215,15 @@ class MetadataExtractor:
             md.issuer = "、".join(split_orgs(md.issuer)) or md.issuer
 
         own = given.get("doc_number") or header.get("发文字号") or header.get("文号")
+        # after the 版头 on its line, which opens a document: "…管理委员会文件泰公积金委字〔2022〕2号★"
+        banner = BANNER_NUMBER.match(lines[0]) if not own and lines else None
+        own = own or (banner.group(1) if banner else None)
         if not own:
-            for k, line in enumerate(lines[:10]):
+            for line in lines[:10]:
                 # "国办发〔2024〕15号", or in brackets under the title as web pages print it
                 m = _DOC_NUMBER.fullmatch(re.sub(r"^[（(]\s*|\s*[)）]$", "", line.strip()))
-                # or after the 版头 on its line: "…管理委员会文件泰公积金委字〔2022〕2号★"
-                b = BANNER_NUMBER.match(line) if k == 0 else None  # the 版头 opens a document
-                if m or b:
-                    own = m.group(0) if m else b.group(1)
+                if m:
+                    own = m.group(0)
                     break
         md.doc_number = normalize_doc_number(own) if own else None
         cited = {normalize_doc_number(m.group(0)) for m in _DOC_NUMBER.finditer(text)}

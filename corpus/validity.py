@@ -108,10 +108,8 @@ def _day(text: str) -> dt.date | None:
     ("2023年2月30日", "6月31日") is none: no guess at which day was meant."""
     iso = iso_date(text)
     if iso is None:
-        if re.match(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*\d{1,2}\s*日", text.strip()):
-            return None
-        m = re.match(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月", text.strip())
-        if m and 1 <= int(m.group(2)) <= 12:
+        m = re.match(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月(\s*\d{1,2}\s*日)?", text.strip())
+        if m and not m.group(3) and 1 <= int(m.group(2)) <= 12:
             return dt.date(int(m.group(1)), int(m.group(2)), 1)
         return None
     return dt.date.fromisoformat(iso)

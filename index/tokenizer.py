@@ -134,11 +134,8 @@ class ChineseTokenizer:
 
         return LaterTokens(answer, cancel)
 
-    def _in_child(
-        self, part: list[str], env: dict[str, str], children: _Children | None = None
-    ) -> list[list[str]]:
+    def _in_child(self, part: list[str], env: dict[str, str], children: _Children) -> list[list[str]]:
         request = json.dumps({"extra": self._extra, "lines": part}, ensure_ascii=False).encode("utf-8")
-        children = children or _Children()
         try:
             proc = children.start([sys.executable, "-c", _WORKER_CODE], env)
             try:
@@ -146,10 +143,8 @@ class ChineseTokenizer:
                 out, err = proc.communicate(request, timeout=60 + len(part) / 100)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                out, err = proc.communicate()
-                raise subprocess.TimeoutExpired(proc.args, 60 + len(part) / 100, out, err) from None
-            if children.cancelled:
-                return []  # the build failed meanwhile: nobody will read these tokens
+                proc.communicate()
+                raise
             if proc.returncode:
                 raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
             got = json.loads(out)
@@ -158,7 +153,7 @@ class ChineseTokenizer:
             return got
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
             if children.cancelled:
-                return []
+                return []  # killed because the build failed meanwhile: nobody will read these tokens
             said = (getattr(exc, "stderr", b"") or b"").decode("utf-8", "replace").strip().splitlines()
             log.warning(
                 "a tokenising process failed (%s: %s); tokenising its %d lines in this one",

@@ -45,11 +45,10 @@ def in_force_span(meta: Mapping[str, Any]) -> tuple[str | None, str | None]:
     ends = [meta.get("expires_on")] if meta.get("expires_on") else []
     gone = repealed_on(meta)
     if gone:
+        # a day no calendar has ("2023-02-30") may be stored by an index built before such days were refused
         try:
             ends.append((dt.date.fromisoformat(gone) - dt.timedelta(days=1)).isoformat())
-        except (
-            ValueError
-        ):  # a day no calendar has ("2023-02-30"), stored by an index built before it was refused
+        except ValueError:
             ends.append(gone)
     return start, min(ends) if ends else None
 
