@@ -293,6 +293,12 @@ class Settings(BaseSettings):
         "encoder has engine_threads); 0 = the libraries' own default",
     )
 
+    parallel_retrieval: bool = Field(
+        default=True,
+        description="a search reads the vector index on a second thread while BM25 scores (two cores: "
+        "the two sides overlap; at 10⁶ clauses each is ~50 ms)",
+    )
+
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "index"
 

@@ -43,15 +43,22 @@ class BM25Scores:
         pos = np.flatnonzero(self._scores > 0)
         if len(pos) > k:
             pos = pos[np.argpartition(-self._scores[pos], k - 1)[:k]]
-        return [self._rows.ids[r] for r in pos], self._scores[pos].astype(np.float32)
+        return self._rows.ids_at(pos), self._scores[pos].astype(np.float32)
 
     def scores_for(self, ids: Sequence[str]) -> np.ndarray:
         return self._scores[self._rows.rows(ids)].astype(np.float32)
 
-    def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
+    def _group_rows(self, k: int, groups: Sequence[DocFilter]) -> list[np.ndarray]:
         per = top_per_group(self._scores, k, groups, self._owner, self._rows.doc_mask, None)
-        ids = self._rows.ids
-        return [[ids[r] for r in rows[self._scores[rows] > 0].tolist()] for rows in per]  # type: ignore[misc]
+        return [rows[self._scores[rows] > 0] for rows in per]
+
+    def top_groups(self, k: int, groups: Sequence[DocFilter]) -> list[list[str]]:
+        return [self._rows.ids_at(rows) for rows in self._group_rows(k, groups)]
+
+    def top_groups_merged(self, k: int, groups: Sequence[DocFilter]) -> Sequence[str]:
+        """Every clause of :meth:`top_groups` once, in the index's order (what a candidate pool asks for:
+        one list, not one per jurisdiction)."""
+        return self._rows.held(_merged(self._group_rows(k, groups)))
 
     # -- composition row by row (search.retrieval composes by id for backends that cannot) ----------
     def composes_with(self, other: object) -> bool:
@@ -77,6 +84,10 @@ class BM25Scores:
             if forms:
                 out += np.maximum.reduce([f._scores for f in forms])
         return BM25Scores(out, self._rows, None, self._owner)
+
+
+def _merged(lists: list[np.ndarray]) -> np.ndarray:
+    return np.unique(np.concatenate(lists)) if lists else np.zeros(0, np.int64)
 
 
 class BM25Index:
@@ -212,6 +223,26 @@ class BM25Index:
         present = self.presence([terms[i] for i in known], ids).astype(np.float64)
         return (present @ idf[known] / idf.sum()).astype(np.float32)
 
+    def ordered(self, lists: Iterable[Sequence[str]]) -> list[str]:
+        """Every clause id of ``lists`` once, in this index's fixed order; the ids it (or an index sharing
+        its row map) returned are merged as rows, not looked up one by one. Unknown ids raise KeyError."""
+        return self._rows.union(lists)
+
+    def with_parts(self, ids: Sequence[str]) -> list[str]:
+        """``ids`` and the other parts of the split clauses among them, each once, in this index's order
+        (``index.rowmap.SplitClauses``: a search at 10⁶ clauses holds thousands of split clauses)."""
+        return self._rows.with_parts(ids)
+
+    def part_groups(self, ids: Sequence[str]) -> np.ndarray:
+        """A number per id shared by the parts of one split clause, -1 for a clause not split."""
+        return self._rows.part_groups(ids)
+
+    def in_filter(self, ids: Sequence[str], where: DocFilter) -> np.ndarray:
+        """Whether each clause's document is one ``where`` allows (bool array; unknown ids raise KeyError)."""
+        if not len(ids):
+            return np.zeros(0, dtype=bool)
+        return where.mask_for(self, self._rows.doc_mask)[self._rows.rows(ids)]
+
     @property
     def vocabulary(self) -> Sequence[str]:
         """Every term the index holds (live or not)."""
@@ -222,10 +253,18 @@ class BM25Index:
         no clause). ``search.relevance`` reads it; other backends answer through ``coverage``."""
         out = np.zeros((len(ids), len(tokens)), bool)
         cols = [self._term.get(t) for t in tokens]
-        known = [i for i, c in enumerate(cols) if c is not None]
-        if known and len(ids):
-            sub = self._tf[self._rows.rows(ids)][:, [cols[i] for i in known]]
-            out[:, known] = (sub > 0).toarray()
+        if not len(ids) or all(c is None for c in cols):
+            return out
+        # from each term's column of clauses (the score matrix holds an entry wherever a count does):
+        # slicing tens of thousands of candidates' rows out of the counts cost ~15 ms at 10⁶ clauses
+        m, rows = self._scores_matrix(), self._rows.rows(ids)
+        holds = np.zeros(len(self._rows), bool)
+        for j, c in enumerate(cols):
+            if c is not None:
+                column = m.indices[m.indptr[c] : m.indptr[c + 1]]
+                holds[column] = True
+                out[:, j] = holds[rows]
+                holds[column] = False
         return out
 
     def save(self, directory: Path) -> None:
@@ -247,5 +286,7 @@ class BM25Index:
         return cls(tf, vocab, rows, params["k1"], params["b"])
 
     def warm(self) -> None:
-        """Compute the score matrix now (a serving open), not on the first query; a build never needs it."""
+        """Compute the score matrix and the split clauses' table now (a serving open), not on the first
+        query; a build never needs them."""
         self._scores_matrix()
+        self._rows.splits()

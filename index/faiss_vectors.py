@@ -34,6 +34,7 @@ VECTORS_FILE = "vectors.faiss"
 ANN_FILE = "ann.json"  # the ANN settings the index was built with (absent: flat, today's defaults)
 MAX_DEAD_FRACTION = 0.2
 TRAIN_POINTS_PER_LIST = 64  # k-means reads this many sampled vectors per list (faiss warns under 39)
+NO_FLOOR = float(-np.finfo(np.float32).max)  # a range search that keeps every row it reads
 RETRAIN_GROWTH = 4  # an IVF grown to this many times the vectors it was trained on is trained again
 
 
@@ -210,7 +211,7 @@ class FaissVectorIndex:
         scores, rows = self._index.search(q, k, params=params)
         del bits  # keep the bitmap alive until the search has run
         keep = rows[0] >= 0
-        return [self._rows.ids[r] for r in rows[0][keep]], scores[0][keep]
+        return self._rows.ids_at(rows[0][keep]), scores[0][keep]
 
     def _top_of_scan(
         self, scores: np.ndarray, k: int, mask: np.ndarray | None
@@ -222,7 +223,7 @@ class FaissVectorIndex:
         if len(rows) > k:
             rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
         rows = rows[np.lexsort((rows, -scores[rows]))]
-        return [self._rows.ids[r] for r in rows.tolist()], scores[rows].astype(np.float32)
+        return self._rows.ids_at(rows), scores[rows].astype(np.float32)
 
     def _stored(self) -> np.ndarray | None:
         """A read-only view of the stored vectors in row order (no copy); None for an IVF."""
@@ -243,19 +244,27 @@ class FaissVectorIndex:
                 yield _list_view(invlists, i, size, self.dim)
 
     def _probe(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of the ``nprobe`` lists nearest ``q`` and their exact scores."""
-        _, lists = self._index.quantizer.search(q.reshape(1, -1), self._index.nprobe)
-        invlists = self._index.invlists
-        rows, scores = [], []
-        for i in lists[0]:
-            size = invlists.list_size(int(i)) if i >= 0 else 0
-            if size:
-                r, v = _list_view(invlists, int(i), size, self.dim)
-                rows.append(r.copy())
-                scores.append(v @ q)
-        if not rows:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        return np.concatenate(rows), np.concatenate(scores)
+        """The rows of the ``nprobe`` lists nearest ``q`` and their exact scores, in no particular order:
+        FAISS's range search with no floor, which scans the lists in C++ (~30 % faster than a product per
+        list here, and the same scores)."""
+        params = faiss.SearchParametersIVF(nprobe=self._index.nprobe)
+        lims, scores, rows = self._index.range_search(q.reshape(1, -1), NO_FLOOR, params=params)
+        return rows[: lims[1]].astype(np.int64, copy=False), scores[: lims[1]]
+
+    def prepare(self, queries: Sequence[np.ndarray]) -> None:
+        """Scan for two queries at once (a search asks with the adapted query on laws and the plain one on
+        the rest): a flat index's vectors are read once for both, which is what a scan costs, and the
+        searches with these queries that follow read the scan. An IVF reads each query's own lists (the
+        two queries' lists overlap little: reading their union for both cost more than two scans)."""
+        stored = self._stored()
+        if stored is None or len(queries) != 2:
+            return
+        qs = np.vstack([np.asarray(q, dtype=np.float32).ravel() for q in queries])
+        if qs.shape[1] != self.dim:
+            return
+        both = stored @ qs.T
+        for j in range(len(qs)):
+            self._remember(qs[j], np.ascontiguousarray(both[:, j]), None)
 
     def search_groups(
         self, query: np.ndarray, k: int, groups: Sequence[DocFilter], where: DocFilter | None = None
@@ -263,13 +272,29 @@ class FaissVectorIndex:
         """The top ``k`` per group: exact from one scan of every stored vector (flat and HNSW indexes: a
         filtered graph search over a small jurisdiction misses clauses, and a scan of 155 k vectors takes
         ~20 ms); from the probed lists of an IVF, each group's nearest among them."""
+        return [self._rows.ids_at(rows) for rows in self._group_rows(query, k, groups, where)]
+
+    def search_groups_merged(
+        self, query: np.ndarray, k: int, groups: Sequence[DocFilter], where: DocFilter | None = None
+    ) -> Sequence[str]:
+        """Every clause of :meth:`search_groups` once, in the index's order (what a candidate pool asks
+        for: one list, not one per jurisdiction)."""
+        per = self._group_rows(query, k, groups, where)
+        return self._rows.held(np.unique(np.concatenate(per)) if per else np.zeros(0, np.int64))
+
+    def _group_rows(
+        self, query: np.ndarray, k: int, groups: Sequence[DocFilter], where: DocFilter | None
+    ) -> list[np.ndarray]:
         q = np.asarray(query, dtype=np.float32).ravel()
         allowed = self._allowed(where)
         live = self._rows.live_mask()
         stored = self._stored()
+        key = q.tobytes()
         if stored is not None:
-            scores = stored @ q
-            self._remember(q, scores, None)  # scores_for of this query's candidates reads it
+            scan = next((s[1] for s in self._scans if s[0] == key), None)
+            scores = stored @ q if scan is None else scan
+            if scan is None:
+                self._remember(q, scores, None)  # scores_for of this query's candidates reads it
             per = top_per_group(scores, k, groups, self, self._rows.doc_mask, allowed)
         else:
             rows, scores = self._probe(q)
@@ -277,8 +302,7 @@ class FaissVectorIndex:
             if allowed is not None:
                 rows, scores = rows[allowed[rows]], scores[allowed[rows]]
             per = self._top_per_group_among(rows, scores, k, groups)
-        ids = self._rows.ids
-        return [[ids[r] for r in rows[live[rows]].tolist()] for rows in per]  # type: ignore[misc]
+        return [rows[live[rows]] for rows in per]
 
     def _codes(self, groups: Sequence[DocFilter]) -> np.ndarray | None:
         """Each row's group number (-1: none), kept for the last few group lists; None if groups overlap."""
@@ -311,7 +335,12 @@ class FaissVectorIndex:
         c = codes[rows]
         inside = c >= 0
         rows, scores, c = rows[inside], scores[inside], c[inside]
-        order = np.lexsort((-scores, c))
+        if not len(rows):
+            return [rows] * len(groups)
+        # by group, then best first: one sort of one key (a two-key lexsort took four times as long);
+        # rows of one group with equal scores come in no fixed order, as argpartition leaves them
+        span = float(scores.max() - scores.min()) + 1.0
+        order = np.argsort(c * span - scores.astype(np.float64))
         c = c[order]
         starts = np.searchsorted(c, np.arange(len(groups)), "left")
         ends = np.searchsorted(c, np.arange(len(groups)), "right")

@@ -65,6 +65,7 @@ def ranking_from(settings: Settings) -> RankingOptions:
         rerank_laws_only=settings.rerank_laws_only,
         ann_nprobe=settings.ann_nprobe,
         candidate_budget=settings.candidate_budget,
+        parallel_retrieval=settings.parallel_retrieval,
     )
 
 

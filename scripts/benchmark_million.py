@@ -151,14 +151,15 @@ def step_build(work: Path, args: argparse.Namespace) -> dict:
 
 
 def _open(work: Path, clauses: int, verify: bool = True, backend: str = "embedded"):  # noqa: ANN202 - (searcher, seconds)
-    from policy_search.factory import limit_search_threads
+    from policy_search.factory import limit_search_threads, ranking_from
     from search.hybrid import HybridSearcher
 
     limit_search_threads(Settings())  # as the service does
     emb = embedder(work)
     emb.encode_queries(["预热"])  # the engine's load is not the index's open
     t0, c0 = time.perf_counter(), cpu_s()
-    s = HybridSearcher.open(index_dir(work, clauses, backend), emb, verify=verify)
+    # the ranking settings as the service reads them (POLICY_SEARCH_ANN_NPROBE=192 …)
+    s = HybridSearcher.open(index_dir(work, clauses, backend), emb, ranking_from(Settings()), verify=verify)
     s.generation.timings["open_cpu_s"] = cpu_s() - c0
     s.generation.timings["load_avg"] = os.getloadavg()[0]
     return s, time.perf_counter() - t0

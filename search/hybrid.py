@@ -10,7 +10,7 @@ candidates are clause ids.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +92,7 @@ class RankingOptions:
     rerank_laws_only: bool = _default("rerank_laws_only")
     ann_nprobe: int = _default("ann_nprobe")  # lists an IVF vector index reads per query
     candidate_budget: int = _default("candidate_budget")  # a large index's candidates per retriever
+    parallel_retrieval: bool = _default("parallel_retrieval")  # the vector side on a second thread
 
 
 class HybridSearcher:
@@ -143,12 +144,23 @@ class HybridSearcher:
                 [FieldCondition("law_level", "in", ("",))],
             )
         self._law_docs = law_docs
-        self._law_clauses = LawClauses(law_docs, self.store.clause_doc)
+        law_filter = laws or DocFilter(k for k, law in zip(self.store.doc_ids, law_docs) if law)
+        in_filter = getattr(generation.lexical, "in_filter", None)
+        self._law_clauses = LawClauses(
+            law_docs,
+            self.store.clause_doc,
+            None if in_filter is None else lambda ids: in_filter(ids, law_filter),
+        )
         self.relevance = relevance or RelevanceModel.bundled()
         self.resolver = JurisdictionResolver([m.get("jurisdiction") or "未知" for m in self.store.doc_meta])
-        law_filter = laws or DocFilter(k for k, law in zip(self.store.doc_ids, law_docs) if law)
         self.retriever = Retriever(
-            generation.lexical, generation.vectors, laws, others, self._law_clauses, law_filter
+            generation.lexical,
+            generation.vectors,
+            laws,
+            others,
+            self._law_clauses,
+            law_filter,
+            parallel=self.options.parallel_retrieval,
         )
         lexical = LexicalQueryBuilder(
             tokenizer,
@@ -179,6 +191,7 @@ class HybridSearcher:
                 docs=self.options.feedback_docs,
                 terms=self.options.feedback_terms,
             ),
+            getattr(generation.lexical, "part_groups", None),
         )
         self._comparer: Comparer | None = None
         self._timeliner: Timeliner | None = None
@@ -232,6 +245,7 @@ class HybridSearcher:
         )
 
     def close(self) -> None:
+        self.retriever.close()
         self.generation.close()
 
     def is_law_clause(self, clause_id: str) -> bool:
@@ -260,7 +274,7 @@ class HybridSearcher:
             return SearchResponse(**base, **empty, took_ms=_ms(t0), notices=p.notices)
         sc = self.scorer.score(p, cands)
         order = tiered(sc)  # strong clauses first, each tier by fused score
-        ranked = [cands.ids[i] for i in order]
+        ranked = list(map(cands.ids.__getitem__, order.tolist()))
         rerank = self.options.rerank if request.rerank is None else request.rerank
         rdepth = request.rerank_depth or self.options.rerank_depth
         picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0))
@@ -360,9 +374,17 @@ class LawClauses:
     """Whether a clause belongs to a law, for one id or for many at once (``many``: one array look-up per
     candidate instead of a call; a search in a large index asks it of tens of thousands)."""
 
-    def __init__(self, law_docs: list[bool], clause_doc: dict[str, int]) -> None:
+    def __init__(
+        self,
+        law_docs: list[bool],
+        clause_doc: dict[str, int],
+        in_laws: Callable[[Sequence[str]], np.ndarray] | None = None,
+    ) -> None:
+        """``in_laws``: the same answer for many ids from an index (the rows its candidates carry, no
+        look-up per id), when the index can give it."""
         self._law = np.asarray(law_docs, dtype=bool)
         self._clause_doc = clause_doc
+        self._in_laws = in_laws
         self._last: tuple[list[str], np.ndarray] | None = None
 
     def __call__(self, clause_id: str) -> bool:
@@ -374,8 +396,11 @@ class LawClauses:
         last = self._last
         if last is not None and last[0] is ids and len(ids) == len(last[1]):
             return last[1]
-        docs = np.fromiter(map(self._clause_doc.__getitem__, ids), dtype=np.int64, count=len(ids))
-        out = self._law[docs] if len(ids) else np.zeros(0, dtype=bool)
+        if self._in_laws is not None:
+            out = np.array(self._in_laws(ids), dtype=bool)
+        else:
+            docs = np.fromiter(map(self._clause_doc.__getitem__, ids), dtype=np.int64, count=len(ids))
+            out = self._law[docs] if len(ids) else np.zeros(0, dtype=bool)
         out.flags.writeable = False
         if isinstance(ids, list) and len(ids) > 1000:
             self._last = (ids, out)

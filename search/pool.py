@@ -19,6 +19,13 @@ from search.prepare import Prepared
 from search.retrieval import Candidates, Retriever
 
 UNKNOWN = "未知"
+
+
+def clause_key(clause_id: str) -> str:
+    """A clause's id without its part suffix: "x.txt:五/(十九)~2" → "x.txt:五/(十九)"."""
+    return clause_id.partition("~")[0]
+
+
 MIN_DEPTH = 10  # a large index's least candidates per jurisdiction: a region's best few are always read
 
 
@@ -44,10 +51,11 @@ class CandidatePool:
         for c in store.clause_doc:
             if "~" in c:
                 self._parts.setdefault(c.split("~")[0], []).append(c)
-        for base, parts in self._parts.items():  # x~2, x~3 … in order, up to the first one missing
+        for base, parts in self._parts.items():  # x, then x~2, x~3 … in order, up to the first one missing
             numbers = sorted(int(p.rsplit("~", 1)[1]) for p in parts if p.rsplit("~", 1)[1].isdigit())
             run = [n for i, n in enumerate(numbers) if n == i + 2]
-            self._parts[base] = [f"{base}~{n}" for n in run]
+            first = [base] if base in store.clause_doc else []  # a part whose first is gone brings none
+            self._parts[base] = first + [f"{base}~{n}" for n in run]
         self._in_parts = set(self._parts).union(*self._parts.values())
 
     def jurisdiction_of(self, clause_id: str) -> str:
@@ -61,10 +69,28 @@ class CandidatePool:
     def with_parts(self, ids: Sequence[str]) -> list[str]:
         """``ids`` and every other part of the split clauses among them (``x``, ``x~2``, ``x~3`` …)."""
         out = dict.fromkeys(ids)
-        for base in {c.split("~")[0] for c in self._in_parts.intersection(ids)}:
-            out.setdefault(base)
+        for base in {clause_key(c) for c in self._in_parts.intersection(ids)}:
             out.update(dict.fromkeys(self._parts[base]))
         return list(out)
+
+    def with_parts_ordered(self, ids: Sequence[str]) -> list[str]:
+        """:meth:`with_parts` in the retriever's fixed order: from the lexical index where it keeps the
+        split clauses itself (by row, no look-up per id), else by id."""
+        by_index = getattr(self.retriever.lexical, "with_parts", None)
+        if by_index is not None:
+            return by_index(ids)
+        more = self.other_parts(ids)
+        return self.retriever.ordered([ids, more]) if more else list(ids)
+
+    def other_parts(self, ids: Sequence[str]) -> list[str]:
+        """The parts of the split clauses among ``ids`` that ``ids`` lacks, in no particular order (the
+        retriever orders its candidates): set operations, since a search's tens of thousands of candidates
+        at 10⁶ clauses hold thousands of split clauses."""
+        have = self._in_parts.intersection(ids)
+        if not have:
+            return []
+        bases = set(map(clause_key, have))
+        return list(set().union(*map(self._parts.__getitem__, bases)) - have)
 
     def depth_for(self, depth: int, budget: int) -> tuple[int, int | None]:
         """(candidates per jurisdiction and retriever, candidates of the whole scope or None). Up to the
@@ -92,7 +118,7 @@ class CandidatePool:
             p.where,
             lq.law_weights,
             lq.concepts,
-            expand=self.with_parts,
+            expand=self.with_parts_ordered,
             whole=whole,
         )
 

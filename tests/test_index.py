@@ -350,6 +350,40 @@ def test_bm25_grown_by_add_and_remove_scores_like_one_build() -> None:
         np.testing.assert_allclose(_all(grown, q, n=40), _all(whole, q), atol=1e-6)
 
 
+def test_bm25_presence_membership_and_merged_group_tops() -> None:
+    """What a search reads of its candidates besides their scores: which query words each holds (read
+    from the terms' columns, checked against the counts themselves), whether its document is in a filter,
+    and every group's best as one list (the union of the per-group lists)."""
+    from index.protocols import DocFilter
+
+    rng = np.random.default_rng(4)
+    vocab = list("甲乙丙丁戊己庚辛壬癸")
+    ids = [f"d{i % 7}:{i}" for i in range(90)]
+    bm = BM25Index.create()
+    bm.add(
+        ids,
+        [c.split(":")[0] for c in ids],
+        [[str(rng.choice(vocab)) for _ in range(rng.integers(1, 6))] for _ in ids],
+    )
+    bm.remove(ids[:9])  # the rows move: presence must follow them
+    live = ids[9:]
+    asked = [live[i] for i in rng.permutation(len(live))[:40]]
+    words = ["甲", "子", "丙", "癸"]  # 子: no clause holds it
+    counts = bm._tf[bm._rows.rows(asked)]
+    want = np.array(
+        [[counts[i, bm._term[w]] > 0 if w in bm._term else False for w in words] for i in range(40)]
+    )
+    assert np.array_equal(bm.presence(words, asked), want) and want.any() and not want.all()
+    assert bm.presence(words, []).shape == (0, 4)
+    laws = DocFilter({"d1", "d4"})
+    assert bm.in_filter(asked, laws).tolist() == [c.split(":")[0] in laws.keys for c in asked]
+    groups = [DocFilter({f"d{g}"}) for g in range(7)]
+    scores = bm.query(["甲", "乙", "庚"])
+    merged = scores.top_groups_merged(3, groups)
+    assert sorted(merged) == sorted({c for lst in scores.top_groups(3, groups) for c in lst})
+    assert list(merged) == bm.ordered([merged]) and 0 < len(merged) <= 21
+
+
 @pytest.mark.parametrize(
     "query, weights",
     [(["医师", "执业", "医师", "未知词"], {"执业": 0.5}), (["医保"], {}), (["未知词"], {}), ([], {})],
@@ -432,6 +466,80 @@ def test_row_map_files_that_disagree_are_refused(tmp_path, damage: str) -> None:
     np.save(tmp_path / "rows.doc.npy", np.asarray(codes[damage], np.int32))
     with pytest.raises(ValueError, match="rows"):
         RowMap.load(tmp_path)
+
+
+def test_row_ids_carry_their_rows_only_while_the_map_is_unchanged() -> None:
+    """Ids an index found carry their rows to any map of the same present rows (a copy) and are looked
+    up afresh once either map has changed: a removal or an addition gives the map a new space."""
+    from index.rowmap import RowMap
+
+    first = RowMap(["a:1", "a:2", "b:1", "b:2"], ["a", "a", "b", "b"])
+    copy = first.copy()
+    found = first.ids_at(np.array([3, 1]))
+    assert found == ["b:2", "a:2"] and copy.rows(found) is found.rows  # carried, no look-up
+    with pytest.raises(TypeError):
+        found.append("a:1")  # its rows would no longer say where its ids are
+    with pytest.raises(TypeError):
+        found[0] = "a:1"
+    import pickle
+    from copy import deepcopy
+
+    assert pickle.loads(pickle.dumps(found)) == ["b:2", "a:2"] and type(deepcopy(found)) is list
+    held = copy.held(np.array([2, 0]))  # rows an index merges, ids made only when read
+    assert (
+        len(held) == 2 and first.rows(held) is held.rows and list(held) == ["b:1", "a:1"] and held[1] == "a:1"
+    )
+    copy.remove(["a:1"])
+    with pytest.raises(RuntimeError):
+        list(held)  # its map changed: its rows no longer say which ids they were
+    assert copy.rows(found) is not found.rows and copy.rows(found).tolist() == [3, 1]
+    copy.add(["c:1"], ["c"])
+    assert copy.rows(copy.ids_at(np.array([4]))).tolist() == [4] and copy.rows(found).tolist() == [3, 1]
+    assert first.rows(found) is found.rows  # the original did not change
+    # a union: every id once, in row order, lists of other spaces and plain lists looked up
+    merged = copy.union([found, copy.ids_at(np.array([4, 2])), ["a:2"]])
+    assert merged == ["a:2", "b:1", "b:2", "c:1"] and merged.rows.tolist() == [1, 2, 3, 4]
+    assert copy.rows(merged) is merged.rows and merged.take(np.array([False, True, False, True])) == [
+        "b:1",
+        "c:1",
+    ]
+    assert copy.union([]) == [] and copy.rows(merged.take(np.array([0, 1, 1, 0], bool))).tolist() == [2, 3]
+    with pytest.raises(KeyError):
+        copy.union([["a:1"]])  # removed from this map
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["a:一", "a:一~2", "a:一~3", "a:二", "b:三~2", "b:三", "b:(一)"],
+        ["d:五~3", "d:五", "d:五~2", "d:六~5", "d:六", "d:七~2", "d:七~x", "d:八"],  # out of order, gaps, odd
+        ["e:一", "e:二", "e:三"],  # nothing split
+    ],
+)
+def test_split_clauses_by_row_say_what_the_pool_and_scoring_say_by_id(ids) -> None:
+    """The lexical index's table of split clauses (rows) adds the same parts to a candidate pool as the
+    pool's own rule by id (a first part and its parts ~2, ~3 … up to the first one missing), and groups
+    the same parts for a clause's best relevance as ``best_of_parts`` does from the ids."""
+    from types import SimpleNamespace
+
+    from index.rowmap import RowMap
+    from search.pool import CandidatePool
+    from search.scoring import best_in_groups, best_of_parts
+
+    rows = RowMap(list(ids), [c.split(":")[0] for c in ids])
+    store = SimpleNamespace(
+        doc_ids=["a"], doc_meta=[{}], clause_doc=dict.fromkeys(ids, 0), doc_index=lambda _: 0
+    )
+    pool = CandidatePool(SimpleNamespace(), store)  # type: ignore[arg-type]
+    rng = np.random.default_rng(len(ids))
+    for _ in range(40):
+        asked = [ids[i] for i in rng.permutation(len(ids))[: rng.integers(1, len(ids) + 1)]]
+        by_row = rows.with_parts(asked)
+        assert sorted(by_row) == sorted(pool.with_parts(asked)) and by_row == rows.union([by_row])
+        values = rng.random(len(asked))
+        assert (
+            best_in_groups(values, rows.part_groups(asked)).tolist() == best_of_parts(asked, values).tolist()
+        )
 
 
 def test_row_map_reads_the_old_json_form(tmp_path) -> None:

@@ -310,3 +310,125 @@ def test_tokenize_processes_come_from_the_settings(monkeypatch, env, want) -> No
     else:
         monkeypatch.setenv("POLICY_SEARCH_TOKENIZE_PROCESSES", env)
     assert tokenizer_from(Settings()).processes == want
+
+
+_SHORTCUTS = {
+    "ordered",
+    "in_filter",
+    "prepare",
+    "search_groups_merged",
+    "top_groups_merged",
+    "with_parts",
+    "part_groups",
+}
+
+
+def _plain_ids(got):  # noqa: ANN001, ANN202 - an id list, or lists, or (ids, scores)
+    if isinstance(got, tuple):
+        return list(got[0]), got[1]
+    return [list(x) for x in got] if got and isinstance(got[0], list) else list(got)
+
+
+class _Plain:
+    """An index (or one query's BM25 scores) through its protocol alone: none of the shortcuts that carry
+    rows between indexes, and every id list a plain list (so each id is looked up)."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self._inner = inner
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        if name in _SHORTCUTS:
+            raise AttributeError(name)
+        got = getattr(self._inner, name)
+        if name in {"top", "top_groups", "search", "search_groups"}:
+            return lambda *a, **k: _plain_ids(got(*a, **k))
+        if name == "query":
+            return lambda *a, **k: _Plain(got(*a, **k))
+        return got
+
+    def composes_with(self, other) -> bool:  # noqa: ANN001
+        return self._inner.composes_with(getattr(other, "_inner", other))
+
+    def plus_best_of(self, concepts) -> _Plain:  # noqa: ANN001
+        return _Plain(self._inner.plus_best_of([[f._inner for f in c] for c in concepts]))
+
+    def split(self, law, laws) -> _Plain:  # noqa: ANN001
+        return _Plain(self._inner.split(law._inner, laws))
+
+
+@pytest.mark.parametrize("threshold", [0, 50])  # flat; an IVF of 32 lists
+def test_candidates_through_the_shortcuts_equal_those_through_the_protocol(
+    tmp_path, builtin_report, builtin_cache, embedder, tokenizer, threshold
+) -> None:
+    """Candidates carried as rows between the indexes (one merged list per retriever, the law mask and
+    the two queries' scan read from rows) are the same clauses with the same scores as through the
+    id-keyed protocol, laws and split clauses included."""
+    from dataclasses import replace
+
+    from search.adapter import QueryAdapter
+    from tests.test_adapter import _as_law
+
+    docs = [_as_law(d) if i % 2 == 0 else d for i, d in enumerate(builtin_report.documents)]
+    cache = EmbeddingCache(builtin_cache)
+    options = BuildOptions(ann=AnnOptions(threshold=threshold, nprobe=8))
+    build_index(docs, tmp_path / "idx", embedder, cache=cache, options=options, tokenizer=tokenizer)
+    cache.close()
+    fast = HybridSearcher.open(tmp_path / "idx", embedder, tokenizer=tokenizer)
+    turn = np.linalg.qr(np.random.default_rng(3).normal(size=(embedder.dim, embedder.dim)))[0]
+    fast = fast.variant(adapter=QueryAdapter(turn.astype(np.float32), embedder.fingerprint, {}))
+    gen = fast.generation
+    slow = HybridSearcher(
+        replace(gen, lexical=_Plain(gen.lexical), vectors=_Plain(gen.vectors)),
+        embedder,
+        tokenizer,
+        fast.expander,
+        fast.options,
+        fast.adapter,
+    )
+    try:
+        assert fast.adapter is not None and any(fast._law_docs) and not all(fast._law_docs)
+        assert any("~" in c for c in fast.store.clause_doc)  # split clauses are among them
+        assert (gen.vectors.nprobe > 0) == (threshold > 0)
+        for q in QUESTIONS[:12]:
+            got = fast.pool.candidates(fast.prepare(SearchRequest(q=q)), fast.depth())
+            want = slow.pool.candidates(slow.prepare(SearchRequest(q=q)), slow.depth())
+            assert type(got.ids).__name__ == "RowIds" and type(want.ids) is list
+            assert sorted(got.ids) == want.ids
+            at = {c: i for i, c in enumerate(got.ids)}
+            order = [at[c] for c in want.ids]
+            assert got.adapted[order].tolist() == want.adapted.tolist() and want.adapted.any()
+            assert np.allclose(got.lexical[order], want.lexical, atol=1e-6)
+            assert np.allclose(got.dense[order], want.dense, atol=1e-5)
+            fast.retriever.parallel = False  # the vector side in the search's own thread: the same pool
+            serial = fast.pool.candidates(fast.prepare(SearchRequest(q=q)), fast.depth())
+            fast.retriever.parallel = True
+            assert serial.ids == got.ids and np.array_equal(serial.dense, got.dense)
+            a, b = fast.search(SearchRequest(q=q, top_k=10)), slow.search(SearchRequest(q=q, top_k=10))
+            assert a.total == b.total and a.candidates == b.candidates
+            assert sorted(h.score for h in a.hits) == pytest.approx(sorted(h.score for h in b.hits), abs=1e-6)
+    finally:
+        fast.close()
+
+
+def test_a_failure_on_the_vector_thread_reaches_the_search_and_the_next_search_works(
+    searcher, monkeypatch
+) -> None:
+    """The vector side runs on a second thread: what goes wrong there is raised by the search that asked,
+    not lost, and leaves the thread serving the next search."""
+    assert searcher.retriever.parallel
+    vectors = searcher.generation.vectors
+    want = [h.clause_id for h in searcher.search(SearchRequest(q=QUESTIONS[0], top_k=5)).hits]
+    seen: list[str] = []
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        import threading
+
+        seen.append(threading.current_thread().name)
+        raise MemoryError("the vector side failed")
+
+    monkeypatch.setattr(vectors, "search_groups_merged", broken)
+    with pytest.raises(MemoryError, match="vector side"):
+        searcher.search(SearchRequest(q=QUESTIONS[0], top_k=5))
+    assert seen and seen[0].startswith("vector-side")
+    monkeypatch.undo()
+    assert [h.clause_id for h in searcher.search(SearchRequest(q=QUESTIONS[0], top_k=5)).hits] == want
