@@ -195,9 +195,9 @@ class FaissVectorIndex:
         k = min(k, self.size if mask is None else int(mask.sum()))
         if k <= 0:
             return [], np.zeros(0, np.float32)
-        scan = next((s for s in self._scans if s[0] == q.tobytes()), None)
+        scan = self._scan_of(q)
         if scan is not None:  # this query's scan has just been read (search_groups): no second pass
-            return self._top_of_scan(scan[1], k, mask)
+            return self._top_of_scan(scan, k, mask)
         bits = selector = None
         if mask is not None:
             bits = np.packbits(mask.astype(np.uint8), bitorder="little")
@@ -289,11 +289,10 @@ class FaissVectorIndex:
         allowed = self._allowed(where)
         live = self._rows.live_mask()
         stored = self._stored()
-        key = q.tobytes()
         if stored is not None:
-            scan = next((s[1] for s in self._scans if s[0] == key), None)
-            scores = stored @ q if scan is None else scan
-            if scan is None:
+            scores = self._scan_of(q)  # prepare() may have scanned for this query already
+            if scores is None:
+                scores = stored @ q
                 self._remember(q, scores, None)  # scores_for of this query's candidates reads it
             per = top_per_group(scores, k, groups, self, self._rows.doc_mask, allowed)
         else:
@@ -359,15 +358,20 @@ class FaissVectorIndex:
         scans when it was of this query: a search scores the candidates it has just scanned; of an IVF,
         the rows outside its probed lists are read one by one)."""
         q = np.asarray(query, dtype=np.float32).ravel()
-        scan = next((s for s in self._scans if s[0] == q.tobytes()), None)
+        scan = self._scan_of(q)
         if scan is None:
             return self.vectors_for(ids) @ q
         rows = self._rows.rows(ids)
-        out = scan[1][rows]
+        out = scan[rows]
         missing = np.flatnonzero(np.isnan(out))
         if len(missing):
             out[missing] = self._index.reconstruct_batch(rows[missing]) @ q
         return out
+
+    def _scan_of(self, q: np.ndarray) -> np.ndarray | None:
+        """This query's remembered scores by row (:meth:`_remember`), or None."""
+        key = q.tobytes()
+        return next((scores for k, scores in self._scans if k == key), None)
 
     def _remember(self, q: np.ndarray, scores: np.ndarray, rows: np.ndarray | None) -> None:
         """Keep this query's scores by row (NaN: not scanned) beside the previous query's: a search scans

@@ -46,17 +46,24 @@ class CandidatePool:
             for j, keys in by_jur.items()
         }
         self._jur_of_doc = [m.get("jurisdiction") or UNKNOWN for m in store.doc_meta]
-        # the clauses split into parts (x, x~2, x~3 …), by their first part's id: most clauses have none
-        self._parts: dict[str, list[str]] = {}
-        for c in store.clause_doc:
-            if "~" in c:
-                self._parts.setdefault(c.split("~")[0], []).append(c)
-        for base, parts in self._parts.items():  # x, then x~2, x~3 … in order, up to the first one missing
-            numbers = sorted(int(p.rsplit("~", 1)[1]) for p in parts if p.rsplit("~", 1)[1].isdigit())
-            run = [n for i, n in enumerate(numbers) if n == i + 2]
-            first = [base] if base in store.clause_doc else []  # a part whose first is gone brings none
-            self._parts[base] = first + [f"{base}~{n}" for n in run]
-        self._in_parts = set(self._parts).union(*self._parts.values())
+        self._split: tuple[dict[str, list[str]], set[str]] | None = None  # by id: :meth:`_split_by_id`
+
+    def _split_by_id(self) -> tuple[dict[str, list[str]], set[str]]:
+        """The clauses split into parts (x, x~2, x~3 …), by their first part's id, and every id among
+        them; made on first use, for a lexical index that does not keep them by row (10⁶ ids read)."""
+        if self._split is None:
+            clause_doc = self.store.clause_doc
+            parts: dict[str, list[str]] = {}
+            for c in clause_doc:
+                if "~" in c:
+                    parts.setdefault(c.split("~")[0], []).append(c)
+            for base, some in parts.items():  # x, then x~2, x~3 … in order, up to the first one missing
+                numbers = sorted(int(p.rsplit("~", 1)[1]) for p in some if p.rsplit("~", 1)[1].isdigit())
+                run = [n for i, n in enumerate(numbers) if n == i + 2]
+                first = [base] if base in clause_doc else []  # a part whose first is gone brings none
+                parts[base] = first + [f"{base}~{n}" for n in run]
+            self._split = parts, set(parts).union(*parts.values())
+        return self._split
 
     def jurisdiction_of(self, clause_id: str) -> str:
         return self._jur_of_doc[self.store.clause_doc[clause_id]]
@@ -67,30 +74,16 @@ class CandidatePool:
         return [j for j, f in self.filters.items() if scope is None or f.keys & scope]
 
     def with_parts(self, ids: Sequence[str]) -> list[str]:
-        """``ids`` and every other part of the split clauses among them (``x``, ``x~2``, ``x~3`` …)."""
-        out = dict.fromkeys(ids)
-        for base in {clause_key(c) for c in self._in_parts.intersection(ids)}:
-            out.update(dict.fromkeys(self._parts[base]))
-        return list(out)
-
-    def with_parts_ordered(self, ids: Sequence[str]) -> list[str]:
-        """:meth:`with_parts` in the retriever's fixed order: from the lexical index where it keeps the
-        split clauses itself (by row, no look-up per id), else by id."""
+        """``ids`` and every other part of the split clauses among them (``x``, ``x~2``, ``x~3`` …), each
+        once, in the retriever's fixed order: from the lexical index where it keeps the split clauses by
+        row (no look-up per id: a search at 10⁶ clauses holds thousands of split clauses), else by id."""
         by_index = getattr(self.retriever.lexical, "with_parts", None)
         if by_index is not None:
             return by_index(ids)
-        more = self.other_parts(ids)
-        return self.retriever.ordered([ids, more]) if more else list(ids)
-
-    def other_parts(self, ids: Sequence[str]) -> list[str]:
-        """The parts of the split clauses among ``ids`` that ``ids`` lacks, in no particular order (the
-        retriever orders its candidates): set operations, since a search's tens of thousands of candidates
-        at 10⁶ clauses hold thousands of split clauses."""
-        have = self._in_parts.intersection(ids)
-        if not have:
-            return []
-        bases = set(map(clause_key, have))
-        return list(set().union(*map(self._parts.__getitem__, bases)) - have)
+        parts, members = self._split_by_id()
+        have = members.intersection(ids)
+        more = set().union(*(parts[clause_key(c)] for c in have)) - have
+        return self.retriever.ordered([ids, list(more)]) if more else list(ids)
 
     def depth_for(self, depth: int, budget: int) -> tuple[int, int | None]:
         """(candidates per jurisdiction and retriever, candidates of the whole scope or None). Up to the
@@ -118,7 +111,7 @@ class CandidatePool:
             p.where,
             lq.law_weights,
             lq.concepts,
-            expand=self.with_parts_ordered,
+            expand=self.with_parts,
             whole=whole,
         )
 

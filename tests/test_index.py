@@ -530,7 +530,9 @@ def test_split_clauses_by_row_say_what_the_pool_and_scoring_say_by_id(ids) -> No
     store = SimpleNamespace(
         doc_ids=["a"], doc_meta=[{}], clause_doc=dict.fromkeys(ids, 0), doc_index=lambda _: 0
     )
-    pool = CandidatePool(SimpleNamespace(), store)  # type: ignore[arg-type]
+    # a lexical index that keeps no split clauses: the pool's own rules by id
+    by_id = SimpleNamespace(lexical=None, ordered=lambda lists: sorted({c for x in lists for c in x}))
+    pool = CandidatePool(by_id, store)  # type: ignore[arg-type]
     rng = np.random.default_rng(len(ids))
     for _ in range(40):
         asked = [ids[i] for i in rng.permutation(len(ids))[: rng.integers(1, len(ids) + 1)]]
