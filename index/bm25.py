@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from index.protocols import DocFilter, top_per_group
-from index.rowmap import RowMap
+from index.rowmap import RowMap, unique_rows
 
 TF_FILE = "tf.npz"
 VOCAB_FILE = "vocab.json"
@@ -87,7 +87,7 @@ class BM25Scores:
 
 
 def _merged(lists: list[np.ndarray]) -> np.ndarray:
-    return np.unique(np.concatenate(lists)) if lists else np.zeros(0, np.int64)
+    return unique_rows(*lists)
 
 
 class BM25Index:

@@ -28,7 +28,7 @@ import numpy as np
 
 from config.settings import default_of
 from index.protocols import DocFilter, top_per_group
-from index.rowmap import RowMap
+from index.rowmap import RowMap, unique_rows
 
 VECTORS_FILE = "vectors.faiss"
 ANN_FILE = "ann.json"  # the ANN settings the index was built with (absent: flat, today's defaults)
@@ -280,7 +280,7 @@ class FaissVectorIndex:
         """Every clause of :meth:`search_groups` once, in the index's order (what a candidate pool asks
         for: one list, not one per jurisdiction)."""
         per = self._group_rows(query, k, groups, where)
-        return self._rows.held(np.unique(np.concatenate(per)) if per else np.zeros(0, np.int64))
+        return self._rows.held(unique_rows(*per))
 
     def _group_rows(
         self, query: np.ndarray, k: int, groups: Sequence[DocFilter], where: DocFilter | None

@@ -199,9 +199,15 @@ def filter_expr(where: DocFilter | None) -> str | None:
     conditions when the filter has them on fields Milvus stores, else its document keys (主题分类)."""
     if where is None:
         return None
-    if where.conditions is not None and all(c.field in SCALARS for c in where.conditions):
+    if where.conditions is not None and all(_stored(c) for c in where.conditions):
         return " and ".join(_condition(c) for c in where.conditions) or None
     return f"doc in [{', '.join(_lit(k) for k in sorted(where.keys))}]"
+
+
+def _stored(c: FieldCondition) -> bool:
+    """Whether Milvus can test ``c`` on its own scalar field: the field is stored and no value is as long
+    as the field keeps (a cut value would not match)."""
+    return c.field in SCALARS and all(len(v.encode("utf-8")) < SCALAR_LEN for v in c.values)
 
 
 def _and(*parts: str | None) -> str | None:

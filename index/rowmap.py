@@ -8,6 +8,21 @@ from pathlib import Path
 
 import numpy as np
 
+
+def unique_rows(*parts: np.ndarray) -> np.ndarray:
+    """The rows of ``parts`` once each, ascending (int64). A sort and one pass over neighbours: numpy 2's
+    ``np.unique`` took 8 ms for 60,000 rows where this takes 0.7, and a search at 10⁶ clauses merges
+    that many several times."""
+    rows = np.concatenate([np.asarray(p, np.int64) for p in parts]) if parts else np.zeros(0, np.int64)
+    if len(rows) < 2:
+        return rows
+    rows.sort()
+    keep = np.empty(len(rows), dtype=bool)
+    keep[0] = True
+    np.not_equal(rows[1:], rows[:-1], out=keep[1:])
+    return rows[keep]
+
+
 ROWS_FILE = "rows.json"  # the old form (and the form for ids a line cannot hold): {"ids": […], "docs": […]}
 IDS_FILE = "rows.ids.txt"  # one id a line, an empty line for a removed row
 DOCS_FILE = "rows.docs.json"  # the distinct document keys, in order of first row
@@ -118,7 +133,7 @@ class SplitClauses:
     def parts_of(self, rows: np.ndarray) -> np.ndarray:
         """The rows of every clause whose first part or run of parts is among ``rows``: that first part
         and that run."""
-        touched = np.unique(self.group[rows[self.in_run[rows]]])
+        touched = unique_rows(self.group[rows[self.in_run[rows]]])
         if not len(touched):
             return np.zeros(0, np.int64)
         starts, lengths = self.indptr[touched], np.diff(self.indptr)[touched]
@@ -208,7 +223,7 @@ class RowMap:
         of this map's space are merged as rows; the ids of others are looked up (an unknown one raises
         KeyError)."""
         rows = [self.rows(got) for got in lists]
-        return self.ids_at(np.unique(np.concatenate(rows)) if rows else np.zeros(0, np.int64))
+        return self.ids_at(unique_rows(*rows))
 
     def splits(self) -> SplitClauses:
         """The clauses split into parts, read from the ids once per change (~0.5 s at 10⁶ rows)."""
@@ -224,8 +239,7 @@ class RowMap:
         """``ids`` and the other parts of the split clauses among them, each once, in row order."""
         rows = self.rows(ids)
         more = self.splits().parts_of(rows)
-        every = np.unique(np.concatenate([rows, more])) if len(more) else np.unique(rows)
-        return self.ids_at(every)
+        return self.ids_at(unique_rows(rows, more))
 
     def live_mask(self) -> np.ndarray:
         """True on rows that hold a clause (computed once per change: searches with tombstones ask each time)."""

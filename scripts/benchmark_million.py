@@ -4,6 +4,7 @@
     python scripts/benchmark_million.py build --clauses 1000000     # the index (embedding excluded)
     python scripts/benchmark_million.py measure --clauses 1000000   # open, RSS, p50/p99 at c1 and c8, recall
     python scripts/benchmark_million.py add --clauses 1000000       # incremental add of 1,000 documents
+    python scripts/benchmark_million.py one --clauses 100000 --backend milvus   # one search, calls timed
     python scripts/benchmark_million.py all --sizes 100000 300000 1000000   # all of it, one table
 
 The corpus is real clause texts with their metadata, replicated with variations past LawRefBook and
@@ -94,13 +95,21 @@ def embedder(work: Path) -> StandInEmbedder:
     return StandInEmbedder(make_embedder(Settings().embedder), StandInVectors(real))
 
 
+def settings_for(args: argparse.Namespace) -> Settings:
+    """The settings as the service reads them, with --backend; a Milvus backend's collections in a Milvus
+    Lite file of the work folder unless POLICY_SEARCH_MILVUS_URI names a server."""
+    settings = Settings()
+    changes: dict = {"backend": args.backend}
+    if args.backend == "milvus" and not settings.milvus_uri:
+        changes["milvus_uri"] = str(args.work / f"milvus-{args.clauses}.db")
+    return settings.model_copy(update=changes)
+
+
 def build_options(args: argparse.Namespace):  # noqa: ANN201 - index.builder.BuildOptions
     """The build options of the settings (POLICY_SEARCH_ANN_THRESHOLD …), with --backend."""
-    from index.builder import BuildOptions
-    from index.faiss_vectors import AnnOptions
+    from policy_search.factory import build_options_from
 
-    settings = Settings()
-    return BuildOptions(backend=args.backend, ann=AnnOptions(settings.ann_threshold, settings.ann_nprobe))
+    return build_options_from(settings_for(args))
 
 
 # -- steps (each in its own process) --------------------------------------------------------------------
@@ -243,6 +252,42 @@ def step_measure(work: Path, args: argparse.Namespace) -> dict:
     return out
 
 
+def step_one(work: Path, args: argparse.Namespace) -> dict:
+    """Open, then one hybrid search, with the Milvus collection's calls counted and timed (a Milvus Lite
+    search at 10⁵ takes minutes: ``measure`` would take hours)."""
+    from collections import defaultdict
+
+    from search.models import SearchRequest
+
+    calls: dict[str, list[float]] = defaultdict(list)
+    if args.backend == "milvus":
+        from index.milvus_backend import MilvusCollection
+
+        def timed(name: str, method):  # noqa: ANN001, ANN202 - a method wrapped
+            def call(self, *a, **k):  # noqa: ANN001, ANN202
+                t = time.perf_counter()
+                try:
+                    return method(self, *a, **k)
+                finally:
+                    label = f"{name} {a[1]}" if name == "search" else name  # search: its field
+                    calls[label].append(time.perf_counter() - t)
+
+            return call
+
+        for name in ("search", "get"):
+            setattr(MilvusCollection, name, timed(name, getattr(MilvusCollection, name)))
+    s, open_s = _open(work, args.clauses, backend=args.backend)
+    out: dict = {"open_s": open_s, "rss_after_open_mb": rss_mb(), "clauses": s.manifest.clauses}
+    out["jurisdictions"] = len(s.pool.filters)
+    t0 = time.perf_counter()
+    res = s.search(SearchRequest(q=questions()[0], top_k=10))
+    out["search_s"], out["hits"] = time.perf_counter() - t0, len(res.hits)
+    out["calls"] = {k: {"n": len(v), "mean_ms": 1000 * sum(v) / len(v)} for k, v in calls.items()}
+    out["peak_rss_mb"] = peak_rss_mb()
+    s.close()
+    return out
+
+
 def _recall(s, qs: list[str], k: int, searches: list[str]) -> dict:  # noqa: ANN001 - HybridSearcher
     """recall@k of the vector index's search and of its per-jurisdiction lists against exact search (an
     IVF read whole), and what reaches the user: top-10 overlap and totals of whole searches."""
@@ -313,16 +358,19 @@ def step_add(work: Path, args: argparse.Namespace) -> dict:
 
     for d in docs + more:  # what the loader gives a real reindex with each document: its hash
         d.content_hash = d.content_hash or document_hash(d)
+    from index.generations import IndexLayout
+    from index.manifest import Manifest
+
     emb = embedder(work)
+    layout = IndexLayout(index_dir(work, args.clauses, args.backend))
+    before = Manifest.load(layout.current()).clauses if layout.exists() else 0
     t0, c0 = time.perf_counter(), cpu_s()
-    res = reindex_into(
-        index_dir(work, args.clauses, args.backend), docs + more, emb, options=build_options(args)
-    )
+    res = reindex_into(layout.root, docs + more, emb, options=build_options(args))
     seconds, cpu = time.perf_counter() - t0, cpu_s() - c0
     return {
         "mode": res.mode,
         "added_documents": len(res.added),
-        "added_clauses": sum(len(d.clauses) for d in more),
+        "added_clauses": res.manifest.clauses - before,  # --docs past the indexed ones: those are new
         "seconds": seconds,
         "cpu_s": cpu,
         "load_avg": os.getloadavg(),
@@ -338,6 +386,7 @@ STEPS = {
     "build": step_build,
     "measure": step_measure,
     "add": step_add,
+    "one": step_one,
 }
 
 
@@ -355,7 +404,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clauses", type=int, default=1_000_000)
     ap.add_argument("--sizes", type=int, nargs="*", default=[100_000, 300_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=200, help="questions per run of measure")
-    ap.add_argument("--docs", type=int, default=1000, help="documents an incremental add brings")
+    ap.add_argument(
+        "--docs",
+        type=int,
+        default=1000,
+        help="documents after the corpus an add passes (those the index already holds stay unchanged)",
+    )
     ap.add_argument("--real", type=int, default=3000, help="real passages embedded for the stand-ins")
     ap.add_argument("--recall-queries", type=int, default=200, help="questions for recall@k (0: none)")
     ap.add_argument("--k", type=int, default=100)

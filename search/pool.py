@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from index.protocols import DocFilter
+from index.protocols import DocFilter, FieldCondition
 from index.store import ClauseStore
 from search.prepare import Prepared
 from search.retrieval import Candidates, Retriever
@@ -37,10 +37,21 @@ class CandidatePool:
         self.store = store
         self.budget = budget
         by_jur: dict[str, list[str]] = defaultdict(list)
+        values: dict[str, set[str]] = defaultdict(set)  # the field's values a jurisdiction's documents hold
         for key, meta in zip(store.doc_ids, store.doc_meta):
-            by_jur[meta.get("jurisdiction") or UNKNOWN].append(key)
-        # one filter per jurisdiction, kept for the generation's life: each index caches its rows once
-        self.filters = {j: DocFilter(keys) for j, keys in sorted(by_jur.items())}
+            value = meta.get("jurisdiction") or ""
+            by_jur[value or UNKNOWN].append(key)
+            values[value or UNKNOWN].add(value)
+        # one filter per jurisdiction, kept for the generation's life: each index caches its rows once; also
+        # as the field's value, for an engine that filters on its own fields (Milvus: one short condition,
+        # not a list of every document's key)
+        self.filters = {
+            j: DocFilter(
+                keys,
+                [FieldCondition("jurisdiction", "in", tuple(values[j]))] if len(values[j]) == 1 else None,
+            )
+            for j, keys in sorted(by_jur.items())
+        }
         self.inferred = {
             j: all(store.doc_meta[store.doc_index(k)].get("jurisdiction_inferred") for k in keys)  # type: ignore[index]
             for j, keys in by_jur.items()

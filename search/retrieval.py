@@ -249,31 +249,6 @@ class Retriever:
         found.extend(vector_side())
         return self._score(self._with_parts(found, expand), lex, qvec, law_qvec)
 
-    def retrieve(
-        self,
-        tokens: list[str],
-        weights: dict[str, float],
-        qvec: np.ndarray | None,
-        law_qvec: np.ndarray | None,
-        depth: int,
-        where: DocFilter | None,
-        law_weights: dict[str, float] | None = None,
-        concepts: list[list[str]] | None = None,
-        expand: Callable[[Sequence[str]], list[str]] | None = None,
-    ) -> Candidates:
-        """The ``depth`` best by BM25 and the ``depth`` nearest among the documents ``where`` allows."""
-        lex = self.lexical_scores(tokens, weights, where, law_weights, concepts)
-        found: list[Sequence[str]] = [lex.top(depth)[0]]
-        if qvec is not None:
-            if law_qvec is None or self.laws is None:
-                found.append(self.vectors.search(qvec, depth, where)[0])
-            else:
-                for vec, part in ((law_qvec, self.laws), (qvec, self.others)):
-                    scope = _and(part, where)
-                    if scope is None or scope.keys:
-                        found.append(self.vectors.search(vec, depth, scope)[0])
-        return self._score(self._with_parts(found, expand), lex, qvec, law_qvec)
-
     def ordered(self, lists: Sequence[Sequence[str]]) -> list[str]:
         """Every id of ``lists`` once, in one fixed order whatever order they came in: the lexical index's
         own where it has one (the ids it and an index sharing its rows found are merged without a look-up

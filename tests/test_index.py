@@ -576,3 +576,22 @@ def test_vector_and_lexical_row_maps_read_once_when_equal(builtin_index) -> None
     read = {**m.files}
     read["lexical/rows.ids.txt"] = {**read["lexical/rows.ids.txt"], "xxh64": "0"}  # they differ: each its own
     assert not RowMap.same_files(read, "vectors", "lexical")
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [],
+        [np.array([], np.int64)],
+        [np.array([7])],
+        [np.array([5, 5, 5])],
+        [np.array([3, 1, 2]), np.array([2, 9, 1]), np.array([], np.int64)],
+        [np.random.default_rng(1).integers(0, 50, 400), np.random.default_rng(2).integers(0, 10**6, 5000)],
+    ],
+)
+def test_unique_rows_equal_numpys_unique(parts: list[np.ndarray]) -> None:
+    from index.rowmap import unique_rows
+
+    got = unique_rows(*parts)
+    want = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+    assert got.dtype == np.int64 and np.array_equal(got, want)

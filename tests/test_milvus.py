@@ -141,6 +141,31 @@ def test_filters_run_on_the_collections_scalar_fields(searcher, milvus_searcher,
     assert {h.document.id for h in embedded.hits} <= set(p.where.keys)
 
 
+def test_each_jurisdictions_condition_selects_its_documents_rows(milvus_index, milvus_searcher) -> None:
+    """The pool sends Milvus ``jurisdiction in [...]`` for a jurisdiction's documents instead of their keys:
+    the rows must be the same."""
+    gen = IndexLayout(milvus_index[0]).current()
+    name = referenced_collection(gen)
+    client = milvus_index[1].client()
+    coll = milvus_searcher.generation.vectors.coll
+
+    def docs(expr: str) -> list[str]:
+        rows = client.query(name, filter=f"({coll.visible}) and ({expr})", output_fields=["doc"])
+        return sorted(r["doc"] for r in rows)
+
+    filters = milvus_searcher.pool.filters
+    assert len(filters) >= 4
+    for jur, f in filters.items():
+        expr = filter_expr(f)
+        assert expr is not None and expr.startswith("jurisdiction in"), (jur, expr)
+        assert docs(expr) == docs(filter_expr(DocFilter(f.keys))), jur
+
+
+def test_a_jurisdiction_too_long_for_its_field_is_sent_as_document_keys() -> None:
+    long = "省" * 400  # 1,200 bytes: Milvus keeps 1,024 of them, so the condition could not match
+    assert filter_expr(DocFilter(["k"], [FieldCondition("jurisdiction", "in", (long,))])) == 'doc in ["k"]'
+
+
 def test_filter_expressions_quote_what_they_are_given() -> None:
     where = DocFilter(['a"b'], [FieldCondition("issuer", "contains", ('x" or 1==1 or "',))])
     assert filter_expr(where) == 'issuer like "%x\\" or 1==1 or \\"%"'
