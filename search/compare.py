@@ -37,7 +37,7 @@ from search.compare_models import (
     WordingGroup,
     WordingMember,
 )
-from search.dedupe import dedupe
+from search.dedupe import ClauseCache, dedupe
 from search.figures import extract, similar_measures
 from search.highlight import highlight
 from search.jurisdictions import display_path, level_of
@@ -116,20 +116,14 @@ class Comparer:
             nearest = max(idx, key=lambda i: (sc.relevance[i], sc.fused[i]))
             ranked[jur] = (strong_ids, cands.ids[nearest])
         # the clauses each jurisdiction will most likely show, read in one query rather than one per jurisdiction
-        head = [
-            x for strong, miss in ranked.values() for x in (strong or [miss])[: request.per_jurisdiction + 2]
-        ]
-        fetched = {c.id: c for c in self.store.clauses(head)}
-
-        def fetch(ids: list[str]) -> list[Clause]:
-            missing = [x for x in ids if x not in fetched]
-            if missing:
-                fetched.update((c.id, c) for c in self.store.clauses(missing))
-            return [fetched[x] for x in ids]
+        batch = request.per_jurisdiction + 2
+        fetch = ClauseCache(
+            self.store.clauses, [x for s, miss in ranked.values() for x in (s or [miss])[:batch]]
+        )
 
         for jur, idx in by_jur.items():
             strong_ids, miss = ranked[jur]
-            picked = [c for _, c in dedupe(strong_ids or [miss], fetch, request.per_jurisdiction)]
+            picked = [c for _, c in dedupe(strong_ids or [miss], fetch, request.per_jurisdiction, batch)]
             strong = picked if strong_ids else []
             best = max(float(sc.relevance[i]) for i in idx)
             lvl = level_of(jur) if jur != UNKNOWN else 3

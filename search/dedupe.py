@@ -15,15 +15,36 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+class ClauseCache:
+    """A fetch that reads ``head`` at once (SQLite's batches of 500 ids) and anything else when asked, each
+    clause once: a grouped search or a comparison shows a few clauses of each of hundreds of jurisdictions,
+    and one query per jurisdiction cost more than the rows themselves."""
+
+    def __init__(self, fetch: Callable[[Sequence[str]], list[Clause]], head: Sequence[str] = ()) -> None:
+        self._fetch = fetch
+        self._got: dict[str, Clause] = {}
+        self(list(dict.fromkeys(head)))
+
+    def __call__(self, ids: Sequence[str]) -> list[Clause]:
+        missing = [c for c in dict.fromkeys(ids) if c not in self._got]
+        if missing:
+            self._got.update(zip(missing, self._fetch(missing)))
+        return [self._got[c] for c in ids]
+
+
 def dedupe(
-    ranked: Sequence[str], fetch: Callable[[Sequence[str]], list[Clause]], want: int
+    ranked: Sequence[str],
+    fetch: Callable[[Sequence[str]], list[Clause]],
+    want: int,
+    batch: int | None = None,
 ) -> list[tuple[int, Clause]]:
-    """(position in ``ranked``, clause) of the first ``want`` distinct clauses, fetched in ranked batches."""
+    """(position in ``ranked``, clause) of the first ``want`` distinct clauses, fetched in ranked batches
+    of ``batch`` (default ``want + 8``)."""
     picked: list[tuple[int, Clause]] = []
     seen_keys: set[tuple[str, str]] = set()
     kept: dict[str, list[str]] = {}
     grams_of: dict[str, set[str]] = {}  # bigrams only for documents with two or more picked clauses
-    batch = want + 8  # fetch clause rows in ranked batches, not the whole pool
+    batch = batch or want + 8  # fetch clause rows in ranked batches, not the whole pool
     for start in range(0, len(ranked), batch):
         chunk = list(range(start, min(start + batch, len(ranked))))
         for i, c in zip(chunk, fetch([ranked[i] for i in chunk])):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus.models import Clause
-from search.dedupe import dedupe
+from search.dedupe import ClauseCache, dedupe
 from search.fusion import ranks
 from search.highlight import highlight
 from search.models import Explanation, Group, SearchHit
@@ -92,11 +92,16 @@ def group_hits(
     by_jur: dict[str, list[int]] = {}
     for pos, i in enumerate(order):
         by_jur.setdefault(jurisdiction_of(ids[i]), []).append(pos)
+    # each group's first clauses read in one go (a near-copy or a second part asks for more)
+    batch = per_group + 2
+    cache = ClauseCache(
+        fetch, [ids[order[pos]] for positions in by_jur.values() for pos in positions[:batch]]
+    )
     groups = []
     for jur, positions in by_jur.items():
         rows = order[positions]
         mine = [ids[i] for i in rows]
-        picked = dedupe(mine, fetch, per_group)
+        picked = dedupe(mine, cache, per_group, batch)
         groups.append(
             Group(
                 jurisdiction=jur,

@@ -19,7 +19,7 @@ from typing import Any
 
 from corpus.models import Clause
 from index.store import ClauseStore
-from search.dedupe import dedupe
+from search.dedupe import ClauseCache, dedupe
 from search.figures import Figure, extract, similar_measures
 from search.jurisdictions import level_of
 from search.messages import notice
@@ -91,11 +91,26 @@ class Timeliner:
             if sc.strong[i]:
                 by_jur[self.pool.jurisdiction_of(cid)].append(i)
         out = []
+        # every jurisdiction's first clauses read together, then every part of the split ones picked
+        batch = request.per_jurisdiction + 2
+        ranked_of = {
+            jur: [cands.ids[i] for i in sorted(idx, key=lambda i: -sc.fused[i])]
+            for jur, idx in by_jur.items()
+        }
+        fetch = ClauseCache(self.store.clauses, [c for ranked in ranked_of.values() for c in ranked[:batch]])
+        picked_of = {
+            jur: [c for _, c in dedupe(ranked, fetch, request.per_jurisdiction, batch)]
+            for jur, ranked in ranked_of.items()
+        }
+        parts_of = {
+            c.id: self.pool.with_parts([c.id]) if c.part_count > 1 else [c.id]
+            for picked in picked_of.values()
+            for c in picked
+        }
+        fetch([x for parts in parts_of.values() for x in parts])
         for jur, idx in by_jur.items():
-            ranked = [cands.ids[i] for i in sorted(idx, key=lambda i: -sc.fused[i])]
-            picked = [c for _, c in dedupe(ranked, self.store.clauses, request.per_jurisdiction)]
             relevance = {cands.ids[i]: float(sc.relevance[i]) for i in idx}
-            entries = [self._entry(c, relevance[c.id], as_of) for c in picked]
+            entries = [self._entry(c, relevance[c.id], as_of, fetch(parts_of[c.id])) for c in picked_of[jur]]
             entries.sort(key=lambda e: (e.date is None, e.date or "", e.document.id, e.clause_id))
             out.append(TimelineJurisdiction(jurisdiction=jur, entries=entries, series=_series(entries)))
         # the place the question names first (as its notice says), then by level and name
@@ -116,12 +131,12 @@ class Timeliner:
             notices.append(notice("no_jurisdiction_over_floor", floor=sc.floor))
         return done(jurisdictions=out, notices=notices)
 
-    def _entry(self, c: Clause, relevance: float, as_of: dt.date) -> TimelineEntry:
+    def _entry(self, c: Clause, relevance: float, as_of: dt.date, parts: list[Clause]) -> TimelineEntry:
+        """``parts``: the clause's parts (itself when it is not split), whose whole text gives the figures."""
         doc_idx = self.store.clause_doc[c.id]
         info = self.views.info_at(doc_idx, as_of)
         meta = self.store.doc_meta[doc_idx]
-        parts = self.pool.with_parts([c.id]) if c.part_count > 1 else [c.id]
-        text = "".join(x.text for x in sorted(self.store.clauses(parts), key=lambda x: x.part))
+        text = "".join(x.text for x in sorted(parts, key=lambda x: x.part))
         start, until = in_force_span(meta)
         return TimelineEntry(
             date=info.date,

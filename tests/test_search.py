@@ -63,6 +63,64 @@ def test_group_by_jurisdiction(searcher) -> None:
         assert g.best_score == g.hits[0].score
 
 
+def _counting(store, monkeypatch) -> list[int]:
+    """Each read of the clause store, by the number of ids it asked for."""
+    calls: list[int] = []
+    read = store.clauses
+
+    def counted(ids):
+        calls.append(len(ids))
+        return read(ids)
+
+    monkeypatch.setattr(store, "clauses", counted)
+    return calls
+
+
+@pytest.mark.parametrize("view", ["grouped", "compare", "timeline"])
+def test_per_jurisdiction_views_read_the_store_in_a_few_queries(searcher, monkeypatch, view: str) -> None:
+    """A view showing a few clauses of every jurisdiction reads them together, not a query per jurisdiction
+    (at 10⁶ clauses, 450 of them)."""
+    from search.compare_models import CompareRequest
+    from search.timeline_models import TimelineRequest
+
+    calls = _counting(searcher.store, monkeypatch)
+    q = "医师多点执业政策"
+    if view == "grouped":
+        got = searcher.search(SearchRequest(q=q, top_k=3, group_by="jurisdiction", per_group=2)).groups
+    elif view == "compare":
+        got = searcher.compare(CompareRequest(q=q, per_jurisdiction=2)).jurisdictions
+    else:
+        got = searcher.timeline(TimelineRequest(q=q, per_jurisdiction=2)).jurisdictions
+    assert len(got) >= 4
+    assert len(calls) <= 3, calls  # the hits' own read, the jurisdictions' heads, at most one more
+
+
+@pytest.mark.parametrize("batch", [None, 1, 3, 50])
+def test_dedupe_through_a_clause_cache_picks_what_it_picks_reading_directly(searcher, batch) -> None:
+    from search.dedupe import ClauseCache, dedupe
+
+    resp = searcher.search(SearchRequest(q="社会办医疗机构纳入医保定点", top_k=60))
+    ids = [h.clause_id for h in resp.hits]
+    ids = ids + ids[:5]  # repeats: the second time is not a second clause
+    direct = dedupe(ids, searcher.store.clauses, 12)
+    cache = ClauseCache(searcher.store.clauses, ids[:4])
+    cached = dedupe(ids, cache, 12, batch)
+    assert [(i, c.id) for i, c in direct] == [(i, c.id) for i, c in cached]
+
+
+def test_clause_cache_reads_its_head_at_once_and_each_clause_once(searcher, monkeypatch) -> None:
+    from search.dedupe import ClauseCache
+
+    ids = list(searcher.store.clause_doc)[:30]
+    calls = _counting(searcher.store, monkeypatch)
+    cache = ClauseCache(searcher.store.clauses, ids[:10] + ids[:3])
+    assert calls == [10]
+    got = cache(ids[5:15] + ids[5:7])
+    assert calls == [10, 5] and [c.id for c in got] == ids[5:15] + ids[5:7]
+    cache(ids[:15])
+    assert calls == [10, 5]
+
+
 def test_no_clause_returned_twice(searcher) -> None:
     resp = searcher.search(SearchRequest(q="社会办医疗机构纳入医保定点", top_k=30))
     keys = [(h.document.id, tuple(h.heading_path)) for h in resp.hits if h.part_count > 1]
