@@ -5,6 +5,7 @@
     python scripts/benchmark_million.py measure --clauses 1000000   # open, RSS, p50/p99 at c1 and c8, recall
     python scripts/benchmark_million.py add --clauses 1000000       # incremental add of 1,000 documents
     python scripts/benchmark_million.py one --clauses 100000 --backend milvus   # one search, calls timed
+    python scripts/benchmark_million.py one --clauses 1000000 --backend milvus --open-only   # open alone
     python scripts/benchmark_million.py all --sizes 100000 300000 1000000   # all of it, one table
 
 The corpus is real clause texts with their metadata, replicated with variations past LawRefBook and
@@ -279,9 +280,10 @@ def step_one(work: Path, args: argparse.Namespace) -> dict:
     s, open_s = _open(work, args.clauses, backend=args.backend)
     out: dict = {"open_s": open_s, "rss_after_open_mb": rss_mb(), "clauses": s.manifest.clauses}
     out["jurisdictions"] = len(s.pool.filters)
-    t0 = time.perf_counter()
-    res = s.search(SearchRequest(q=questions()[0], top_k=10))
-    out["search_s"], out["hits"] = time.perf_counter() - t0, len(res.hits)
+    if not args.open_only:
+        t0 = time.perf_counter()
+        res = s.search(SearchRequest(q=questions()[0], top_k=10))
+        out["search_s"], out["hits"] = time.perf_counter() - t0, len(res.hits)
     out["calls"] = {k: {"n": len(v), "mean_ms": 1000 * sum(v) / len(v)} for k, v in calls.items()}
     out["peak_rss_mb"] = peak_rss_mb()
     s.close()
@@ -414,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recall-queries", type=int, default=200, help="questions for recall@k (0: none)")
     ap.add_argument("--k", type=int, default=100)
     ap.add_argument("--backend", default="embedded", choices=["embedded", "milvus"])
+    ap.add_argument("--open-only", action="store_true", help="one: open and stop (no search)")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     if args.step.startswith("_"):
