@@ -83,6 +83,9 @@ class RankingOptions:
     feedback_weight: float = _default("feedback_weight")
     feedback_terms: int = _default("feedback_terms")
     feedback_docs: int = _default("feedback_docs")
+    feedback_below: float = _default("feedback_below")  # only where the question's words are found weakly
+    feedback_english: bool = _default("feedback_english")
+    feedback_min_clauses: int = _default("feedback_min_clauses")  # a small index has no feedback
     place_preference: bool = _default("place_preference")
     place_above: float = _default("place_above")
     place_elsewhere: float = _default("place_elsewhere")

@@ -7,6 +7,8 @@ clause is the 限售 rule), so the test reads what the feedback does with them, 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,87 @@ def test_nothing_to_feed_back(lexical) -> None:
     ids = list(CLAUSES)
     assert fb.expand(["补贴"], ids, np.zeros(len(ids)), np.zeros(len(ids)), None) is None
     assert fb.expand(["补贴"], [], np.zeros(0), np.zeros(0), None) is None
+
+
+# -- when the feedback joins the ranking (search.scoring.Scorer) --------------------------------------
+class _Relevance:
+    """What the scorer reads of relevance: the ``lexical`` feature (BM25 over what the question could
+    attain) of every candidate, a floor and which clauses are laws."""
+
+    def __init__(self, best: float) -> None:
+        self.best = best
+
+    def score(self, lq, q, ids, lexical, dense, with_dense):  # noqa: ANN001, ANN201
+        share = np.linspace(self.best, 0.0, len(ids))
+        return np.zeros(len(ids)), {"lexical": share}
+
+    def floor(self, with_dense: bool) -> float:
+        return 0.5
+
+    @staticmethod
+    def is_law(clause_id: str) -> bool:
+        return clause_id.startswith("law")
+
+
+class _Feedback:
+    """A feedback query that scores the last candidate only, and counts its calls."""
+
+    def __init__(self, size: int) -> None:
+        self.calls = 0
+        self.lexical = SimpleNamespace(size=size)  # the index's clauses
+
+    def expand(self, own, ids, dense, lexical, where):  # noqa: ANN001, ANN201
+        from search.feedback import Feedback
+
+        self.calls += 1
+        scores = np.zeros(len(ids))
+        scores[-1] = 10.0
+        return Feedback({"限售": 1.0}, scores)
+
+
+def _scored(q: str, best: float, ids: list[str], size: int = 5000, **options):  # noqa: ANN003, ANN202
+    from search.hybrid import RankingOptions
+    from search.models import Filters
+    from search.prepare import Prepared
+    from search.retrieval import Candidates
+    from search.scoring import Scorer
+
+    fb = _Feedback(size)
+    scorer = Scorer(_Relevance(best), RankingOptions(**options), feedback=fb)  # type: ignore[arg-type]
+    p = Prepared(
+        q=q, method="weighted", filters=Filters(), where=None, notices=[], qvec=np.ones(4, np.float32)
+    )
+    n = len(ids)
+    cands = Candidates(ids, np.linspace(2.0, 1.0, n), np.full(n, 0.5), np.zeros(n, bool))
+    return scorer.score(p, cands), fb
+
+
+@pytest.mark.parametrize(
+    ("q", "best", "options", "fed"),
+    [
+        ("新房买了几年才能卖", 0.3, {}, True),  # everyday wording: its words are found weakly
+        ("新建商品住房 限售 上市交易", 0.9, {}, False),  # official wording: found in its own words
+        ("新房买了几年才能卖", 0.3, {"feedback_weight": 0.0}, False),  # off
+        ("restrictions on reselling newly purchased homes", 0.3, {}, False),  # English
+        ("restrictions on reselling newly purchased homes", 0.3, {"feedback_english": True}, True),
+        ("新建商品住房 限售 上市交易", 0.9, {"feedback_below": 2.0}, True),  # every question
+        ("新房买了几年才能卖", 0.3, {"feedback_min_clauses": 10_000}, False),  # an index of 5,000 clauses
+        ("新房买了几年才能卖", 0.3, {"feedback_min_clauses": 0}, True),
+    ],
+)
+def test_which_questions_are_fed_back(q: str, best: float, options: dict, fed: bool) -> None:
+    sc, fb = _scored(q, best, ["doc-a:一", "doc-b:二", "doc-c:三"], **{"feedback_weight": 0.5, **options})
+    assert (fb.calls == 1) is fed
+    # the feedback scores the last candidate only: it rises above the first when fed back
+    assert bool(sc.fused[2] > sc.fused[0]) is fed
+
+
+def test_feedback_moves_policy_clauses_only() -> None:
+    """Law clauses keep their own bridges (query adapter, term model): the feedback does not score them,
+    and an index of laws alone does not ask for it."""
+    sc, fb = _scored("新房买了几年才能卖", 0.3, ["doc-a:一", "law-b:第三条"], feedback_weight=0.5)
+    assert fb.calls == 1 and sc.fused[1] < sc.fused[0]
+    sc, fb = _scored("新房买了几年才能卖", 0.3, ["doc-a:一", "doc-b:二"], feedback_weight=0.5)
+    assert sc.fused[1] > sc.fused[0]
+    _, fb = _scored("借钱不还怎么办", 0.3, ["law-a:第一条", "law-b:第三条"], feedback_weight=0.5)
+    assert fb.calls == 0
