@@ -115,11 +115,11 @@ class Settings(BaseSettings):
         "and a topic; 2 = every question",
     )
     feedback_min_clauses: int = Field(
-        default=1000,
+        default=6000,
         ge=0,
-        description="feedback only in an index of at least this many clauses: in a smaller one the nearest "
-        "clauses are a large share of everything (10 of the built-in corpus's 147) and their words are the "
-        "corpus's own, not the answer's",
+        description="feedback only in an index of at least this many clauses: it pays where many documents "
+        "say the same thing, so that the nearest clauses share the answer's words (policy-dev subsets: a loss "
+        "up to 5,857 clauses, a gain from 6,998; the built-in corpus's 147: −0.018)",
     )
     feedback_english: bool = Field(
         default=False,

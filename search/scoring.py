@@ -115,9 +115,10 @@ class Scorer:
         On policy-dev the best share is 0.2–0.4 for everyday wording ("新房买了几年才能卖": the answer says 限售,
         满2年, 上市交易), 0.6–0.8 for official wording and up to 0.85 for a place and a topic, so at 0.8 most
         Chinese questions are fed back, those the documents answer in their own words are not. English
-        questions are left out: their nearest clauses are often off the topic. An index under
-        ``feedback_min_clauses`` has none: its nearest clauses are a large share of it (the built-in corpus:
-        10 of 147), so their words are the corpus's, not the answer's (seeds −0.018 with it)."""
+        questions are left out: their nearest clauses are often off the topic. A smaller index than
+        ``feedback_min_clauses`` has none: feedback pays where many documents say the same thing, so that the
+        nearest clauses share the answer's words (on policy-dev subsets it lost up to 5,857 clauses and gained
+        from 6,998; on the built-in corpus's 147, −0.018)."""
         opts = self.options
         if float(getattr(opts, "feedback_weight", 0.0)) <= 0 or self.feedback is None:
             return False

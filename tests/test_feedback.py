@@ -97,7 +97,7 @@ class _Feedback:
         return Feedback({"限售": 1.0}, scores)
 
 
-def _scored(q: str, best: float, ids: list[str], size: int = 5000, **options):  # noqa: ANN003, ANN202
+def _scored(q: str, best: float, ids: list[str], size: int = 20_000, **options):  # noqa: ANN003, ANN202
     from search.hybrid import RankingOptions
     from search.models import Filters
     from search.prepare import Prepared
@@ -123,7 +123,7 @@ def _scored(q: str, best: float, ids: list[str], size: int = 5000, **options):  
         ("restrictions on reselling newly purchased homes", 0.3, {}, False),  # English
         ("restrictions on reselling newly purchased homes", 0.3, {"feedback_english": True}, True),
         ("新建商品住房 限售 上市交易", 0.9, {"feedback_below": 2.0}, True),  # every question
-        ("新房买了几年才能卖", 0.3, {"feedback_min_clauses": 10_000}, False),  # an index of 5,000 clauses
+        ("新房买了几年才能卖", 0.3, {"feedback_min_clauses": 50_000}, False),  # an index of 20,000 clauses
         ("新房买了几年才能卖", 0.3, {"feedback_min_clauses": 0}, True),
     ],
 )
@@ -143,3 +143,11 @@ def test_feedback_moves_policy_clauses_only() -> None:
     assert sc.fused[1] > sc.fused[0]
     _, fb = _scored("借钱不还怎么办", 0.3, ["law-a:第一条", "law-b:第三条"], feedback_weight=0.5)
     assert fb.calls == 0
+
+
+@pytest.mark.parametrize(("size", "fed"), [(147, False), (5_000, False), (20_000, True)])
+def test_a_small_index_has_no_feedback(size: int, fed: bool) -> None:
+    """By default (``feedback_min_clauses``): the built-in corpus's 147 clauses are too few for the nearest
+    clauses to share the answer's words rather than the corpus's."""
+    _, fb = _scored("新房买了几年才能卖", 0.3, ["doc-a:一", "doc-b:二"], size=size, feedback_weight=0.5)
+    assert (fb.calls == 1) is fed
