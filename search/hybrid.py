@@ -53,7 +53,7 @@ from search.relevance import RelevanceModel, RelevanceScorer
 from search.reranker import LazyReranker, rerank_head
 from search.results import HitMaker, group_hits, strong_clauses
 from search.retrieval import Retriever
-from search.scoring import Scorer, tiered
+from search.scoring import PolicyClauseCounts, Scorer, tiered
 from search.timeline import Timeliner
 from search.timeline_models import TimelineRequest, TimelineResponse
 from search.views import Views
@@ -195,6 +195,7 @@ class HybridSearcher:
                 terms=self.options.feedback_terms,
             ),
             getattr(generation.lexical, "part_groups", None),
+            PolicyClauseCounts(self.store.clause_doc, law_docs, self.store.doc_index),
         )
         self._comparer: Comparer | None = None
         self._timeliner: Timeliner | None = None

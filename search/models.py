@@ -391,6 +391,9 @@ class Explanation(BaseModel):
     lexical_norm: float = 0.0  # BM25 over what the question could attain (every term at saturation)
     coverage: float = 0.0  # share of the question's own words (by IDF) this clause contains
     concepts: float = 0.0  # the same through the lexicons (民营医院 ≈ 社会办医疗机构, physician ≈ 医师)
+    # the dense feedback (search.feedback): what it added to lexical_score before fusion, and its words
+    feedback_score: float = 0.0
+    feedback_terms: list[str] = Field(default_factory=list)
     rerank_score: float | None = None  # the cross-encoder's score, when the hit was reranked
     first_stage_rank: int | None = None  # its place before reranking (1-based)
 

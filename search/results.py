@@ -67,6 +67,8 @@ class HitMaker:
                 lexical_norm=feature("lexical"),
                 coverage=feature("coverage"),
                 concepts=feature("concepts"),
+                feedback_score=round(float(sc.feedback[i]), 4) if sc.feedback is not None else 0.0,
+                feedback_terms=list(sc.feedback_terms),
             ),
             document=self.views.info_of_clause(c.id, self.as_of),
         )

@@ -151,3 +151,65 @@ def test_a_small_index_has_no_feedback(size: int, fed: bool) -> None:
     clauses to share the answer's words rather than the corpus's."""
     _, fb = _scored("新房买了几年才能卖", 0.3, ["doc-a:一", "doc-b:二"], size=size, feedback_weight=0.5)
     assert (fb.calls == 1) is fed
+
+
+def test_no_feedback_where_the_question_words_match_nothing() -> None:
+    """With no lexical score to weigh it against, the feedback would be the whole lexical side whatever its
+    weight: a question whose words are found nowhere ("嗯嗯啊啊咋整") keeps the dense order."""
+    from search.hybrid import RankingOptions
+    from search.models import Filters
+    from search.prepare import Prepared
+    from search.retrieval import Candidates
+    from search.scoring import Scorer
+
+    fb = _Feedback(20_000)
+    scorer = Scorer(_Relevance(0.0), RankingOptions(feedback_weight=0.5), feedback=fb)  # type: ignore[arg-type]
+    p = Prepared(
+        q="嗯嗯啊啊咋整", method="weighted", filters=Filters(), where=None, notices=[], qvec=np.ones(4)
+    )
+    ids = ["doc-a:一", "doc-b:二"]
+    sc = scorer.score(p, Candidates(ids, np.zeros(2), np.array([0.9, 0.5]), np.zeros(2, bool)))
+    assert fb.calls == 0 and sc.feedback is None and sc.fused[0] > sc.fused[1]
+
+
+def test_a_law_clause_does_not_decide_for_the_policy_clauses() -> None:
+    """The best share that withholds the feedback is read over policy clauses: a law clause holding the
+    question's words (share 0.9) does not switch it off for them."""
+    sc, fb = _scored("新房买了几年才能卖", 0.9, ["law-a:第一条", "doc-b:二", "doc-c:三"], feedback_weight=0.5)
+    assert fb.calls == 1
+    assert sc.feedback is not None and sc.feedback[0] == 0 and sc.feedback[2] > 0
+    assert sc.feedback_terms == ("限售",)
+
+
+def test_policy_clause_counts_within_filters() -> None:
+    from index.protocols import DocFilter
+    from search.scoring import PolicyClauseCounts
+
+    clause_doc = {"a:1": 0, "a:2": 0, "a:3": 0, "law:1": 1, "law:2": 1, "b:1": 2}
+    keys = {"a": 0, "law": 1, "b": 2}
+    count = PolicyClauseCounts(clause_doc, [False, True, False], keys.get)
+    assert count(None) == 4  # the law's clauses are not counted
+    assert count(DocFilter({"a"})) == 3
+    assert count(DocFilter({"law", "b", "unknown"})) == 1
+    assert count(DocFilter(set())) == 0
+
+
+def test_the_size_rule_reads_what_the_filters_leave(searcher) -> None:
+    """On the built-in corpus (147 clauses) with the size rule at 100: fed back over the whole corpus, not
+    within one city's document; the hits say what the feedback added and its words."""
+    import dataclasses
+
+    from search.models import SearchRequest
+
+    s = searcher.variant(
+        options=dataclasses.replace(searcher.options, feedback_weight=0.5, feedback_min_clauses=100)
+    )
+    whole = s.search(SearchRequest(q="私人诊所的医生能不能去别的医院上班", top_k=10))
+    assert whole.hits[0].explanation.feedback_terms
+    assert any(h.explanation.feedback_score > 0 for h in whole.hits)
+    one = s.search(SearchRequest(q="私人诊所的医生能不能去别的医院上班", top_k=10, jurisdiction="吉林市"))
+    assert one.hits and not one.hits[0].explanation.feedback_terms
+    assert all(h.explanation.feedback_score == 0 for h in one.hits)
+    # the default rule (6,000 clauses): none on the built-in corpus
+    plain = searcher.search(SearchRequest(q="私人诊所的医生能不能去别的医院上班", top_k=10))
+    assert not plain.hits[0].explanation.feedback_terms
