@@ -58,7 +58,7 @@ class DenseFeedback:
         """The feedback query's terms and its score for each of ``ids`` (None when nothing to feed back)."""
         if not len(ids) or not np.any(dense > 0):
             return None
-        top = np.argsort(-dense, kind="stable")[: self.docs]
+        top = _nearest(dense, self.docs)
         mass: Counter[str] = Counter()
         seen: set[str] = set()
         for i in top:
@@ -87,7 +87,8 @@ class DenseFeedback:
             return None
         best = picked[0][1]
         terms = {t: s / best for t, s in picked}
-        fb = self.lexical.query(list(terms), terms, where).scores_for(list(ids)).astype(np.float64)
+        # ``ids`` as given: a candidate list that carries its rows is scored without a look-up per id
+        fb = self.lexical.query(list(terms), terms, where).scores_for(ids).astype(np.float64)
         top_lex = float(np.max(lexical_scores)) if len(lexical_scores) else 0.0
         top_fb = float(np.max(fb)) if fb.size else 0.0
         if top_fb <= 0:
@@ -95,6 +96,16 @@ class DenseFeedback:
         # on the first query's scale, so that the weight means the same for every question
         scale = (top_lex if top_lex > 0 else 1.0) / top_fb
         return Feedback(terms, fb * scale)
+
+
+def _nearest(dense: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest cosines, highest first, ties by position (what a stable sort of all
+    of them gives, without sorting tens of thousands of candidates)."""
+    if len(dense) > k:
+        kth = -np.partition(-dense, k - 1)[k - 1]  # the k-th highest: every tie with it is a candidate
+        held = np.flatnonzero(dense >= kth)
+        return held[np.argsort(-dense[held], kind="stable")][:k]
+    return np.argsort(-dense, kind="stable")
 
 
 __all__ = ["DenseFeedback", "Feedback"]

@@ -213,3 +213,12 @@ def test_the_size_rule_reads_what_the_filters_leave(searcher) -> None:
     # the default rule (6,000 clauses): none on the built-in corpus
     plain = searcher.search(SearchRequest(q="私人诊所的医生能不能去别的医院上班", top_k=10))
     assert not plain.hits[0].explanation.feedback_terms
+
+
+@pytest.mark.parametrize("k", [1, 3, 10, 50])
+def test_the_nearest_clauses_as_a_stable_sort_would_pick_them(k: int) -> None:
+    from search.feedback import _nearest
+
+    rng = np.random.default_rng(k)
+    dense = rng.integers(0, 20, size=40).astype(np.float64) / 20  # many ties
+    assert _nearest(dense, k).tolist() == np.argsort(-dense, kind="stable")[:k].tolist()
