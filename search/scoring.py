@@ -90,19 +90,18 @@ class PolicyClauseCounts:
         doc_index: Callable[[str], int | None],
     ) -> None:
         self._clause_doc, self._law, self._doc_index = clause_doc, np.asarray(law_docs, bool), doc_index
-        self._per_doc: np.ndarray | None = None
-        self._total = 0
+        self._counted: tuple[np.ndarray, int] | None = None  # (per document, all), made on first use
 
     def __call__(self, where: DocFilter | None) -> int:
-        if self._per_doc is None:  # a race makes the same array twice: harmless
+        if self._counted is None:  # a race makes the same counts twice: harmless
             docs = np.fromiter(self._clause_doc.values(), np.int64, len(self._clause_doc))
-            counts = np.bincount(docs, minlength=len(self._law))[: len(self._law)]
-            self._total = int(np.where(self._law, 0, counts).sum())
-            self._per_doc = np.where(self._law, 0, counts)
+            per_doc = np.where(self._law, 0, np.bincount(docs, minlength=len(self._law))[: len(self._law)])
+            self._counted = (per_doc, int(per_doc.sum()))
+        per_doc, total = self._counted
         if where is None:
-            return self._total
+            return total
         rows = [i for k in where.keys if (i := self._doc_index(k)) is not None]
-        return int(self._per_doc[rows].sum()) if rows else 0
+        return int(per_doc[rows].sum()) if rows else 0
 
 
 class Scorer:
