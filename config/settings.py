@@ -142,6 +142,13 @@ class Settings(BaseSettings):
     place_elsewhere: float = Field(
         default=0.3, ge=0.0, le=1.0, description="factor for any other jurisdiction"
     )
+    head_order: int = Field(
+        default=10,
+        ge=0,
+        le=200,
+        description="the first this many hits re-ordered within their tier by the learned head order "
+        "(search/data/head_order.json: relevance, fused score, the clause's length, heading depth, 序言); 0 = off",
+    )
     rerank: bool = Field(
         default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"
     )

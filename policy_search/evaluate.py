@@ -119,6 +119,7 @@ class Config:
     idf_cap: bool = True  # a rewritten word scores no more than its official wording (issue 14)
     term_model_laws_only: bool = True  # the STARD term model scores law clauses only (issue 14)
     concept_max: bool = True  # a rewritten word and its official forms count once (issue 14)
+    head_order: int = field(default_factory=lambda: default_of("head_order"))  # the learned first-page order
     slow: bool = False  # runs only with --all (the reranker reads every clause: seconds a question)
 
 
@@ -234,6 +235,7 @@ def run_configs(
                 rerank_laws_only=cfg.rerank_laws_only,
                 variant_idf_cap=cfg.idf_cap,
                 concept_max=cfg.concept_max,
+                head_order=cfg.head_order,
             ),
             adapter=base.adapter if cfg.adapter else None,
         )
@@ -316,6 +318,7 @@ SEED_CONFIGS = [
     Config("+ IDF cap on rewritten words", dense_weight=0.5, concept_max=False),
     Config("+ concept max (weighted 0.5 + lexicons)", dense_weight=0.5),
     Config("weighted 0.6 + lexicons (default; no law clauses, so no adapter)"),
+    Config("weighted 0.6 + lexicons, no head order", head_order=0),
     # the reranker learned from statutes; over policy clauses (rerank_laws_only=false) it ranks them worse
     Config("default + rerank of every clause, depth 20", rerank=True, rerank_laws_only=False, slow=True),
     Config("default + rerank (law clauses only: none here), depth 20", rerank=True, slow=True),

@@ -62,6 +62,7 @@ def ranking_from(settings: Settings) -> RankingOptions:
         place_preference=settings.place_preference,
         place_above=settings.place_above,
         place_elsewhere=settings.place_elsewhere,
+        head_order=settings.head_order,
         rerank=settings.rerank,
         rerank_depth=settings.rerank_depth,
         rerank_weight=settings.rerank_weight,

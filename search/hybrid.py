@@ -32,6 +32,7 @@ from search.compare_models import CompareRequest, CompareResponse
 from search.dedupe import dedupe
 from search.expansion import QueryExpander
 from search.feedback import DenseFeedback
+from search.head_order import HeadOrder, head_features
 from search.jurisdictions import JurisdictionResolver
 from search.lexical_query import LexicalQueryBuilder
 from search.messages import notice
@@ -93,6 +94,7 @@ class RankingOptions:
     rerank_depth: int = _default("rerank_depth")
     rerank_weight: float = _default("rerank_weight")
     rerank_laws_only: bool = _default("rerank_laws_only")
+    head_order: int = _default("head_order")  # the first page re-ordered by the learned head order; 0 = off
     ann_nprobe: int = _default("ann_nprobe")  # lists an IVF vector index reads per query
     candidate_budget: int = _default("candidate_budget")  # a large index's candidates per retriever
     parallel_retrieval: bool = _default("parallel_retrieval")  # the vector side on a second thread
@@ -114,6 +116,7 @@ class HybridSearcher:
         encoder: QueryEncoder | None = None,
         reranker: LazyReranker | None = None,
         relevance: RelevanceModel | None = None,
+        head_order: HeadOrder | None = None,
     ) -> None:
         self.generation = generation
         self.reranker = reranker or LazyReranker()  # loaded on the first request that reranks
@@ -155,6 +158,7 @@ class HybridSearcher:
             None if in_filter is None else lambda ids: in_filter(ids, law_filter),
         )
         self.relevance = relevance or RelevanceModel.bundled()
+        self.head_order = head_order or HeadOrder.bundled()
         self.resolver = JurisdictionResolver([m.get("jurisdiction") or "未知" for m in self.store.doc_meta])
         self.retriever = Retriever(
             generation.lexical,
@@ -235,13 +239,14 @@ class HybridSearcher:
 
     def variant(self, **changes: Any) -> HybridSearcher:
         """The same opened generation with other ranking parts (evaluation sweeps, experiments):
-        ``embedder``, ``expander``, ``options``, ``adapter``, ``relevance``."""
+        ``embedder``, ``expander``, ``options``, ``adapter``, ``relevance``, ``head_order``."""
         parts = {
             "embedder": self.embedder,
             "expander": self.expander,
             "options": self.options,
             "adapter": self.adapter,
             "relevance": self.relevance,
+            "head_order": self.head_order,
         }
         parts.update(changes)
         return HybridSearcher(
@@ -281,7 +286,27 @@ class HybridSearcher:
         ranked = list(map(cands.ids.__getitem__, order.tolist()))
         rerank = self.options.rerank if request.rerank is None else request.rerank
         rdepth = request.rerank_depth or self.options.rerank_depth
-        picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0))
+        head = self.options.head_order
+        picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0, head))
+
+        strong_at = sc.strong  # a property computed over every candidate: read once, not per clause
+
+        def head_ordered(
+            first: list[tuple[int, Clause]],
+        ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
+            return self.head_order.apply(
+                first,
+                head,
+                lambda pos, c: head_features(sc.relevance[order[pos]], sc.fused[order[pos]], c),
+                lambda pos: bool(strong_at[order[pos]]),
+                # law clauses keep their places: on STARD's statutes (a short 第X条 often answers) the
+                # order fitted on policy documents cost nDCG@10 0.445 → 0.358
+                lambda c: not self._law_clauses(c.id),
+            )
+
+        ordered: dict[int, tuple[float, int]] = {}
+        if head:
+            picked, ordered = head_ordered(picked)
         reranked: dict[int, tuple[float, int]] = {}
         if rerank:
             picked, reranked = self._rerank(p.q, picked, rdepth, sc.strong[order])
@@ -291,6 +316,8 @@ class HybridSearcher:
         def hit(pos: int, c: Clause) -> SearchHit:
             if pos not in made:
                 made[pos] = h = maker.hit(int(order[pos]), c)
+                if pos in ordered:
+                    h.explanation.head_score, h.explanation.fused_rank = ordered[pos]
                 if pos in reranked:
                     h.explanation.rerank_score, h.explanation.first_stage_rank = reranked[pos]
             return made[pos]
@@ -303,7 +330,14 @@ class HybridSearcher:
         groups = None
         if request.group_by:
             groups = group_hits(
-                cands.ids, order, sc, request.per_group, self.pool.jurisdiction_of, self.store.clauses, hit
+                cands.ids,
+                order,
+                sc,
+                request.per_group,
+                self.pool.jurisdiction_of,
+                self.store.clauses,
+                hit,
+                (lambda first: head_ordered(first)[0]) if head else None,
             )
         return SearchResponse(
             **base,

@@ -394,6 +394,8 @@ class Explanation(BaseModel):
     # the dense feedback (search.feedback): what it added to lexical_score before fusion, and its words
     feedback_score: float = 0.0
     feedback_terms: list[str] = Field(default_factory=list)
+    head_score: float | None = None  # the learned head order's score, for a hit on the re-ordered first page
+    fused_rank: int | None = None  # its place on that page by tier and fused score before (1-based)
     rerank_score: float | None = None  # the cross-encoder's score, when the hit was reranked
     first_stage_rank: int | None = None  # its place before reranking (1-based)
 
