@@ -76,6 +76,7 @@ function whyHtml(h) {  // why the clause matched, in words: each part of the ran
   if (e.matched_terms.length) parts.push("命中：" + esc(e.matched_terms.join("、")));
   if (e.expansions.length) parts.push("扩展：" + esc(e.expansions.join("、")));
   if (e.query_adapter) parts.push("语义查询经法规适配");
+  if (e.head_score != null) parts.push(`首页排序得分 ${e.head_score}（按融合得分第 ${e.fused_rank} 名）`);
   if (e.rerank_score != null) parts.push(`重排序得分 ${e.rerank_score}（原第 ${e.first_stage_rank} 名）`);
   return parts.join(" · ");
 }
