@@ -143,7 +143,7 @@ class Settings(BaseSettings):
         default=0.3, ge=0.0, le=1.0, description="factor for any other jurisdiction"
     )
     head_order: int = Field(
-        default=10,
+        default=20,
         ge=0,
         le=200,
         description="the first this many hits re-ordered within their tier by the learned head order "

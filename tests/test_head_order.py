@@ -140,43 +140,34 @@ QUESTIONS = ["医师多点执业", "社会办医疗机构", "开个小诊所要�
 
 
 def test_asking_for_fewer_hits_gives_the_first_of_the_page(searcher) -> None:
-    """The head is ordered over its 10 places whatever top_k asks: 3 hits are the first 3 of 10, also where
-    the head order brought a clause up from below the third place."""
+    """The head is ordered over all its places whatever top_k asks: 3 hits are the first 3 of the page, also
+    where the head order brought a clause up from below the third place."""
     moved = 0
     for q in QUESTIONS:
-        ten = searcher.search(SearchRequest(q=q, top_k=10))
+        page = searcher.search(SearchRequest(q=q, top_k=searcher.options.head_order))
         three = searcher.search(SearchRequest(q=q, top_k=3))
-        assert [h.clause_id for h in three.hits] == [h.clause_id for h in ten.hits[:3]]
-        moved += any(h.explanation.fused_rank > 3 for h in ten.hits[:3])
+        assert [h.clause_id for h in three.hits] == [h.clause_id for h in page.hits[:3]]
+        moved += any(h.explanation.fused_rank > 3 for h in page.hits[:3])
     assert moved  # the case that matters occurs among these questions
 
 
 def test_search_explains_the_head(searcher) -> None:
     """On the built-in corpus: the first page says each hit's head score and its place before; with the head
-    order off, the page is the tiered fused order."""
+    order off, the page is the tiered fused order; past the head no hit has a head score."""
     q = QUESTIONS[0]
-    ten = searcher.search(SearchRequest(q=q, top_k=10))
-    assert all(h.explanation.head_score is not None and h.explanation.fused_rank for h in ten.hits)
-    assert sorted(h.explanation.fused_rank for h in ten.hits) == list(range(1, len(ten.hits) + 1))
-    strong = [h.strong for h in ten.hits]
+    head = searcher.options.head_order
+    page = searcher.search(SearchRequest(q=q, top_k=head))
+    assert all(h.explanation.head_score is not None and h.explanation.fused_rank for h in page.hits)
+    assert sorted(h.explanation.fused_rank for h in page.hits) == list(range(1, len(page.hits) + 1))
+    strong = [h.strong for h in page.hits]
     assert strong == sorted(strong, reverse=True)  # strong before weak still
     off = searcher.variant(options=dataclasses.replace(searcher.options, head_order=0))
-    plain = off.search(SearchRequest(q=q, top_k=10))
+    plain = off.search(SearchRequest(q=q, top_k=head))
     assert all(h.explanation.head_score is None for h in plain.hits)
-    by_fused = {h.clause_id: h.explanation.fused_rank for h in ten.hits}
+    by_fused = {h.clause_id: h.explanation.fused_rank for h in page.hits}
     assert [h.clause_id for h in plain.hits] == sorted(by_fused, key=by_fused.get)
-    beyond = searcher.search(SearchRequest(q=q, top_k=20))
-    assert all(h.explanation.head_score is None for h in beyond.hits[10:])
-
-
-def test_the_setting_is_validated() -> None:
-    from pydantic import ValidationError
-
-    from config.settings import Settings
-
-    with pytest.raises(ValidationError):
-        Settings(head_order=-1)
-    assert Settings(head_order=0).head_order == 0
+    beyond = searcher.search(SearchRequest(q=q, top_k=head + 10))
+    assert len(beyond.hits) > head and all(h.explanation.head_score is None for h in beyond.hits[head:])
 
 
 @pytest.mark.parametrize("laws", [{"d0"}, {"d1", "d2"}])
