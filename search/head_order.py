@@ -11,8 +11,9 @@ The order is a linear score over :data:`FEATURES`, fitted by pairwise logistic r
 of policy-dev's judged questions and the seed questions of round 1 (``scripts/fit_head_order.py``: within
 each question, every pair of judged hits with different grades) and shipped in ``search/data/head_order.json``
 with its source. It moves clauses only among the first ``depth`` places (``head_order``, 20: chosen on the
-tune half) and only within their tier (above the relevance floor or not), so a weak match never stands above a
-strong one, and what lies past them keeps the fused order. Law clauses keep their places (the caller's
+tune half) and only within their tier (above the relevance floor or not, and of the same place factor where the
+question names a place), so a weak match never stands above a strong one nor another city's clause above the
+named city's, and what lies past them keeps the fused order. Law clauses keep their places (the caller's
 ``movable``): on STARD's statutes a short 第X条 often is the answer.
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -59,6 +60,8 @@ class HeadOrder:
         unknown = set(self.features) - set(FEATURES)
         if unknown or len(self.features) != len(self.weights):
             raise ValueError(f"head order: unknown features {sorted(unknown)} or weights of another length")
+        if not all(isinstance(w, (int, float)) and math.isfinite(w) for w in self.weights):
+            raise ValueError(f"head order: weights must be finite numbers, not {list(self.weights)}")
 
     @classmethod
     def bundled(cls) -> HeadOrder:
@@ -82,13 +85,20 @@ class HeadOrder:
         picked: list[tuple[int, T]],
         depth: int,
         features_of: Callable[[int, T], dict[str, float]],
-        tier: Callable[[int], bool],
+        tier: Callable[[int], Hashable],
         movable: Callable[[T], bool] = lambda c: True,
     ) -> tuple[list[tuple[int, T]], dict[int, tuple[float, int]]]:
         """The first ``depth`` of ``picked`` ((position, clause) in list order) re-ordered by score within
-        their tier (``tier(position)``: over the floor or not); ties keep the list's order. Clauses that are
-        not ``movable`` (law clauses: see :class:`search.hybrid.HybridSearcher`) keep their places and are
-        not scored. Returns the new list and, per position scored, (its score, its place before, 1-based)."""
+        their tier; ties keep the list's order. ``tier(position)`` is any key: clauses move only among the
+        places held by clauses of the same key (the search's: over the floor or not, and the place factor of
+        a place the question names, so that 杭州's clauses stay where the place preference put them against
+        the others'). Clauses that are not ``movable`` (law clauses: see
+        :class:`search.hybrid.HybridSearcher`) keep their places and are not scored. Returns the new list
+        and, per position scored, (its score, its place before, 1-based).
+
+        Raises ``ValueError`` for a negative ``depth``."""
+        if depth < 0:
+            raise ValueError(f"head order: depth must be 0 or more, not {depth}")
         head, tail = picked[:depth], picked[depth:]
         moving = [k for k, (_, c) in enumerate(head) if movable(c)]
         if len(moving) < 2:
@@ -96,9 +106,9 @@ class HeadOrder:
         scores = dict(zip(moving, self.score([features_of(*head[k]) for k in moving])))
         info = {head[k][0]: (round(s, 4), k + 1) for k, s in scores.items()}
         out = list(head)
-        slots: dict[bool, list[int]] = {}
+        slots: dict[Hashable, list[int]] = {}
         for k in moving:
-            slots.setdefault(bool(tier(head[k][0])), []).append(k)
+            slots.setdefault(tier(head[k][0]), []).append(k)
         for members in slots.values():
             new = sorted(members, key=lambda k: -scores[k])  # stable: ties keep the fused order
             for at, k in zip(members, new):

@@ -79,6 +79,24 @@ def strong_clauses(ids: Sequence[str], strong: np.ndarray) -> set[str]:
     return {ids[i].split("~")[0] for i in np.flatnonzero(strong)}
 
 
+# A group's hits re-ordered by the head order: its first 3 whatever per_group asks (3 is per_group's default).
+# Re-ordering 10 of each of ~325 jurisdictions cost a grouped search on policy-dev ~160 ms more (de-duplicating
+# the extra clauses), 5 of each ~80 ms, 3 of each ~4 ms, each with the same agreement with the drill-down's
+# first hit (77 of 85 groups; 70 with the groups in the fused order).
+GROUP_HEAD = 3
+
+
+def _in_group(h: SearchHit, got: tuple[float, int] | None) -> SearchHit:
+    """The hit as its group shows it: the head order's score and its place in the group before (a copy: the
+    same hit object may stand in the search's own list with its place there)."""
+    score, rank = got if got is not None else (None, None)
+    if h.explanation.head_score == score and h.explanation.fused_rank == rank:
+        return h
+    return h.model_copy(
+        update={"explanation": h.explanation.model_copy(update={"head_score": score, "fused_rank": rank})}
+    )
+
+
 def group_hits(
     ids: Sequence[str],
     order: np.ndarray,
@@ -87,18 +105,24 @@ def group_hits(
     jurisdiction_of: Callable[[str], str],
     fetch: Callable[[Sequence[str]], list[Clause]],
     hit: Callable[[int, Clause], SearchHit],
-    reorder: Callable[[list[tuple[int, Clause]]], list[tuple[int, Clause]]] | None = None,
+    reorder: Callable[
+        [list[tuple[int, Clause]], int], tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]
+    ]
+    | None = None,
 ) -> list[Group]:
     """Each jurisdiction's best ``per_group`` hits, in list order (``order``: candidate positions, strong
     first), and its count of strong clauses; regions with a match first, then by their best fused score.
-    ``hit(position in order, clause)`` builds (or reuses) a hit. ``reorder``: each group's ``per_group``
-    (position, clause) pairs re-ordered as a search's first page is (``search.head_order``), so that a group
-    mostly shows first what a search within that jurisdiction shows first."""
+    ``hit(position in order, clause)`` builds (or reuses) a hit. ``reorder(pairs, depth)``: each group's first
+    :data:`GROUP_HEAD` (position, clause) pairs re-ordered as a search's first page is (``search.head_order``),
+    so that a group mostly shows first what a search within that jurisdiction shows first; a group's hits then
+    say their own ``head_score`` and ``fused_rank`` (their place in the group before). The window does not
+    depend on ``per_group``: ``per_group=1`` shows the first hit of ``per_group=20``."""
     by_jur: dict[str, list[int]] = {}
     for pos, i in enumerate(order):
         by_jur.setdefault(jurisdiction_of(ids[i]), []).append(pos)
     # each group's first clauses read in one go (a near-copy or a second part asks for more)
-    batch = per_group + 2
+    want = max(per_group, GROUP_HEAD) if reorder is not None else per_group
+    batch = want + 2
     cache = ClauseCache(
         fetch, [ids[order[pos]] for positions in by_jur.values() for pos in positions[:batch]]
     )
@@ -107,21 +131,21 @@ def group_hits(
     for jur, positions in by_jur.items():
         rows = order[positions]
         mine = [ids[i] for i in rows]
-        picked = [(positions[k], c) for k, c in dedupe(mine, cache, per_group, batch)]
+        picked = [(positions[k], c) for k, c in dedupe(mine, cache, want, batch)]
         if reorder is not None:
-            # the group's own hits re-ordered, not a search's whole head: de-duplicating 10 clauses of each of
-            # ~300 jurisdictions cost a grouped search on policy-dev ~160 ms more, 5 of each ~80 ms, for the
-            # same agreement with the drill-down's first hit (77 of 85 groups; 70 without re-ordering)
-            picked = reorder(picked)
+            picked, info = reorder(picked, GROUP_HEAD)
+            hits = [_in_group(hit(pos, c), info.get(pos)) for pos, c in picked[:per_group]]
+        else:
+            hits = [hit(pos, c) for pos, c in picked]
         groups.append(
             Group(
                 jurisdiction=jur,
                 best_score=round(float(scored.fused[rows].max()), 6),
                 count=len(strong_clauses(mine, strong[rows])),
-                hits=[hit(pos, c) for pos, c in picked],
+                hits=hits,
             )
         )
     return sorted(groups, key=lambda g: (-(g.count > 0), -g.best_score))
 
 
-__all__ = ["HitMaker", "group_hits", "strong_clauses"]
+__all__ = ["GROUP_HEAD", "HitMaker", "group_hits", "strong_clauses"]

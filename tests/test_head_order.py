@@ -204,24 +204,78 @@ def test_law_clauses_keep_their_places_in_a_search(tmp_path, tokenizer, laws) ->
         opened.close()
 
 
+def _grouped(s, q: str, per_group: int):  # noqa: ANN001, ANN202
+    return s.search(SearchRequest(q=q, top_k=5, group_by="jurisdiction", per_group=per_group)).groups
+
+
 def test_a_group_shows_its_clauses_in_the_head_order(searcher) -> None:
-    """Grouped by jurisdiction, each group's hits are ordered as a search's first page is: with an order that
-    puts longer clauses first, every group's hits run from long to short within their tier."""
+    """Grouped by jurisdiction, each group's first GROUP_HEAD hits are ordered as a search's first page is:
+    with an order that puts longer clauses first, they run from long to short within their tier, and each
+    says its own place in the group before (not its place in the search's list)."""
+    from search.results import GROUP_HEAD
+
+    q = "社会办医疗机构 医保定点"
     s = searcher.variant(head_order=HeadOrder(("log_chars",), (1.0,)))
-    res = s.search(SearchRequest(q="社会办医疗机构 医保定点", top_k=5, group_by="jurisdiction", per_group=4))
-    assert res.groups
+    off = searcher.variant(options=dataclasses.replace(searcher.options, head_order=0))
+    groups, plain = _grouped(s, q, 6), {g.jurisdiction: g for g in _grouped(off, q, 6)}
+    assert groups
     unordered = 0
-    for g in res.groups:
-        for a, b in zip(g.hits, g.hits[1:]):
+    for g in groups:
+        first = g.hits[:GROUP_HEAD]
+        for a, b in zip(first, first[1:]):
             assert a.strong >= b.strong
             if a.strong == b.strong:
                 assert len(a.text) >= len(b.text)
-        plain = searcher.search(
-            SearchRequest(q="社会办医疗机构 医保定点", top_k=5, group_by="jurisdiction", per_group=4)
-        )
-        mine = next(p for p in plain.groups if p.jurisdiction == g.jurisdiction)
-        assert {h.clause_id for h in mine.hits} == {
-            h.clause_id for h in g.hits
-        }  # the same clauses, reordered
-        unordered += any(len(a.text) < len(b.text) for a, b in zip(mine.hits, mine.hits[1:]))
-    assert unordered  # the bundled order did not already sort them by length
+        mine = plain[g.jurisdiction].hits
+        assert [h.clause_id for h in g.hits[GROUP_HEAD:]] == [h.clause_id for h in mine[GROUP_HEAD:]]
+        assert {h.clause_id for h in first} == {h.clause_id for h in mine[:GROUP_HEAD]}
+        before = [h.clause_id for h in mine]
+        for h in first:
+            if h.explanation.head_score is not None:
+                assert before[h.explanation.fused_rank - 1] == h.clause_id
+        assert all(h.explanation.head_score is None for h in g.hits[GROUP_HEAD:])
+        unordered += any(len(a.text) < len(b.text) for a, b in zip(mine[:GROUP_HEAD], mine[1:GROUP_HEAD]))
+    assert unordered  # the fused order did not already sort them by length
+
+
+@pytest.mark.parametrize("per_group", [1, 2, 5])
+def test_fewer_hits_per_group_are_the_first_of_more(searcher, per_group: int) -> None:
+    q = "民营医院 医保定点"
+    many = {g.jurisdiction: [h.clause_id for h in g.hits] for g in _grouped(searcher, q, 20)}
+    for g in _grouped(searcher, q, per_group):
+        assert [h.clause_id for h in g.hits] == many[g.jurisdiction][:per_group]
+
+
+def test_a_named_place_keeps_its_places(searcher) -> None:
+    """A question that names a place: the head order moves a clause only among the places held by clauses of
+    its own tier and place class, so another city's clause never climbs above the named city's (the place
+    preference's promise), even under an order that wants long clauses first."""
+    q = "舟山 社会办医 医保定点"
+    s = searcher.variant(head_order=HeadOrder(("log_chars",), (1.0,)))
+    off = searcher.variant(options=dataclasses.replace(searcher.options, head_order=0))
+    head = searcher.options.head_order
+
+    def classes(hits) -> list[tuple[bool, bool]]:  # noqa: ANN001
+        return [(h.strong, "舟山市" in (h.document.jurisdiction or "")) for h in hits]
+
+    on = s.search(SearchRequest(q=q, top_k=head)).hits
+    plain = off.search(SearchRequest(q=q, top_k=head)).hits
+    assert any(c[1] for c in classes(plain)) and not all(c[1] for c in classes(plain))  # both kinds on the page
+    assert classes(on) == classes(plain)
+    assert [h.clause_id for h in on] != [h.clause_id for h in plain]  # yet the order did move clauses
+
+
+def test_a_model_is_not_a_depth() -> None:
+    from search.hybrid import HybridSearcher
+
+    with pytest.raises(TypeError, match="options.head_order = 0"):
+        HybridSearcher.__init__(object.__new__(HybridSearcher), None, None, None, None, head_order=0)  # type: ignore[arg-type]
+
+
+def test_a_negative_depth_and_bad_weights_are_refused() -> None:
+    m = HeadOrder(("log_chars",), (1.0,))
+    with pytest.raises(ValueError):
+        m.apply([(0, "a"), (1, "b")], -3, lambda pos, c: {"log_chars": 1.0}, lambda pos: True)
+    for bad in ("nan", "inf"):
+        with pytest.raises(ValueError):
+            HeadOrder.from_dict({"features": ["relevance"], "weights": [bad]})
