@@ -260,7 +260,9 @@ def test_a_named_place_keeps_its_places(searcher) -> None:
 
     on = s.search(SearchRequest(q=q, top_k=head)).hits
     plain = off.search(SearchRequest(q=q, top_k=head)).hits
-    assert any(c[1] for c in classes(plain)) and not all(c[1] for c in classes(plain))  # both kinds on the page
+    assert any(c[1] for c in classes(plain)) and not all(
+        c[1] for c in classes(plain)
+    )  # both kinds on the page
     assert classes(on) == classes(plain)
     assert [h.clause_id for h in on] != [h.clause_id for h in plain]  # yet the order did move clauses
 
