@@ -292,7 +292,9 @@ class HybridSearcher:
         ranked = list(map(cands.ids.__getitem__, order.tolist()))
         rerank = self.options.rerank if request.rerank is None else request.rerank
         rdepth = request.rerank_depth or self.options.rerank_depth
-        head = self.options.head_order
+        # the learned order was fitted on the weighted fusion's lists: a request for another fusion (dense,
+        # lexical, rrf: an expert's or an experiment's) gets that fusion's own order
+        head = self.options.head_order if p.method == "weighted" else 0
         picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0, head))
 
         strong_at = sc.strong  # a property computed over every candidate: read once, not per clause

