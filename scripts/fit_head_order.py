@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import policy_dev_eval as E  # noqa: E402
+from calibrate_relevance import fit_logistic  # noqa: E402
 
 from search.head_order import FEATURES, MODEL_FILE, HeadOrder, head_features  # noqa: E402
 from search.models import SearchRequest  # noqa: E402
@@ -106,15 +107,12 @@ def pairs(data, qids, features):
     return np.array(X).reshape(-1, len(features)), np.array(y)
 
 
-def fit(X: np.ndarray, y: np.ndarray, l2: float, steps: int = 3000, rate: float = 1.0) -> np.ndarray:
-    """Logistic regression without bias by gradient descent on standardised columns; weights on the raw scale."""
+def fit(X: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
+    """The relevance model's logistic regression (``calibrate_relevance.fit_logistic``) on standardised
+    differences; weights on the raw scale. Each pair stands both ways round, so the bias it fits is 0."""
     scale = X.std(axis=0) + 1e-9
-    Z = X / scale
-    w = np.zeros(X.shape[1])
-    for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(Z @ w)))
-        w -= rate * (Z.T @ (p - y) + l2 * w) / len(y)
-    return w / scale
+    weights, _ = fit_logistic(X / scale, y, np.ones(len(y)), l2)
+    return weights / scale
 
 
 def ndcg_of(rows, order, qid, qrels) -> float:

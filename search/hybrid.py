@@ -297,7 +297,6 @@ class HybridSearcher:
         head = self.options.head_order if p.method == "weighted" else 0
         picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0, head))
 
-        strong_at = sc.strong  # a property computed over every candidate: read once, not per clause
         place_at = sc.features.get("place")  # the place preference's factors, where the question names one
 
         def head_ordered(
@@ -311,7 +310,7 @@ class HybridSearcher:
                 # otherwise put a long clause of another city above the named city's (place ×0.3 weighs less
                 # in it than in the fused score)
                 lambda pos: (
-                    bool(strong_at[order[pos]]),
+                    bool(sc.strong[order[pos]]),
                     1.0 if place_at is None else float(place_at[order[pos]]),
                 ),
                 # law clauses keep their places: on STARD's statutes (a short 第X条 often answers) the
@@ -352,7 +351,7 @@ class HybridSearcher:
                 self.pool.jurisdiction_of,
                 self.store.clauses,
                 hit,
-                (lambda first, depth: head_ordered(first, depth)) if head else None,
+                head_ordered if head else None,
             )
         return SearchResponse(
             **base,

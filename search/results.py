@@ -126,7 +126,6 @@ def group_hits(
     cache = ClauseCache(
         fetch, [ids[order[pos]] for positions in by_jur.values() for pos in positions[:batch]]
     )
-    strong = scored.strong  # a property over every candidate: computed once, not per group
     groups = []
     for jur, positions in by_jur.items():
         rows = order[positions]
@@ -141,7 +140,7 @@ def group_hits(
             Group(
                 jurisdiction=jur,
                 best_score=round(float(scored.fused[rows].max()), 6),
-                count=len(strong_clauses(mine, strong[rows])),
+                count=len(strong_clauses(mine, scored.strong[rows])),
                 hits=hits,
             )
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, count
 from typing import Any
 
@@ -33,8 +34,10 @@ class Scored:
     feedback: np.ndarray | None = None  # what the dense feedback added to each lexical score (× its weight)
     feedback_terms: tuple[str, ...] = ()  # the feedback query's words
 
-    @property
+    @cached_property
     def strong(self) -> np.ndarray:
+        """Whether each candidate is at or above the floor; computed once (searches, groups, compare and
+        timeline read it per clause)."""
         return self.relevance >= self.floor
 
 
