@@ -149,6 +149,15 @@ class Settings(BaseSettings):
         description="the first this many hits re-ordered within their tier by the learned head order "
         "(search/data/head_order.json: relevance, fused score, the clause's length, heading depth, 序言); 0 = off",
     )
+    english_translation: int = Field(
+        default=0,
+        ge=0,
+        le=200,
+        description="an English question's Chinese words chosen by its first this many clauses among every "
+        "word CC-CEDICT gives (search/translation.py: rent → 房租 where the page is on 租房提取), then "
+        "ranked again; 0 = off (the default: on policy-dev's English questions it gained on the tune half and "
+        "lost on the report half, BENCHMARKS.md)",
+    )
     rerank: bool = Field(
         default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"
     )

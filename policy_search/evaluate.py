@@ -120,6 +120,8 @@ class Config:
     term_model_laws_only: bool = True  # the STARD term model scores law clauses only (issue 14)
     concept_max: bool = True  # a rewritten word and its official forms count once (issue 14)
     head_order: int = field(default_factory=lambda: default_of("head_order"))  # the learned first-page order
+    # an English question's Chinese words chosen by its first page (search.translation); 0 = off
+    english_translation: int = field(default_factory=lambda: default_of("english_translation"))
     slow: bool = False  # runs only with --all (the reranker reads every clause: seconds a question)
 
 
@@ -236,6 +238,7 @@ def run_configs(
                 variant_idf_cap=cfg.idf_cap,
                 concept_max=cfg.concept_max,
                 head_order=cfg.head_order,
+                english_translation=cfg.english_translation,
             ),
             adapter=base.adapter if cfg.adapter else None,
         )
@@ -319,6 +322,7 @@ SEED_CONFIGS = [
     Config("+ concept max (weighted 0.5 + lexicons)", dense_weight=0.5),
     Config("weighted 0.6 + lexicons (default; no law clauses, so no adapter)"),
     Config("weighted 0.6 + lexicons, no head order", head_order=0),
+    Config("weighted 0.6 + lexicons, no English translation", english_translation=0),
     # the reranker learned from statutes; over policy clauses (rerank_laws_only=false) it ranks them worse
     Config("default + rerank of every clause, depth 20", rerank=True, rerank_laws_only=False, slow=True),
     Config("default + rerank (law clauses only: none here), depth 20", rerank=True, slow=True),

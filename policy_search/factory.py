@@ -63,6 +63,7 @@ def ranking_from(settings: Settings) -> RankingOptions:
         place_above=settings.place_above,
         place_elsewhere=settings.place_elsewhere,
         head_order=settings.head_order,
+        english_translation=settings.english_translation,
         rerank=settings.rerank,
         rerank_depth=settings.rerank_depth,
         rerank_weight=settings.rerank_weight,

@@ -216,7 +216,7 @@ def open_index(index: Path) -> HybridSearcher:
 
 
 def cmd_pool(args: argparse.Namespace) -> int:
-    questions = load_questions()
+    questions = load_questions(args.questions)
     qrels = Qrels()
     searcher = open_index(args.index)
     systems = make_systems(searcher, args.systems.split(";"))
@@ -302,7 +302,7 @@ def bootstrap(
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    questions = [q for q in load_questions() if args.half == "all" or q.half == args.half]
+    questions = [q for q in load_questions(args.questions) if args.half == "all" or q.half == args.half]
     qrels = Qrels()
     searcher = open_index(args.index)
     names = args.systems.split(";")
@@ -371,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--systems", default="default;dense;lexical;bm25win")
     p.add_argument("--depth", type=int, default=10)
     p.add_argument("--out", default="pending.jsonl")
+    p.add_argument("--questions", type=Path, default=QUESTIONS, help="another question file (same format)")
     m = sub.add_parser("merge")
     m.add_argument("files", nargs="+")
     s = sub.add_parser("score")
@@ -379,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--half", choices=["tune", "report", "all"], default="tune")
     s.add_argument("--baseline")
     s.add_argument("--json")
+    s.add_argument("--questions", type=Path, default=QUESTIONS, help="another question file (same format)")
     args = ap.parse_args(argv)
     return {"corpus": cmd_corpus, "pool": cmd_pool, "merge": cmd_merge, "score": cmd_score}[args.cmd](args)
 

@@ -66,7 +66,7 @@ class QueryExpander:
     ) -> None:
         """``more``: further lexicons (the STARD term model); with ``laws_only`` their terms score law
         clauses only. The English entries of ``lexicon`` (hand-made) and ``english`` (CC-CEDICT) are read
-        together, longest phrase first: "housing provident fund" → 住房公积金 before "housing" → 住房."""
+        together, longest phrase first: "interest rate" → 利率 before "interest"."""
         self._lexicons = [_Lexicon(lexicon, weight)] + [_Lexicon(lex, w) for lex, w in (more or [])]
         for lex in self._lexicons[1:]:
             lex.laws_only = laws_only
@@ -89,7 +89,10 @@ class QueryExpander:
         """The hand-made lexicon's official forms of one word (医保 → 基本医疗保险, 医疗保险), [] if none."""
         return list(self._lexicons[0].entries.get(match_text(word), []))
 
-    def expand(self, query: str) -> Expansion:
+    def expand(self, query: str, chosen: dict[str, list[str]] | None = None) -> Expansion:
+        """``chosen``: Chinese words for the question's English words chosen for this question
+        (``search.translation``: "fund" → 公积金); they stand before the lexicons' own words for those English
+        words, at the hand-made lexicon's weight, with the hand-made words after them."""
         q = match_text(query)
         out = Expansion([], [])
 
@@ -113,15 +116,20 @@ class QueryExpander:
                 add(m.group(0), lex.entries[m.group(0)], lex.weight, lex.laws_only, n == 0)
         # English: phrases of either lexicon before single words; the hand-made entry where both have one.
         # Each match is a concept (its terms are alternatives, counted once at their best).
-        for key, terms, lex in phrases(query, self._english):
+        english = self._english
+        if chosen:
+            hand_made = self._english[0]
+            picked = {k: list(dict.fromkeys(v + hand_made.entries.get(k, []))) for k, v in chosen.items()}
+            english = [EnglishLexicon(picked, hand_made.weight), *english]
+        for key, terms, lex in phrases(query, english):
             add(key, terms, lex.weight, False, True)
         return out
 
 
 def phrases(query: str, lexicons: list[EnglishLexicon]) -> list[tuple[str, list[str], EnglishLexicon]]:
     """The question's English content words read as lexicon keys, three words, then two, then one, each
-    word once: "Can I withdraw housing provident fund to pay rent?" → withdraw, housing provident fund,
-    pay rent (not housing, provident, fund)."""
+    word once: "Will banks lower the interest rate?" → bank, lower, interest rate (not interest, rate: the
+    bundled CC-CEDICT lexicon holds "interest rate" → 利率)."""
     words = content_words(query)
     out = []
     i = 0

@@ -30,6 +30,7 @@ from search.adapter import QueryAdapter
 from search.compare import Comparer
 from search.compare_models import CompareRequest, CompareResponse
 from search.dedupe import dedupe
+from search.english import content_words
 from search.expansion import QueryExpander
 from search.feedback import DenseFeedback
 from search.head_order import HeadOrder, head_features
@@ -50,13 +51,14 @@ from search.models import (
 from search.pool import CandidatePool
 from search.prepare import Prepared, Preparer
 from search.query_encoder import QueryEncoder
-from search.relevance import RelevanceModel, RelevanceScorer
+from search.relevance import RelevanceModel, RelevanceScorer, english_share
 from search.reranker import LazyReranker, rerank_head
 from search.results import HitMaker, group_hits, strong_clauses
-from search.retrieval import Retriever
-from search.scoring import PolicyClauseCounts, Scorer, tiered
+from search.retrieval import Candidates, Retriever
+from search.scoring import PolicyClauseCounts, Scored, Scorer, tiered
 from search.timeline import Timeliner
 from search.timeline_models import TimelineRequest, TimelineResponse
+from search.translation import EnglishSenses, FirstPageTranslator
 from search.views import Views
 
 if TYPE_CHECKING:
@@ -95,6 +97,7 @@ class RankingOptions:
     rerank_weight: float = _default("rerank_weight")
     rerank_laws_only: bool = _default("rerank_laws_only")
     head_order: int = _default("head_order")  # the first page re-ordered by the learned head order; 0 = off
+    english_translation: int = _default("english_translation")  # first-page clauses that choose; 0 = off
     ann_nprobe: int = _default("ann_nprobe")  # lists an IVF vector index reads per query
     candidate_budget: int = _default("candidate_budget")  # a large index's candidates per retriever
     parallel_retrieval: bool = _default("parallel_retrieval")  # the vector side on a second thread
@@ -209,6 +212,7 @@ class HybridSearcher:
         )
         self._comparer: Comparer | None = None
         self._timeliner: Timeliner | None = None
+        self._translator: FirstPageTranslator | None = None
 
     @classmethod
     def open(
@@ -287,36 +291,21 @@ class HybridSearcher:
         cands = self.pool.candidates(p, self.depth())
         if not cands.ids:
             return SearchResponse(**base, **empty, took_ms=_ms(t0), notices=p.notices)
-        sc = self.scorer.score(p, cands)
-        order = tiered(sc)  # strong clauses first, each tier by fused score
-        ranked = list(map(cands.ids.__getitem__, order.tolist()))
-        rerank = self.options.rerank if request.rerank is None else request.rerank
-        rdepth = request.rerank_depth or self.options.rerank_depth
         # the learned order was fitted on the weighted fusion's lists: a request for another fusion (dense,
         # lexical, rrf: an expert's or an experiment's) gets that fusion's own order
         head = self.options.head_order if p.method == "weighted" else 0
+        r = self._ranking(p, cands)
+        if self._translates(p):
+            p, r = self._translated(p, r, head)
+        cands, sc, order, ranked = r.cands, r.scored, r.order, r.ranked
+        rerank = self.options.rerank if request.rerank is None else request.rerank
+        rdepth = request.rerank_depth or self.options.rerank_depth
         picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0, head))
-
-        place_at = sc.features.get("place")  # the place preference's factors, where the question names one
 
         def head_ordered(
             first: list[tuple[int, Clause]], depth: int
         ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
-            return self.head_order.apply(
-                first,
-                depth,
-                lambda pos, c: head_features(sc.relevance[order[pos]], sc.fused[order[pos]], c),
-                # a clause moves among the places of its own tier and place class: the learned order would
-                # otherwise put a long clause of another city above the named city's (place ×0.3 weighs less
-                # in it than in the fused score)
-                lambda pos: (
-                    bool(sc.strong[order[pos]]),
-                    1.0 if place_at is None else float(place_at[order[pos]]),
-                ),
-                # law clauses keep their places: on STARD's statutes (a short 第X条 often answers) the
-                # order fitted on policy documents cost nDCG@10 0.445 → 0.358
-                lambda c: not self._law_clauses(c.id),
-            )
+            return self._head_ordered(r, first, depth)
 
         ordered: dict[int, tuple[float, int]] = {}
         if head:
@@ -363,6 +352,70 @@ class HybridSearcher:
             groups=groups,
             notices=notices,
         )
+
+    def _ranking(self, p: Prepared, cands: Candidates) -> _Ranking:
+        sc = self.scorer.score(p, cands)
+        order = tiered(sc)  # strong clauses first, each tier by fused score
+        return _Ranking(cands, sc, order, list(map(cands.ids.__getitem__, order.tolist())))
+
+    def _head_ordered(
+        self, r: _Ranking, first: list[tuple[int, Clause]], depth: int
+    ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
+        """The first ``depth`` of ``first`` (positions in ``r.order``) in the learned head order."""
+        sc, order = r.scored, r.order
+        place_at = sc.features.get("place")  # the place preference's factors, where the question names one
+        return self.head_order.apply(
+            first,
+            depth,
+            lambda pos, c: head_features(sc.relevance[order[pos]], sc.fused[order[pos]], c),
+            # a clause moves among the places of its own tier and place class: the learned order would
+            # otherwise put a long clause of another city above the named city's (place ×0.3 weighs less
+            # in it than in the fused score)
+            lambda pos: (
+                bool(sc.strong[order[pos]]),
+                1.0 if place_at is None else float(place_at[order[pos]]),
+            ),
+            # law clauses keep their places: on STARD's statutes (a short 第X条 often answers) the
+            # order fitted on policy documents cost nDCG@10 0.445 → 0.358
+            lambda c: not self._law_clauses(c.id),
+        )
+
+    def _translates(self, p: Prepared) -> bool:
+        """An English question (half its letters Latin or more) whose lexical side counts: its Chinese words
+        are chosen by its first page (``search.translation``)."""
+        return (
+            self.options.english_translation > 0
+            and p.method != "dense"
+            and english_share(p.q) >= 0.5
+            and bool(content_words(p.asked or p.q))
+        )
+
+    def _translated(self, p: Prepared, first: _Ranking, head: int) -> tuple[Prepared, _Ranking]:
+        """The question ranked again with the Chinese words its first page chose for its English words;
+        ``p`` and ``first`` as they were when the page bears none out."""
+        depth = self.options.english_translation
+        page = dedupe(first.ranked, self.store.clauses, max(depth, head))
+        if head:
+            page, _ = self._head_ordered(first, page, head)
+        chosen = self.translator().choose(p.asked or p.q, (c.text for _, c in page[:depth]))
+        if not chosen:
+            return p, first
+        again = self.preparer.translated(p, chosen.chosen)
+        again.notices.append(notice("english_translated", words=chosen.describe()))
+        cands = self.pool.candidates(again, self.depth())
+        if not cands.ids:
+            return p, first
+        return again, self._ranking(again, cands)
+
+    def translator(self) -> FirstPageTranslator:
+        """The chooser of an English question's Chinese words over this generation (built on first use: the
+        CC-CEDICT senses take ~0.5 s to read, once per process)."""
+        if self._translator is None:
+            lexical = self.generation.lexical
+            self._translator = FirstPageTranslator(
+                EnglishSenses.bundled(), self.tokenizer.tokenize, lexical.idf, lambda: lexical.size
+            )
+        return self._translator
 
     def _rerank(
         self, q: str, picked: list[tuple[int, Clause]], depth: int, strong: np.ndarray
@@ -420,6 +473,17 @@ class HybridSearcher:
             "query_encoder": self.encoder.stats(),
             "engine": engine_stats(self.embedder),
         }
+
+
+@dataclass
+class _Ranking:
+    """One ranking of a request's candidates: their scores, the list order (positions in ``cands``) and the
+    clause ids in that order."""
+
+    cands: Candidates
+    scored: Scored
+    order: np.ndarray
+    ranked: list[str]
 
 
 class LawClauses:

@@ -110,12 +110,18 @@ class LexicalQueryBuilder:
         self.has_laws, self.all_laws = has_laws, all_laws
 
     def build(
-        self, q: str, scale: float = 1.0, cap_variants: bool = True, concept_max: bool = True
+        self,
+        q: str,
+        scale: float = 1.0,
+        cap_variants: bool = True,
+        concept_max: bool = True,
+        chosen: dict[str, list[str]] | None = None,
     ) -> LexicalQuery:
         """``scale`` multiplies each lexicon's weight; ``cap_variants`` and ``concept_max`` are the two
-        settings ``variant_idf_cap`` and ``concept_max``."""
+        settings ``variant_idf_cap`` and ``concept_max``; ``chosen``: Chinese words chosen for the question's
+        English words (``search.translation``), read before the lexicons'."""
         lq = LexicalQuery(tokens=self.tokenizer.tokenize(q))
-        expansion = self.expander.expand(q)
+        expansion = self.expander.expand(q, chosen)
         for term in expansion.terms:
             law_only = term in expansion.law_only
             if law_only and not self.has_laws:

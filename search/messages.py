@@ -20,6 +20,7 @@ TEMPLATES: dict[str, str] = {
     "traditional_folded": "已将繁体字转为简体检索：{q}",
     "place_preferred": "问题提到了{place}：该地区的条款排在前面，其他地区的条款仍然列出",
     "place_not_indexed": "问题提到了{place}，但索引中没有该地区的文件：列出的是全国及其他地区的条款",
+    "english_translated": "英文词语的中文译法由首批结果选定，并据此重新排序：{words}",
     "undated_excluded": "日期筛选排除了 {count} 份未注明日期的文件",
     "date_range_reversed": "起始日期 {date_from} 晚于截止日期 {date_to}，没有文件能够匹配",
     "no_document_matches": "没有文件符合筛选条件",

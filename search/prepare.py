@@ -5,7 +5,7 @@ both start here."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ class Prepared:
     qvec: np.ndarray | None = None
     law_qvec: np.ndarray | None = None
     place: NamedPlace | None = None  # the place the question names (a soft preference, search.query_place)
+    asked: str = ""  # what the lexical side reads: the question, less the place it names
 
     @property
     def matches_nothing(self) -> bool:
@@ -154,6 +155,7 @@ class Preparer:
                 # the place is the preference's to weigh; the words read what the rest asks ("限购 调整"), so a
                 # clause of 广州's own document is not short of the word 广州
                 asked = prepared.place.without(q)
+        prepared.asked = asked
         prepared.lexical = self.lexical.build(
             asked, opts.expansion_scale, opts.variant_idf_cap, opts.concept_max
         )
@@ -162,6 +164,15 @@ class Preparer:
             if self.adapter is not None:
                 prepared.law_qvec = self.adapter.apply(prepared.qvec)
         return prepared
+
+    def translated(self, p: Prepared, chosen: dict[str, list[str]]) -> Prepared:
+        """``p`` with its lexical side built again, the Chinese words ``chosen`` for its English words
+        (``search.translation``) read before the lexicons' (the filters, notices and vectors stay)."""
+        opts = self.options
+        lexical = self.lexical.build(
+            p.asked or p.q, opts.expansion_scale, opts.variant_idf_cap, opts.concept_max, chosen
+        )
+        return replace(p, lexical=lexical, notices=list(p.notices))
 
 
 __all__ = ["Prepared", "Preparer"]

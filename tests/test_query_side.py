@@ -197,6 +197,7 @@ def test_no_message_template_carries_a_machine_code() -> None:
         "id": "x",
         "waiting": 3,
         "place": "广州市",
+        "words": "withdraw → 提取；rent → 房租",
     }
     for code, template in TEMPLATES.items():
         fields = {f for _, f, _, _ in string.Formatter().parse(template) if f}
