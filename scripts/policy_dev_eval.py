@@ -4,6 +4,7 @@
     python scripts/policy_dev_eval.py pool   --index DIR [--systems "default;dense;lexical;bm25win"] [--out FILE]
     python scripts/policy_dev_eval.py merge  GRADED.jsonl [GRADED.jsonl …]
     python scripts/policy_dev_eval.py score  --index DIR [--systems …] [--half tune|report|all] [--baseline NAME]
+    python scripts/policy_dev_eval.py time   --index DIR [--systems …] [--kind english] [--questions F …]
 
 The questions (``benchmarks/policy_dev/questions.jsonl``: 100 questions, 25 each colloquial, official, region,
 English, written before any system ran) are judged by pooling: the top 10 of every system named, each
@@ -345,6 +346,38 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_time(args: argparse.Namespace) -> int:
+    """Milliseconds a search takes, per system: each question once to warm (its vector is then cached), then
+    ``rounds`` rounds over every question, the systems in turn and their order swapped each round, so that a
+    drifting machine weighs on each alike."""
+    import time
+
+    questions = [
+        q
+        for path in args.questions
+        for q in load_questions(path)
+        if args.kind == "all" or q.kind == args.kind
+    ]
+    searcher = open_index(args.index)
+    systems = make_systems(searcher, args.systems.split(";"))
+    for run in systems.values():
+        for q in questions:
+            run(q.query)
+    took: dict[str, list[float]] = {name: [] for name in systems}
+    for r in range(args.rounds):
+        order = list(systems.items()) if r % 2 == 0 else list(systems.items())[::-1]
+        for q in questions:
+            for name, run in order:
+                t0 = time.perf_counter()
+                run(q.query)
+                took[name].append((time.perf_counter() - t0) * 1000)
+    print(f"{len(questions)} questions ({args.kind}) × {args.rounds} rounds; ms per search\n")
+    print("| system | p50 | p90 | mean |\n|---|---:|---:|---:|")
+    for name, ms in took.items():
+        print(f"| {name} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 90):.1f} | {np.mean(ms):.1f} |")
+    return 0
+
+
 def cmd_corpus(args: argparse.Namespace) -> int:
     """policy-dev as a user's JSONL (``id``, ``title`` without the compiler's 【…】 tag, ``text``): the corpus
     the questions are judged over, to index with ``policy-search reindex FILE``."""
@@ -381,8 +414,23 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--baseline")
     s.add_argument("--json")
     s.add_argument("--questions", type=Path, default=QUESTIONS, help="another question file (same format)")
+    t = sub.add_parser("time")
+    t.add_argument("--index", type=Path, required=True)
+    t.add_argument("--systems", default="default")
+    t.add_argument("--kind", choices=[*KINDS, "all"], default="all")
+    t.add_argument("--rounds", type=int, default=3)
+    t.add_argument(
+        "--questions", type=Path, nargs="+", default=[QUESTIONS], help="question files (same format)"
+    )
     args = ap.parse_args(argv)
-    return {"corpus": cmd_corpus, "pool": cmd_pool, "merge": cmd_merge, "score": cmd_score}[args.cmd](args)
+    commands = {
+        "corpus": cmd_corpus,
+        "pool": cmd_pool,
+        "merge": cmd_merge,
+        "score": cmd_score,
+        "time": cmd_time,
+    }
+    return commands[args.cmd](args)
 
 
 if __name__ == "__main__":
