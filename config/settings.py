@@ -156,7 +156,7 @@ class Settings(BaseSettings):
         description="an English question's Chinese words chosen by its first this many clauses among every "
         "word CC-CEDICT gives (search/translation.py: rent → 房租 where the page is on 租房提取), then "
         "ranked again; 0 = off (the default: on policy-dev's English questions it gained on the tune half and "
-        "lost on the report half, BENCHMARKS.md)",
+        "lost on the report half, BENCHMARKS.md); a word needs 2 clauses of the page, so 1 chooses nothing",
     )
     rerank: bool = Field(
         default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"

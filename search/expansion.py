@@ -91,8 +91,10 @@ class QueryExpander:
 
     def expand(self, query: str, chosen: dict[str, list[str]] | None = None) -> Expansion:
         """``chosen``: Chinese words for the question's English words chosen for this question
-        (``search.translation``: "fund" → 公积金); they stand before the lexicons' own words for those English
-        words, at the hand-made lexicon's weight, with the hand-made words after them."""
+        (``search.translation``: "rent" → 房租); for those English words they take the place of the CC-CEDICT
+        lexicon's words (they are CC-CEDICT's own, chosen), at the hand-made lexicon's weight, with a hand-made
+        entry's words after them. A longer phrase of any lexicon is still read first ("hospital bed" → 病床
+        before a chosen "bed")."""
         q = match_text(query)
         out = Expansion([], [])
 

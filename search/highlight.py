@@ -20,11 +20,13 @@ def _fold(text: str) -> str:
 
 
 def highlight(text: str, terms: list[str], limit: int = 40) -> list[Highlight]:
-    """Non-overlapping spans, longest terms first: "医师多点执业" marks 多点执业 before 执业."""
+    """Non-overlapping spans, longest terms first: "医师多点执业" marks 多点执业 before 执业; of two terms of one
+    length, the one given first ("社会办医疗机构" with 社会办医, 医疗机构 marks 社会办医), whatever the process."""
     folded = _fold(text)
     taken = [False] * len(text)
     spans: list[Highlight] = []
-    for term in sorted({_fold(t) for t in terms if len(t.strip()) >= 1}, key=len, reverse=True):
+    # dict, not set: equal lengths keep the order given (a set's order changes with PYTHONHASHSEED)
+    for term in sorted(dict.fromkeys(_fold(t) for t in terms if len(t.strip()) >= 1), key=len, reverse=True):
         if len(term) == 1 and not term.isalnum():
             continue
         start = folded.find(term)

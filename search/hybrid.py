@@ -382,12 +382,15 @@ class HybridSearcher:
 
     def _translates(self, p: Prepared) -> bool:
         """An English question (half its letters Latin or more) whose lexical side counts: its Chinese words
-        are chosen by its first page (``search.translation``)."""
+        are chosen by its first page (``search.translation``). Not a question that is only a place ("Jilin"):
+        the place is the preference's to weigh, not a word to translate (as in "Jilin hospitals")."""
+        only_place = p.place is not None and p.words == p.q
         return (
             self.options.english_translation > 0
             and p.method != "dense"
             and english_share(p.q) >= 0.5
-            and bool(content_words(p.asked or p.q))
+            and not only_place
+            and bool(content_words(p.words))
         )
 
     def _translated(self, p: Prepared, first: _Ranking, head: int) -> tuple[Prepared, _Ranking]:
@@ -397,11 +400,16 @@ class HybridSearcher:
         page = dedupe(first.ranked, self.store.clauses, max(depth, head))
         if head:
             page, _ = self._head_ordered(first, page, head)
-        chosen = self.translator().choose(p.asked or p.q, (c.text for _, c in page[:depth]))
+        chosen = self.translator().choose(p.words, (c.text for _, c in page[:depth]))
         if not chosen:
             return p, first
         again = self.preparer.translated(p, chosen.chosen)
-        again.notices.append(notice("english_translated", words=chosen.describe()))
+        # a longer phrase of a lexicon can take a chosen word's place ("hospital bed" → 病床 before "bed"): the
+        # notice names what the ranking reads
+        used = chosen.within({u.label for u in again.lexical.units})
+        if not used:
+            return p, first
+        again.notices.append(notice("english_translated", words=used.describe()))
         cands = self.pool.candidates(again, self.depth())
         if not cands.ids:
             return p, first

@@ -38,7 +38,13 @@ class Prepared:
     qvec: np.ndarray | None = None
     law_qvec: np.ndarray | None = None
     place: NamedPlace | None = None  # the place the question names (a soft preference, search.query_place)
-    asked: str = ""  # what the lexical side reads: the question, less the place it names
+    asked: str | None = None  # what the lexical side reads: the question, less the place it names
+
+    @property
+    def words(self) -> str:
+        """What the lexical side reads: the question less the place it names ("上海 限购" → "限购"); the whole
+        question when nothing else is left ("Jilin")."""
+        return self.q if self.asked is None else self.asked
 
     @property
     def matches_nothing(self) -> bool:
@@ -170,7 +176,7 @@ class Preparer:
         (``search.translation``) read before the lexicons' (the filters, notices and vectors stay)."""
         opts = self.options
         lexical = self.lexical.build(
-            p.asked or p.q, opts.expansion_scale, opts.variant_idf_cap, opts.concept_max, chosen
+            p.words, opts.expansion_scale, opts.variant_idf_cap, opts.concept_max, chosen
         )
         return replace(p, lexical=lexical, notices=list(p.notices))
 

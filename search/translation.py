@@ -83,6 +83,10 @@ class Translation:
     def __bool__(self) -> bool:
         return bool(self.chosen)
 
+    def within(self, keys: set[str]) -> Translation:
+        """The choices whose English key is among ``keys`` (what the question was read with)."""
+        return Translation({k: v for k, v in self.chosen.items() if k in keys})
+
     def describe(self) -> str:
         """ "withdraw → 提取；rent → 房租、租赁" (for the notice)."""
         return "；".join(f"{k} → {'、'.join(v)}" for k, v in self.chosen.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
@@ -185,3 +186,33 @@ def test_stats(searcher) -> None:
         "浙江省/舟山市",
         "内蒙古自治区",
     }
+
+
+def test_highlights_of_equal_length_terms_follow_the_order_given() -> None:
+    """社会办医 and 医疗机构 overlap in 社会办医疗机构 and are both 4 characters: the term given first is marked,
+    in every process (a set's order changes with PYTHONHASHSEED, and so did the marks)."""
+    import subprocess
+    import sys
+
+    from search.highlight import highlight
+
+    text = "鼓励社会办医疗机构纳入医保定点"
+    marked = lambda terms: [text[h.start : h.end] for h in highlight(text, terms)]  # noqa: E731
+    assert marked(["社会办医", "医疗机构"])[0] == "社会办医"
+    assert marked(["医疗机构", "社会办医"])[0] == "医疗机构"
+    code = (
+        "from search.highlight import highlight\n"
+        f"t = {text!r}\n"
+        "print([t[h.start:h.end] for h in highlight(t, ['社会办医', '医疗机构', '医保', '定点', '纳入'])])"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(6)
+    }
+    assert len(outs) == 1, outs

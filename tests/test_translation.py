@@ -204,3 +204,58 @@ def test_grouped_search_uses_the_same_words(searcher) -> None:
     assert "english_translated" in grouped.notice_codes
     assert grouped.total == plain.total
     assert [h.clause_id for h in grouped.hits] == [h.clause_id for h in plain.hits]
+
+
+def _named(notice_text: str) -> list[str]:
+    """The Chinese words a notice names: "…：bed → 床位；rent → 房租、租赁" → [床位, 房租, 租赁]."""
+    listed = notice_text.split("：", 1)[1]
+    return [w for part in listed.split("；") for w in part.split(" → ", 1)[1].split("、")]
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "hospital beds per thousand permanent residents",  # "hospital bed" → 病床 is read before a chosen "bed"
+        "public private partnership in health care",
+        "traditional Chinese medicine clinics",
+        ENGLISH,
+    ],
+)
+def test_the_notice_names_only_words_the_ranking_read(searcher, q: str) -> None:
+    r = translating(searcher).search(SearchRequest(q=q, top_k=5))
+    if "english_translated" not in r.notice_codes:
+        return  # nothing chosen, or nothing the ranking read: no notice (asserted for one question below)
+    text = r.notices[r.notice_codes.index("english_translated")]
+    named = _named(text)
+    assert named and set(named) <= set(r.hits[0].explanation.expansions), (
+        named,
+        r.hits[0].explanation.expansions,
+    )
+
+
+def test_a_chosen_word_a_longer_phrase_took_is_not_named(searcher) -> None:
+    """ "bed" alone may be chosen (床位 is on the page), but the question is read with the CC-CEDICT phrase
+    "hospital bed" → 病床: the notice must not name 床位."""
+    q = "hospital beds per thousand permanent residents"
+    s = translating(searcher)
+    first = searcher.search(SearchRequest(q=q, top_k=20))
+    chosen = s.translator().choose(q, (h.text for h in first.hits))
+    r = s.search(SearchRequest(q=q, top_k=5))
+    named = (
+        _named(r.notices[r.notice_codes.index("english_translated")])
+        if "english_translated" in r.notice_codes
+        else []
+    )
+    for key, words in chosen.chosen.items():
+        if key not in {u.label for u in s.prepare(SearchRequest(q=q)).lexical.units} and key == "bed":
+            assert not set(words) & set(named)
+    assert Translation({"bed": ["床位"], "rent": ["房租"]}).within({"rent"}).chosen == {"rent": ["房租"]}
+
+
+def test_a_question_that_is_only_a_place_is_not_translated(searcher) -> None:
+    """ "Jilin": the place is taken out as a preference; no English word is left to translate (the place is
+    not read back in as a word)."""
+    on = translating(searcher).search(SearchRequest(q="Jilin", top_k=5))
+    off = searcher.search(SearchRequest(q="Jilin", top_k=5))
+    assert "english_translated" not in on.notice_codes
+    assert [h.clause_id for h in on.hits] == [h.clause_id for h in off.hits] and on.total == off.total
