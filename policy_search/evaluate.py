@@ -322,7 +322,7 @@ SEED_CONFIGS = [
     Config("+ concept max (weighted 0.5 + lexicons)", dense_weight=0.5),
     Config("weighted 0.6 + lexicons (default; no law clauses, so no adapter)"),
     Config("weighted 0.6 + lexicons, no head order", head_order=0),
-    Config("weighted 0.6 + lexicons, no English translation", english_translation=0),
+    Config("weighted 0.6 + lexicons, English words chosen by the first page", english_translation=20),
     # the reranker learned from statutes; over policy clauses (rerank_laws_only=false) it ranks them worse
     Config("default + rerank of every clause, depth 20", rerank=True, rerank_laws_only=False, slow=True),
     Config("default + rerank (law clauses only: none here), depth 20", rerank=True, slow=True),
