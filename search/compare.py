@@ -11,7 +11,8 @@
 4. Figures of the matched clauses, read from every part of a split clause (``search.figures``), are lined
    up in rows of like measures.
 
-Order: national, then provinces, then cities; within a level by relevance.
+Order: national, then provinces, then cities; within a level by relevance. Within a jurisdiction, its clauses by
+fused score, the first 3 in the learned head order (``search.head_order``), as its group in a grouped search.
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ from search.compare_models import (
 )
 from search.dedupe import ClauseCache, dedupe
 from search.figures import extract, similar_measures
+from search.head_order import HeadOrder, head_features
 from search.highlight import highlight
 from search.jurisdictions import display_path, level_of
 from search.messages import notice
 from search.pool import UNKNOWN, CandidatePool
 from search.prepare import Preparer
+from search.results import GROUP_HEAD
 from search.scoring import Scorer, clause_key
 from search.views import Views
 
@@ -62,12 +65,18 @@ class Comparer:
         views: Views,
         wording: WordingIndex | None,
         depth: Callable[[], int],
+        head: HeadOrder | None = None,
+        movable: Callable[[Clause], bool] = lambda c: True,
     ) -> None:
         """The steps a search takes, shared with it: the same preparation, candidates, scores and floor,
-        so a jurisdiction's count here is its count in a grouped search and its drill-down's total."""
+        so a jurisdiction's count here is its count in a grouped search and its drill-down's total.
+        ``head``: the learned head order, applied to each jurisdiction's first :data:`GROUP_HEAD` clauses as a
+        grouped search applies it to each group's (``movable``: the clauses it may move; law clauses keep
+        their places); None keeps the fused order."""
         self.preparer, self.pool, self.scorer = preparer, pool, scorer
         self.store, self.views, self.wording = store, views, wording
         self.depth = depth
+        self.head, self.movable = head, movable
 
     def compare(self, request: CompareRequest) -> CompareResponse:
         t0 = time.perf_counter()
@@ -115,15 +124,28 @@ class Comparer:
             strong_ids = [cands.ids[i] for i in order if sc.strong[i]]
             nearest = max(idx, key=lambda i: (sc.relevance[i], sc.fused[i]))
             ranked[jur] = (strong_ids, cands.ids[nearest])
+        # each jurisdiction's first GROUP_HEAD clauses in the learned order, as a grouped search shows its groups
+        # (fitted on the weighted fusion's lists: another fusion keeps its own order)
+        head = self.head if p.method == "weighted" else None
+        want = max(request.per_jurisdiction, GROUP_HEAD) if head is not None else request.per_jurisdiction
         # the clauses each jurisdiction will most likely show, read in one query rather than one per jurisdiction
-        batch = request.per_jurisdiction + 2
+        batch = want + 2
         fetch = ClauseCache(
             self.store.clauses, [x for s, miss in ranked.values() for x in (s or [miss])[:batch]]
         )
 
         for jur, idx in by_jur.items():
             strong_ids, miss = ranked[jur]
-            picked = [c for _, c in dedupe(strong_ids or [miss], fetch, request.per_jurisdiction, batch)]
+            first = dedupe(strong_ids or [miss], fetch, want, batch)
+            if head is not None and strong_ids:
+                first, _ = head.apply(
+                    first,
+                    GROUP_HEAD,
+                    lambda _, c: head_features(sc.relevance[pos[c.id]], sc.fused[pos[c.id]], c),
+                    lambda _: True,  # every clause listed is strong; no place is preferred here
+                    self.movable,
+                )
+            picked = [c for _, c in first[: request.per_jurisdiction]]
             strong = picked if strong_ids else []
             best = max(float(sc.relevance[i]) for i in idx)
             lvl = level_of(jur) if jur != UNKNOWN else 3

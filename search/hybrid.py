@@ -457,6 +457,8 @@ class HybridSearcher:
                 self.views,
                 self.generation.wording,
                 self.depth,
+                self.head_order if self.options.head_order else None,
+                lambda c: not self._law_clauses(c.id),
             )
         return self._comparer.compare(request)
 

@@ -281,3 +281,44 @@ def test_a_negative_depth_and_bad_weights_are_refused() -> None:
     for bad in ("nan", "inf"):
         with pytest.raises(ValueError):
             HeadOrder.from_dict({"features": ["relevance"], "weights": [bad]})
+
+
+def test_compare_shows_each_jurisdiction_as_its_group_does(searcher) -> None:
+    """A comparison lists each jurisdiction's clauses as a grouped search lists its group: the first
+    GROUP_HEAD in the head order. With an order that puts longer clauses first, they run long to short, the
+    same clauses in the same order as the group's, where the fused order had them otherwise."""
+    from search.compare_models import CompareRequest
+    from search.results import GROUP_HEAD
+
+    q = "社会办医疗机构 医保定点"
+    s = searcher.variant(head_order=HeadOrder(("log_chars",), (1.0,)))
+    off = searcher.variant(options=dataclasses.replace(searcher.options, head_order=0))
+    groups = {g.jurisdiction: [h.clause_id for h in g.hits if h.strong] for g in _grouped(s, q, GROUP_HEAD)}
+    compared = s.compare(CompareRequest(q=q, per_jurisdiction=GROUP_HEAD)).jurisdictions
+    fused = {
+        j.jurisdiction: [c.clause_id for c in j.clauses]
+        for j in off.compare(CompareRequest(q=q)).jurisdictions
+    }
+    assert compared
+    moved = 0
+    for j in compared:
+        ids = [c.clause_id for c in j.clauses]
+        assert ids == groups[j.jurisdiction][: len(ids)]
+        lengths = [len(c.text) for c in j.clauses]
+        assert lengths == sorted(lengths, reverse=True)
+        assert sorted(ids) == sorted(fused[j.jurisdiction][: len(ids)])
+        moved += ids != fused[j.jurisdiction][: len(ids)]
+    assert moved  # the fused order was not already long to short
+
+
+@pytest.mark.parametrize("per_jurisdiction", [1, 2, 5])
+def test_fewer_clauses_per_jurisdiction_are_the_first_of_more(searcher, per_jurisdiction: int) -> None:
+    from search.compare_models import CompareRequest
+
+    q = "民营医院 医保定点"
+    many = {
+        j.jurisdiction: [c.clause_id for c in j.clauses]
+        for j in searcher.compare(CompareRequest(q=q, per_jurisdiction=10)).jurisdictions
+    }
+    for j in searcher.compare(CompareRequest(q=q, per_jurisdiction=per_jurisdiction)).jurisdictions:
+        assert [c.clause_id for c in j.clauses] == many[j.jurisdiction][:per_jurisdiction]
