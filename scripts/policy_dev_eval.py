@@ -5,6 +5,7 @@
     python scripts/policy_dev_eval.py merge  GRADED.jsonl [GRADED.jsonl …]
     python scripts/policy_dev_eval.py score  --index DIR [--systems …] [--half tune|report|all] [--baseline NAME]
     python scripts/policy_dev_eval.py time   --index DIR [--systems …] [--kind english] [--questions F …]
+    python scripts/policy_dev_eval.py agree  --index DIR [--head-order 0]   # compare's clauses against grouped search's
 
 The questions (``benchmarks/policy_dev/questions.jsonl``: 100 questions, 25 each colloquial, official, region,
 English, written before any system ran) are judged by pooling: the top 10 of every system named, each
@@ -378,6 +379,32 @@ def cmd_time(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agree(args: argparse.Namespace) -> int:
+    """Compare against grouped search: for each jurisdiction a comparison lists, whether it shows the same
+    first clause, and the same first three in order, as that jurisdiction's group (its strong hits)."""
+    from search.compare_models import CompareRequest
+
+    kinds = set(args.kinds.split(","))
+    questions = [q for q in load_questions(args.questions) if q.kind in kinds][: args.limit]
+    searcher = open_index(args.index)
+    if args.head_order is not None:
+        searcher = searcher.variant(options=dataclasses.replace(searcher.options, head_order=args.head_order))
+    n = first = three = 0
+    for q in questions:
+        grouped = searcher.search(SearchRequest(q=q.query, top_k=5, group_by="jurisdiction", per_group=3))
+        groups = {g.jurisdiction: [h.clause_id for h in g.hits if h.strong] for g in grouped.groups or []}
+        for j in searcher.compare(CompareRequest(q=q.query, per_jurisdiction=3)).jurisdictions:
+            mine = groups.get(j.jurisdiction)
+            if not mine:
+                continue
+            ids = [c.clause_id for c in j.clauses]
+            n, first, three = n + 1, first + (ids[0] == mine[0]), three + (ids[:3] == mine[:3])
+    print(
+        f"{len(questions)} questions, {n} jurisdictions: same first clause {first}, same first three {three}"
+    )
+    return 0
+
+
 def cmd_corpus(args: argparse.Namespace) -> int:
     """policy-dev as a user's JSONL (``id``, ``title`` without the compiler's 【…】 tag, ``text``): the corpus
     the questions are judged over, to index with ``policy-search reindex FILE``."""
@@ -422,6 +449,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument(
         "--questions", type=Path, nargs="+", default=[QUESTIONS], help="question files (same format)"
     )
+    g = sub.add_parser("agree")
+    g.add_argument("--index", type=Path, required=True)
+    g.add_argument("--kinds", default="colloquial,official")
+    g.add_argument("--limit", type=int, default=30)
+    g.add_argument("--head-order", type=int, help="the head order's depth (0 = off; default: the settings')")
+    g.add_argument("--questions", type=Path, default=QUESTIONS, help="another question file (same format)")
     args = ap.parse_args(argv)
     commands = {
         "corpus": cmd_corpus,
@@ -429,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         "merge": cmd_merge,
         "score": cmd_score,
         "time": cmd_time,
+        "agree": cmd_agree,
     }
     return commands[args.cmd](args)
 
