@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -301,11 +302,7 @@ class HybridSearcher:
         rerank = self.options.rerank if request.rerank is None else request.rerank
         rdepth = request.rerank_depth or self.options.rerank_depth
         picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0, head))
-
-        def head_ordered(
-            first: list[tuple[int, Clause]], depth: int
-        ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
-            return self._head_ordered(r, first, depth)
+        head_ordered = partial(self._head_ordered, r)  # (first pairs, depth): this ranking's head order
 
         ordered: dict[int, tuple[float, int]] = {}
         if head:
