@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Template = Literal["auto", "contextual", "path", "clause"]
 Fusion = Literal["weighted", "rrf", "lexical", "dense"]
 Backend = Literal["embedded", "milvus"]
+EnglishSource = Literal["bundled", "index"]
 
 
 def _default_data_dir() -> Path:
@@ -157,6 +158,13 @@ class Settings(BaseSettings):
         "word CC-CEDICT gives (search/translation.py: rent → 房租 where the page is on 租房提取), then "
         "ranked again; 0 = off (the default: on policy-dev's English questions it gained on the tune half and "
         "lost on the report half, BENCHMARKS.md); a word needs 2 clauses of the page, so 1 chooses nothing",
+    )
+    english_lexicon: EnglishSource = Field(
+        default="index",
+        description="where an English word's CC-CEDICT renderings are ranked: 'index' (the default: of every "
+        "rendering, the 2 the opened index holds most often, in ≥ 3 clauses: fund → 公积金 资金 over policy-dev; "
+        "a word whose renderings it holds too rarely keeps the bundled ones) or 'bundled' (search/data/english.tsv, "
+        "ranked by the law and seed corpora it was built from)",
     )
     rerank: bool = Field(
         default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"

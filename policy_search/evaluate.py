@@ -122,6 +122,8 @@ class Config:
     head_order: int = field(default_factory=lambda: default_of("head_order"))  # the learned first-page order
     # an English question's Chinese words chosen by its first page (search.translation); 0 = off
     english_translation: int = field(default_factory=lambda: default_of("english_translation"))
+    # where the CC-CEDICT renderings are ranked: "bundled" (english.tsv) or "index" (the index's own counts)
+    english_lexicon: str = field(default_factory=lambda: default_of("english_lexicon"))
     slow: bool = False  # runs only with --all (the reranker reads every clause: seconds a question)
 
 
@@ -239,6 +241,7 @@ def run_configs(
                 concept_max=cfg.concept_max,
                 head_order=cfg.head_order,
                 english_translation=cfg.english_translation,
+                english_lexicon=cfg.english_lexicon,
             ),
             adapter=base.adapter if cfg.adapter else None,
         )
@@ -323,6 +326,7 @@ SEED_CONFIGS = [
     Config("weighted 0.6 + lexicons (default; no law clauses, so no adapter)"),
     Config("weighted 0.6 + lexicons, no head order", head_order=0),
     Config("weighted 0.6 + lexicons, English words chosen by the first page", english_translation=20),
+    Config("weighted 0.6 + lexicons, English words as english.tsv ranks them", english_lexicon="bundled"),
     # the reranker learned from statutes; over policy clauses (rerank_laws_only=false) it ranks them worse
     Config("default + rerank of every clause, depth 20", rerank=True, rerank_laws_only=False, slow=True),
     Config("default + rerank (law clauses only: none here), depth 20", rerank=True, slow=True),

@@ -64,6 +64,7 @@ def ranking_from(settings: Settings) -> RankingOptions:
         place_elsewhere=settings.place_elsewhere,
         head_order=settings.head_order,
         english_translation=settings.english_translation,
+        english_lexicon=settings.english_lexicon,
         rerank=settings.rerank,
         rerank_depth=settings.rerank_depth,
         rerank_weight=settings.rerank_weight,

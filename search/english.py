@@ -6,7 +6,15 @@ expanded, so "to pay a dividend" and "Can hospitals pay dividends?" meet at "pay
 
 from __future__ import annotations
 
+import gzip
 import re
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from index.bm25 import bm25_idf
 
 STOPWORDS = frozenset(
     "a an the to of for in on at by with from and or is are be been being was were do does did can could "
@@ -47,3 +55,62 @@ class EnglishLexicon:
                 self.entries.setdefault(key, [])
                 self.entries[key] += [t for t in v if t not in self.entries[key]]
         self.weight = weight
+
+
+CANDIDATES = Path(__file__).parent / "data" / "english_candidates.tsv.gz"
+
+
+def read_keyed(path: Path) -> dict[str, tuple[str, ...]]:
+    """A gzip TSV of English keys and Chinese words, ``key<TAB>word word …`` per line, ``#`` comments, as
+    ``scripts/build_english_lexicon.py`` writes them.
+
+    Raises OSError when the file cannot be read."""
+    out: dict[str, tuple[str, ...]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#") or "\t" not in line:
+                continue
+            key, _, words = line.rstrip("\n").partition("\t")
+            out[key] = tuple(words.split())
+    return out
+
+
+@cache
+def read_candidates(path: Path = CANDIDATES) -> dict[str, tuple[str, ...]]:
+    """English sense, or a two-word sense's head word → every Chinese word CC-CEDICT gives for it
+    (``english_candidates.tsv.gz``, ``build_english_lexicon.py --candidates``; ~76 k keys, ~0.3 s), read once
+    per process and path: every opened generation ranks the same candidates. Do not change what it returns."""
+    return read_keyed(path)
+
+
+def ranked_by_index(
+    candidates: Mapping[str, Sequence[str]],
+    idf: Callable[[Sequence[str]], np.ndarray],
+    size: int,
+    per_key: int = 2,
+    min_clauses: int = 3,
+) -> dict[str, list[str]]:
+    """Each key's ``per_key`` Chinese words that the index holds most often (lowest IDF), among those in at
+    least ``min_clauses`` clauses; keys with none are left out.
+
+    ``idf``: the lexical index's IDF (``index.bm25.bm25_idf`` over ``size`` clauses, 0 for a word no clause
+    holds), so the order is by document frequency without reading it back. Why: CC-CEDICT lists a word's
+    renderings in no order of use; the index says which one its documents write. Over policy-dev "fund" →
+    公积金 资金 (the bundled lexicon: 资金 经费 基金), "down payment" → 首付 首付款 (押金 定金), "mortgage" → 按揭
+    (none).
+
+    Raises ValueError for ``per_key`` or ``min_clauses`` under 1."""
+    if per_key < 1 or min_clauses < 1:
+        raise ValueError(f"per_key {per_key} and min_clauses {min_clauses} must be ≥ 1")
+    words = sorted({w for ws in candidates.values() for w in ws})
+    if not words:
+        return {}
+    known = dict(zip(words, idf(words).tolist()))
+    # the IDF of a word in exactly min_clauses clauses: anything rarer scores a higher IDF
+    ceiling = float(bm25_idf(np.array([float(min_clauses)]), max(size, 1))[0]) + 1e-9
+    out: dict[str, list[str]] = {}
+    for key, ws in candidates.items():
+        held = sorted((w for w in set(ws) if 0 < known[w] <= ceiling), key=lambda w: (known[w], w))
+        if held:
+            out[key] = held[:per_key]
+    return out

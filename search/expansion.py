@@ -8,12 +8,13 @@ less than the user's own words.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.normalize import match_text
-from search.english import EnglishLexicon, content_words
+from search.english import EnglishLexicon, content_words, english_key
 
 DATA = Path(__file__).parent / "data"
 SYNONYM_WEIGHT = 0.6
@@ -84,6 +85,20 @@ class QueryExpander:
         more = [(read_lexicon(DATA / "term_model.tsv"), TERM_MODEL_WEIGHT)] if term_model else []
         eng = EnglishLexicon(read_lexicon(DATA / "english.tsv"), english_weight) if english else None
         return cls(read_lexicon(DATA / "synonyms.tsv"), SYNONYM_WEIGHT, more, eng, term_model_laws_only)
+
+    def with_english(self, entries: dict[str, list[str]]) -> QueryExpander:
+        """The same lexicons with ``entries`` taking the place of the CC-CEDICT lexicon's entries for their keys,
+        at its weight; its other keys stay as they were, and the hand-made English entries stay first.
+        ``search.english.ranked_by_index`` ranks them by the opened index, which holds none of some keys'
+        words (a small index: the built-in corpus's 147 clauses). An expander built without a CC-CEDICT
+        lexicon is returned as it is."""
+        if len(self._english) < 2:
+            return self
+        cedict = self._english[1]
+        merged = {**cedict.entries, **{english_key(k): list(v) for k, v in entries.items()}}
+        other = copy.copy(self)
+        other._english = [self._english[0], EnglishLexicon(merged, cedict.weight)]
+        return other
 
     def synonyms(self, word: str) -> list[str]:
         """The hand-made lexicon's official forms of one word (医保 → 基本医疗保险, 医疗保险), [] if none."""

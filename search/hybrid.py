@@ -31,7 +31,7 @@ from search.adapter import QueryAdapter
 from search.compare import Comparer
 from search.compare_models import CompareRequest, CompareResponse
 from search.dedupe import dedupe
-from search.english import content_words
+from search.english import content_words, ranked_by_index, read_candidates
 from search.expansion import QueryExpander
 from search.feedback import DenseFeedback
 from search.head_order import HeadOrder, head_features
@@ -99,9 +99,24 @@ class RankingOptions:
     rerank_laws_only: bool = _default("rerank_laws_only")
     head_order: int = _default("head_order")  # the first page re-ordered by the learned head order; 0 = off
     english_translation: int = _default("english_translation")  # first-page clauses that choose; 0 = off
+    english_lexicon: str = _default("english_lexicon")  # "bundled" (english.tsv) or "index" (its own counts)
     ann_nprobe: int = _default("ann_nprobe")  # lists an IVF vector index reads per query
     candidate_budget: int = _default("candidate_budget")  # a large index's candidates per retriever
     parallel_retrieval: bool = _default("parallel_retrieval")  # the vector side on a second thread
+
+
+class _EnglishByIndex:
+    """The CC-CEDICT lexicon with each English key's words ranked by one lexical index's document frequency
+    (``search.english.ranked_by_index``), built on first use (~1 s: the candidates file and one IDF look-up)."""
+
+    def __init__(self, lexical: Any) -> None:
+        self.lexical = lexical
+        self._entries: dict[str, list[str]] | None = None
+
+    def entries(self) -> dict[str, list[str]]:
+        if self._entries is None:
+            self._entries = ranked_by_index(read_candidates(), self.lexical.idf, self.lexical.size)
+        return self._entries
 
 
 class HybridSearcher:
@@ -121,6 +136,7 @@ class HybridSearcher:
         reranker: LazyReranker | None = None,
         relevance: RelevanceModel | None = None,
         head_order: HeadOrder | None = None,
+        english_by_index: _EnglishByIndex | None = None,
     ) -> None:
         if head_order is not None and not isinstance(head_order, HeadOrder):
             # variant(head_order=0) would otherwise leave the bundled order on; the depth is an option
@@ -179,6 +195,10 @@ class HybridSearcher:
             law_filter,
             parallel=self.options.parallel_retrieval,
         )
+        # the CC-CEDICT words ranked by this generation's counts: built once per generation, variants share it
+        self._english_by_index = english_by_index or _EnglishByIndex(generation.lexical)
+        if self.options.english_lexicon == "index":
+            expander = expander.with_english(self._english_by_index.entries())
         lexical = LexicalQueryBuilder(
             tokenizer,
             expander,
@@ -261,7 +281,12 @@ class HybridSearcher:
         }
         parts.update(changes)
         return HybridSearcher(
-            self.generation, tokenizer=self.tokenizer, encoder=self.encoder, reranker=self.reranker, **parts
+            self.generation,
+            tokenizer=self.tokenizer,
+            encoder=self.encoder,
+            reranker=self.reranker,
+            english_by_index=self._english_by_index,
+            **parts,
         )
 
     def close(self) -> None:

@@ -2,8 +2,9 @@
 
 A dictionary gives an English word many Chinese words, and the right one depends on the subject: CC-CEDICT
 files 公积金 under "accumulated fund", 首付 under "down payment", 按揭 under "mortgage", but also 基金, 资金,
-专款 … under "fund". The bundled lexicon (``english.tsv``) keeps the words most frequent in the corpora it was
-built from, so "fund" reads 资金 / 经费 / 基金 and "housing provident fund" never reaches 公积金.
+专款 … under "fund". The CC-CEDICT lexicon keeps, for every question alike, the words its index holds most
+often (``search.english.ranked_by_index``: "fund" → 公积金 / 资金 over policy-dev); a word with two uses in the
+documents ("sell" → 销售 / 出售, "use" → 使用 / 用于) gets both, whatever the question is about.
 
 Here the question chooses (dictionary-based cross-language retrieval, disambiguated by pseudo-relevance
 feedback): the first ``depth`` clauses of a first ranking (dictionary translation and the multilingual
@@ -29,7 +30,6 @@ the first page"): not a gain on held-out questions, so off by default (``english
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from search.english import content_words
+from search.english import content_words, read_keyed
 
 SENSES = Path(__file__).parent / "data" / "english_senses.tsv.gz"
 
@@ -52,17 +52,10 @@ class EnglishSenses:
 
     @classmethod
     def read(cls, path: Path = SENSES) -> EnglishSenses:
-        """``path``: a gzip TSV, ``key<TAB>word word …`` per line, ``#`` comments.
+        """``path``: a gzip TSV, ``key<TAB>word word …`` per line (``search.english.read_keyed``).
 
         Raises OSError when the file cannot be read."""
-        entries: dict[str, tuple[str, ...]] = {}
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("#") or "\t" not in line:
-                    continue
-                key, _, words = line.rstrip("\n").partition("\t")
-                entries[key] = tuple(words.split())
-        return cls(entries)
+        return cls(read_keyed(path))
 
     @staticmethod
     @cache
