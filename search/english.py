@@ -25,8 +25,18 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
 
+# nouns that end in -s in the singular: "news" is not the plural of "new" (CC-CEDICT's 新闻 "news" would
+# otherwise be read for "new home")
+SINGULAR_IN_S = frozenset(
+    "news series species means physics economics politics statistics mathematics".split()
+)
+
+
 def singular(word: str) -> str:
-    """hospitals → hospital, policies → policy, clinics → clinic; short words and -ss words stay."""
+    """hospitals → hospital, policies → policy, clinics → clinic; short words, -ss words and
+    :data:`SINGULAR_IN_S` (news) stay."""
+    if word in SINGULAR_IN_S:
+        return word
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):

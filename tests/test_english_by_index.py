@@ -151,3 +151,25 @@ def test_the_setting_is_validated(monkeypatch, value: str, ok: bool) -> None:
     else:
         with pytest.raises(ValueError, match="english_lexicon"):
             Settings()
+
+
+@pytest.mark.parametrize(
+    ("word", "key"),
+    [
+        ("hospitals", "hospital"),
+        ("policies", "policy"),
+        ("news", "news"),
+        ("series", "series"),
+        ("bus", "bus"),
+    ],
+)
+def test_the_crude_singular_leaves_nouns_in_s(word: str, key: str) -> None:
+    """ "news" is not the plural of "new": read as one, 新闻 / 信息 were candidates for "new home"."""
+    from search.english import singular
+
+    assert singular(word) == key
+
+
+def test_new_is_not_read_as_news() -> None:
+    c = read_candidates()
+    assert "新闻" not in c["new"] and "全新" in c["new"] and "新闻" in c["news"]
