@@ -162,8 +162,8 @@ class Settings(BaseSettings):
     english_lexicon: EnglishSource = Field(
         default="index",
         description="where an English word's CC-CEDICT renderings are ranked: 'index' (the default: of every "
-        "rendering, the 2 the opened index holds most often, in ≥ 3 clauses: fund → 公积金 资金 over policy-dev; "
-        "a word whose renderings it holds too rarely keeps the bundled ones) or 'bundled' (search/data/english.tsv, "
+        "rendering, the 2 the opened index holds most often, in ≥ 3 clauses, never a place name: fund → 公积金 资金 over "
+        "policy-dev; a word whose renderings it holds too rarely keeps the bundled ones) or 'bundled' (search/data/english.tsv, "
         "ranked by the law and seed corpora it was built from)",
     )
     rerank: bool = Field(

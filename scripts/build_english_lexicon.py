@@ -55,12 +55,18 @@ def corpus_df(lexical_dir: Path) -> dict[str, int]:
     return {t: int(n) for t, n in zip(vocab, df) if n > 0}
 
 
+# a definition, or a part of one, that refers to another entry rather than translating this one
+NOT_A_SENSE = ("abbr.", "variant of", "old variant", "surname", "see ", "also written", "cl:", "capital ")
+
+
 def senses(definition: str) -> list[str]:
-    """'to pay a dividend; bonus (CL:个)' → ['to pay a dividend', 'bonus']"""
+    """'to pay a dividend; bonus (CL:个)' → ['to pay a dividend', 'bonus']; a part that refers to another
+    entry is dropped ('Zhejiang province, abbr. 浙, capital Hangzhou 杭州' → ['Zhejiang province'])."""
     d = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", definition)
-    if d.lower().startswith(("abbr.", "variant of", "old variant", "surname", "see ", "also written", "cl:")):
+    if d.lower().startswith(NOT_A_SENSE):
         return []
-    return [s.strip() for s in re.split(r"[;,]", d) if s.strip()]
+    parts = [s.strip() for s in re.split(r"[;,]", d) if s.strip()]
+    return [s for s in parts if not s.lower().startswith(NOT_A_SENSE)]
 
 
 def build(df: dict[str, int], per_key: int, min_df: int) -> dict[str, list[str]]:

@@ -45,7 +45,16 @@ def singular(word: str) -> str:
 
 
 def content_words(text: str) -> list[str]:
-    return [singular(w.strip("'-")) for w in _WORD.findall(text.lower()) if w not in STOPWORDS]
+    # the possessive goes before the singular ("one's" → "one", not "one'") and the stopwords are checked
+    # again after it ("gets" → "get"), so that a key read twice stays the same
+    out = []
+    for w in _WORD.findall(text.lower()):
+        if w not in STOPWORDS:
+            w = w.strip("'-")
+            w = singular(w[:-2] if w.endswith("'s") else w).strip("'-")
+            if w and w not in STOPWORDS:
+                out.append(w)
+    return out
 
 
 def english_key(text: str) -> str:
@@ -99,6 +108,7 @@ def ranked_by_index(
     size: int,
     per_key: int = 2,
     min_clauses: int = 3,
+    exclude: Callable[[str], bool] | None = None,
 ) -> dict[str, list[str]]:
     """Each key's ``per_key`` Chinese words that the index holds most often (lowest IDF), among those in at
     least ``min_clauses`` clauses; keys with none are left out.
@@ -106,13 +116,16 @@ def ranked_by_index(
     ``idf``: the lexical index's IDF (``index.bm25.bm25_idf`` over ``size`` clauses, 0 for a word no clause
     holds), so the order is by document frequency without reading it back. Why: CC-CEDICT lists a word's
     renderings in no order of use; the index says which one its documents write. Over policy-dev "fund" →
-    公积金 资金 (the bundled lexicon: 资金 经费 基金), "down payment" → 首付 首付款 (押金 定金), "mortgage" → 按揭
-    (none).
+    公积金 资金 (the bundled lexicon: 资金 经费 基金), "down payment" → 首付 首付款 (押金 定金).
+
+    ``exclude``: words never kept (the service passes the names of administrative divisions: a place's own
+    documents make its name common, so "county" would read 南县 and "abbr" 天津; a place in the question is the
+    place preference's to weigh).
 
     Raises ValueError for ``per_key`` or ``min_clauses`` under 1."""
     if per_key < 1 or min_clauses < 1:
         raise ValueError(f"per_key {per_key} and min_clauses {min_clauses} must be ≥ 1")
-    words = sorted({w for ws in candidates.values() for w in ws})
+    words = sorted({w for ws in candidates.values() for w in ws if exclude is None or not exclude(w)})
     if not words:
         return {}
     known = dict(zip(words, idf(words).tolist()))
@@ -120,7 +133,7 @@ def ranked_by_index(
     ceiling = float(bm25_idf(np.array([float(min_clauses)]), max(size, 1))[0]) + 1e-9
     out: dict[str, list[str]] = {}
     for key, ws in candidates.items():
-        held = sorted((w for w in set(ws) if 0 < known[w] <= ceiling), key=lambda w: (known[w], w))
+        held = sorted((w for w in set(ws) if 0 < known.get(w, 0) <= ceiling), key=lambda w: (known[w], w))
         if held:
             out[key] = held[:per_key]
     return out

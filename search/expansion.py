@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.normalize import match_text
-from search.english import EnglishLexicon, content_words, english_key
+from search.english import EnglishLexicon, content_words
 
 DATA = Path(__file__).parent / "data"
 SYNONYM_WEIGHT = 0.6
@@ -95,7 +95,9 @@ class QueryExpander:
         if len(self._english) < 2:
             return self
         cedict = self._english[1]
-        merged = {**cedict.entries, **{english_key(k): list(v) for k, v in entries.items()}}
+        # read through EnglishLexicon first: keys that one reading folds together ("year", "year'") add up
+        ranked = EnglishLexicon(entries, cedict.weight).entries
+        merged = {**cedict.entries, **ranked}
         other = copy.copy(self)
         other._english = [self._english[0], EnglishLexicon(merged, cedict.weight)]
         return other
@@ -145,8 +147,8 @@ class QueryExpander:
 
 def phrases(query: str, lexicons: list[EnglishLexicon]) -> list[tuple[str, list[str], EnglishLexicon]]:
     """The question's English content words read as lexicon keys, three words, then two, then one, each
-    word once: "Will banks lower the interest rate?" → bank, lower, interest rate (not interest, rate: the
-    bundled CC-CEDICT lexicon holds "interest rate" → 利率)."""
+    word once: "Will banks raise the interest rate?" → bank, raise, interest rate (not interest, rate: the
+    CC-CEDICT lexicon holds "interest rate" → 利率; "lower interest rate" → 降息 is one key of three words)."""
     words = content_words(query)
     out = []
     i = 0

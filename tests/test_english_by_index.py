@@ -124,9 +124,10 @@ def test_the_searcher_reads_the_index_ranked_words(searcher) -> None:
     assert _english_terms(by_index, "advice") == {("咨询",)}
     fund = _english_terms(by_index, "fund")
     assert ("资金",) in fund and ("经费",) not in fund
-    # a variant of a variant reads the same ranking, built once for the generation
+    # a variant of a variant reads the same ranking and the same merged expander, each built once
     again = by_index.variant(options=by_index.options)
     assert again._english_by_index is by_index._english_by_index
+    assert again.preparer.lexical.expander is by_index.preparer.lexical.expander
     assert _english_terms(again, "advice") == {("咨询",)}
 
 
@@ -173,3 +174,58 @@ def test_the_crude_singular_leaves_nouns_in_s(word: str, key: str) -> None:
 def test_new_is_not_read_as_news() -> None:
     c = read_candidates()
     assert "新闻" not in c["new"] and "全新" in c["new"] and "新闻" in c["news"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("one's side", "one side"), ("the bank's loans", "bank loan"), ("'quoted' words", "quoted word")],
+)
+def test_a_key_read_twice_stays_the_same(text: str, key: str) -> None:
+    """ "one's" → "one'" → "one": a key that a second reading changed could never meet a question."""
+    from search.english import english_key
+
+    assert english_key(text) == key and english_key(key) == key
+
+
+def test_every_bundled_candidate_key_is_already_read() -> None:
+    from search.english import english_key
+
+    assert all(english_key(k) == k for k in read_candidates())
+
+
+def test_keys_one_reading_folds_together_add_up() -> None:
+    """ "year" and "year'" are one key: the words of both stand, not the last one read."""
+    cedict = EnglishLexicon({"tax": ["税费"]}, 0.3)
+    ex = QueryExpander({}, english=cedict).with_english({"year": ["青年", "年度"], "year'": ["应届"]})
+    assert ex._english[1].entries["year"] == ["青年", "年度", "应届"]
+
+
+def test_excluded_words_are_never_kept() -> None:
+    got = ranked_by_index(CANDIDATES, Corpus().idf, Corpus.N, exclude=lambda w: w == "资金")
+    assert got == {"fund": ["公积金", "基金"], "rent": ["房租"]}
+
+
+def test_no_place_name_is_read_for_an_english_word(searcher) -> None:
+    """The built-in corpus's documents are from 吉林市 and a few other places; a word like "abbr" or "county"
+    would otherwise read the place that writes it most."""
+    from corpus.gazetteer import Gazetteer
+
+    places = Gazetteer.bundled()
+    entries = _with(searcher, "index")._english_by_index.entries()
+    assert entries  # the built-in corpus ranks many keys
+    named = [(k, w) for k, ws in entries.items() for w in ws if places.get(w) or places.by_short(w)]
+    assert named == []
+
+
+def test_the_build_drops_parts_of_a_definition_that_refer_elsewhere() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "build_english_lexicon.py"
+    spec = importlib.util.spec_from_file_location("build_english_lexicon", path)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    got = build.senses("Zhejiang province (Chekiang), abbr. 浙[Zhe4], capital Hangzhou 杭州[Hang2 zhou1]")
+    assert got == ["Zhejiang province"]
+    assert build.senses("see 公积金[gong1 ji1 jin1]") == []
+    assert build.senses("to pay a dividend; bonus (CL:个)") == ["to pay a dividend", "bonus"]
