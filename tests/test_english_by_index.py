@@ -218,13 +218,9 @@ def test_no_place_name_is_read_for_an_english_word(searcher) -> None:
 
 
 def test_the_build_drops_parts_of_a_definition_that_refer_elsewhere() -> None:
-    import importlib.util
-    from pathlib import Path
+    from tests.scripts_module import load_script
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "build_english_lexicon.py"
-    spec = importlib.util.spec_from_file_location("build_english_lexicon", path)
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = load_script("build_english_lexicon")
     got = build.senses("Zhejiang province (Chekiang), abbr. 浙[Zhe4], capital Hangzhou 杭州[Hang2 zhou1]")
     assert got == ["Zhejiang province"]
     assert build.senses("see 公积金[gong1 ji1 jin1]") == []

@@ -9,8 +9,6 @@ optional test at the end holds that measurement to the issue's goals when ../sha
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ import pytest
 from corpus.dates import page_date
 from corpus.models import RawDocument
 from corpus.pipeline import CorpusPipeline
+from tests.scripts_module import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY_DEV = ROOT.parent / "shared" / "corpora" / "policy-dev.jsonl.gz"
@@ -221,13 +220,7 @@ def test_a_news_summary_is_dated_by_when_its_measure_starts(pipeline, text: str,
 
 
 def _measure():  # noqa: ANN202 - the script as a module
-    spec = importlib.util.spec_from_file_location(
-        "measure_policy_dev", ROOT / "scripts" / "measure_policy_dev.py"
-    )
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["measure_policy_dev"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script("measure_policy_dev")
 
 
 @pytest.mark.skipif(not POLICY_DEV.exists(), reason="../shared/corpora/policy-dev.jsonl.gz is not here")

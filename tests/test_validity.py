@@ -7,9 +7,7 @@ judged by hand (each ``.judged.json``); policy-dev's judged set is scored when .
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from corpus.metadata import MetadataExtractor
 from corpus.models import DocumentMetadata, RawDocument
 from corpus.pipeline import CorpusPipeline
 from corpus.validity import add_term, read_cell, read_repeals, read_validity
+from tests.scripts_module import load_script
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validity"
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,13 +154,7 @@ def test_metadata_carries_the_fields() -> None:
 
 
 def _measure():  # noqa: ANN202 - the scoring script, read by path (scripts/ is no package)
-    spec = importlib.util.spec_from_file_location(
-        "measure_validity", ROOT / "scripts" / "measure_validity.py"
-    )
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["measure_validity"] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script("measure_validity")
 
 
 def _meets_goals(counts: dict) -> None:
