@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -66,14 +66,23 @@ class EnglishLexicon:
     """English entries keyed by their content words ("to pay a dividend" → "pay dividend"), with the
     lexicon's weight; ``search.expansion.phrases`` reads a question against them, longest phrase first."""
 
-    def __init__(self, entries: dict[str, list[str]], weight: float) -> None:
-        self.entries: dict[str, list[str]] = {}
+    def __init__(self, entries: Mapping[str, list[str]], weight: float) -> None:
+        read: dict[str, list[str]] = {}
         for k, v in entries.items():
             key = english_key(k)
             if key:
-                self.entries.setdefault(key, [])
-                self.entries[key] += [t for t in v if t not in self.entries[key]]
+                read.setdefault(key, [])
+                read[key] += [t for t in v if t not in read[key]]
+        self.entries: Mapping[str, list[str]] = read
         self.weight = weight
+
+    @classmethod
+    def read(cls, entries: Mapping[str, list[str]], weight: float) -> EnglishLexicon:
+        """Entries whose keys are read already (``english_key(k) == k``), kept as given: a mapping that
+        computes its entries on demand (:class:`RankedEntries`) stays lazy."""
+        lexicon = cls({}, weight)
+        lexicon.entries = entries
+        return lexicon
 
 
 CANDIDATES = Path(__file__).parent / "data" / "english_candidates.tsv.gz"
@@ -137,3 +146,47 @@ def ranked_by_index(
         if held:
             out[key] = held[:per_key]
     return out
+
+
+class RankedEntries(Mapping[str, list[str]]):
+    """:func:`ranked_by_index` of ``candidates`` computed per key on first use and kept: opening a generation
+    costs nothing, and a question pays for the few keys it reads (a live switch to a new generation was
+    delayed ~0.5 s by ranking all ~75 k keys at once). A key whose words the index holds too rarely is not
+    in the mapping. Iterating ranks every key (one pass)."""
+
+    def __init__(
+        self,
+        candidates: Mapping[str, Sequence[str]],
+        idf: Callable[[Sequence[str]], np.ndarray],
+        size: Callable[[], int],
+        exclude: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.candidates = candidates
+        self.idf, self.size, self.exclude = idf, size, exclude
+        self._ranked: dict[str, list[str] | None] = {}
+
+    def _rank(self, keys: Iterable[str]) -> None:
+        todo = {k: self.candidates[k] for k in keys if k not in self._ranked and k in self.candidates}
+        if todo:
+            got = ranked_by_index(todo, self.idf, self.size(), exclude=self.exclude)
+            self._ranked.update({k: got.get(k) for k in todo})
+
+    def __getitem__(self, key: str) -> list[str]:
+        self._rank((key,))
+        got = self._ranked.get(key)
+        if got is None:
+            raise KeyError(key)
+        return got
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str) or key not in self.candidates:
+            return False
+        self._rank((key,))
+        return bool(self._ranked[key])
+
+    def __iter__(self) -> Iterator[str]:
+        self._rank(self.candidates)
+        return (k for k in self.candidates if self._ranked.get(k))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.normalize import match_text
-from search.english import EnglishLexicon, content_words
+from search.english import EnglishLexicon, RankedEntries, content_words
 
 DATA = Path(__file__).parent / "data"
 SYNONYM_WEIGHT = 0.6
@@ -86,20 +88,25 @@ class QueryExpander:
         eng = EnglishLexicon(read_lexicon(DATA / "english.tsv"), english_weight) if english else None
         return cls(read_lexicon(DATA / "synonyms.tsv"), SYNONYM_WEIGHT, more, eng, term_model_laws_only)
 
-    def with_english(self, entries: dict[str, list[str]]) -> QueryExpander:
+    def with_english(self, entries: Mapping[str, list[str]]) -> QueryExpander:
         """The same lexicons with ``entries`` taking the place of the CC-CEDICT lexicon's entries for their keys,
         at its weight; its other keys stay as they were, and the hand-made English entries stay first.
-        ``search.english.ranked_by_index`` ranks them by the opened index, which holds none of some keys'
-        words (a small index: the built-in corpus's 147 clauses). An expander built without a CC-CEDICT
-        lexicon is returned as it is."""
+        ``search.english.RankedEntries`` ranks them by the opened index, per key on first use, and holds none
+        of some keys' words (a small index: the built-in corpus's 147 clauses). An expander built without a
+        CC-CEDICT lexicon is returned as it is."""
         if len(self._english) < 2:
             return self
         cedict = self._english[1]
-        # read through EnglishLexicon first: keys that one reading folds together ("year", "year'") add up
-        ranked = EnglishLexicon(entries, cedict.weight).entries
-        merged = {**cedict.entries, **ranked}
+        # RankedEntries' keys are read already and stay lazy; other keys are read through EnglishLexicon, so
+        # that keys one reading folds together ("year", "year'") add up
+        ranked = (
+            entries if isinstance(entries, RankedEntries) else EnglishLexicon(entries, cedict.weight).entries
+        )
         other = copy.copy(self)
-        other._english = [self._english[0], EnglishLexicon(merged, cedict.weight)]
+        other._english = [
+            self._english[0],
+            EnglishLexicon.read(ChainMap(ranked, cedict.entries), cedict.weight),
+        ]
         return other
 
     def synonyms(self, word: str) -> list[str]:

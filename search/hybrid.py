@@ -32,7 +32,7 @@ from search.adapter import QueryAdapter
 from search.compare import Comparer
 from search.compare_models import CompareRequest, CompareResponse
 from search.dedupe import dedupe
-from search.english import content_words, ranked_by_index, read_candidates
+from search.english import RankedEntries, content_words, read_candidates
 from search.expansion import QueryExpander
 from search.feedback import DenseFeedback
 from search.head_order import HeadOrder, head_features
@@ -108,21 +108,21 @@ class RankingOptions:
 
 class _EnglishByIndex:
     """The CC-CEDICT lexicon with each English key's words ranked by one lexical index's document frequency
-    (``search.english.ranked_by_index``, place names left out), built on first use (~0.5 s: the candidates
-    file and one IDF look-up), and each expander with it, built once per expander (variants share them)."""
+    (``search.english.RankedEntries``, place names left out, per key on first use), and each expander with it,
+    built once per expander (variants share them)."""
 
     def __init__(self, lexical: Any) -> None:
         self.lexical = lexical
-        self._entries: dict[str, list[str]] | None = None
+        self._entries: RankedEntries | None = None
         self._expanders: dict[int, tuple[QueryExpander, QueryExpander]] = {}
 
-    def entries(self) -> dict[str, list[str]]:
+    def entries(self) -> RankedEntries:
         if self._entries is None:
             places = Gazetteer.bundled()
-            self._entries = ranked_by_index(
+            self._entries = RankedEntries(
                 read_candidates(),
                 self.lexical.idf,
-                self.lexical.size,
+                lambda: self.lexical.size,
                 exclude=lambda w: places.get(w) is not None or bool(places.by_short(w)),
             )
         return self._entries

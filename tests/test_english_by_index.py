@@ -225,3 +225,23 @@ def test_the_build_drops_parts_of_a_definition_that_refer_elsewhere() -> None:
     assert got == ["Zhejiang province"]
     assert build.senses("see 公积金[gong1 ji1 jin1]") == []
     assert build.senses("to pay a dividend; bonus (CL:个)") == ["to pay a dividend", "bonus"]
+
+
+def test_ranked_per_key_on_first_use_as_all_at_once() -> None:
+    from search.english import RankedEntries
+
+    lazy = RankedEntries(CANDIDATES, Corpus().idf, lambda: Corpus.N)
+    assert "fund" in lazy and lazy["fund"] == ["资金", "公积金"]
+    assert set(lazy._ranked) == {"fund"}  # nothing else ranked yet
+    assert "rare" not in lazy and "nowhere" not in lazy
+    with pytest.raises(KeyError):
+        lazy["unknown"]
+    assert dict(lazy) == ranked()  # iterating ranks every key: the same as ranking them all at once
+
+
+def test_opening_ranks_nothing_a_question_ranks_its_keys(searcher) -> None:
+    by_index = _with(searcher, "index")
+    entries = by_index._english_by_index.entries()
+    before = len(entries._ranked)
+    _english_terms(by_index, "advice")
+    assert "advice" in entries._ranked and len(entries._ranked) <= before + 3
