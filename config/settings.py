@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         description="dense weight for an English question (its lexical side reads only what the lexicons "
         "translate); a mixed question gets its share of it, laws keep law_dense_weight",
     )
+    english_offset: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=2.0,
+        description="how far an English question's vector is moved by the language offset "
+        "(search/data/language_offset.npz: mean English − mean Chinese over CC-CEDICT's pairs), times its share "
+        "of Latin letters; 0 = off. Chinese questions are never moved",
+    )
     query_adapter: bool = Field(default=True, description="use the bundled query adapter on law clauses")
     candidate_depth: int = Field(default=200, ge=10, le=10_000)
     expansion_scale: float = Field(
@@ -165,6 +173,14 @@ class Settings(BaseSettings):
         "rendering, the 2 the opened index holds most often, in ≥ 3 clauses, never a place name: fund → 公积金 资金 over "
         "policy-dev; a word whose renderings it holds too rarely keeps the bundled ones) or 'bundled' (search/data/english.tsv, "
         "ranked by the law and seed corpora it was built from)",
+    )
+    english_gloss_order: int = Field(
+        default=0,
+        ge=0,
+        le=200,
+        description="an English question's first this many hits re-ordered by reciprocal rank fusion of their "
+        "place and their BM25 over the clauses' CC-CEDICT glosses (search/gloss_order.py), within their tier; "
+        "0 = off",
     )
     rerank: bool = Field(
         default=False, description="re-order the best clauses with the cross-encoder (search.reranker)"

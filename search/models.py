@@ -396,6 +396,10 @@ class Explanation(BaseModel):
     feedback_terms: list[str] = Field(default_factory=list)
     head_score: float | None = None  # the learned head order's score, for a hit on the re-ordered first page
     fused_rank: int | None = None  # its place on that page by tier and fused score before (1-based)
+    # an English question's first hits read in the clauses' CC-CEDICT glosses (search.gloss_order): this clause's
+    # BM25 over its glosses, and its rank by it among them (1-based)
+    gloss_score: float | None = None
+    gloss_rank: int | None = None
     rerank_score: float | None = None  # the cross-encoder's score, when the hit was reranked
     first_stage_rank: int | None = None  # its place before reranking (1-based)
 
