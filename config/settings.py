@@ -85,14 +85,6 @@ class Settings(BaseSettings):
         description="dense weight for an English question (its lexical side reads only what the lexicons "
         "translate); a mixed question gets its share of it, laws keep law_dense_weight",
     )
-    english_offset: float = Field(
-        default=0.0,
-        ge=0.0,
-        le=2.0,
-        description="how far an English question's vector is moved by the language offset "
-        "(search/data/language_offset.npz: mean English − mean Chinese over CC-CEDICT's pairs), times its share "
-        "of Latin letters; 0 = off. Chinese questions are never moved",
-    )
     query_adapter: bool = Field(default=True, description="use the bundled query adapter on law clauses")
     candidate_depth: int = Field(default=200, ge=10, le=10_000)
     expansion_scale: float = Field(

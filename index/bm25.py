@@ -11,6 +11,7 @@ in one go. ``tests/test_index.py`` checks the scores against bm25s, the referenc
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -223,7 +224,12 @@ class BM25Index:
         it): a group's count in a clause is the sum of its members' counts, its document frequency the
         clauses holding any member, and a clause's length the sum of its counts weighted by
         ``term_length`` (0 for a term it lacks: a clause's length in gloss words). Members the index never
-        saw are skipped; a group with none scores nothing. Unknown ids raise KeyError."""
+        saw are skipped; a group with none scores nothing. Unknown ids raise KeyError; ``k1`` not above 0, ``b``
+        outside 0–1, a negative or non-finite length, or a group given as one string raise ValueError."""
+        if not (math.isfinite(k1) and k1 > 0 and math.isfinite(b) and 0 <= b <= 1):
+            raise ValueError(f"grouped_scores: k1 {k1} must be > 0 and b {b} within 0–1")
+        if isinstance(groups, str) or any(isinstance(g, str) for g in groups):
+            raise ValueError("grouped_scores: each group is a sequence of terms, not one string")
         out = np.zeros(len(ids), np.float64)
         if not len(ids):
             return out
@@ -248,6 +254,8 @@ class BM25Index:
         got = self._weighted.get(id(term_length))
         if got is None or got[0] is not term_length:
             weights = np.array([float(term_length.get(t, 0.0)) for t in self._vocab], np.float64)
+            if not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError("grouped_scores: term lengths must be finite and not negative")
             tf = self._tf
             lengths = tf @ weights[: tf.shape[1]] if tf.shape[0] else np.zeros(0)
             got = (

@@ -124,9 +124,6 @@ class Config:
     english_translation: int = field(default_factory=lambda: default_of("english_translation"))
     # where the CC-CEDICT renderings are ranked: "bundled" (english.tsv) or "index" (the index's own counts)
     english_lexicon: str = field(default_factory=lambda: default_of("english_lexicon"))
-    # an English question: its dense weight, and how far its vector is moved by the language offset
-    english_dense_weight: float = field(default_factory=lambda: default_of("english_dense_weight"))
-    english_offset: float = field(default_factory=lambda: default_of("english_offset"))
     # an English question's first hits re-ordered by their glosses (search.gloss_order); 0 = off
     english_gloss_order: int = field(default_factory=lambda: default_of("english_gloss_order"))
     slow: bool = False  # runs only with --all (the reranker reads every clause: seconds a question)
@@ -247,8 +244,6 @@ def run_configs(
                 head_order=cfg.head_order,
                 english_translation=cfg.english_translation,
                 english_lexicon=cfg.english_lexicon,
-                english_dense_weight=cfg.english_dense_weight,
-                english_offset=cfg.english_offset,
                 english_gloss_order=cfg.english_gloss_order,
             ),
             adapter=base.adapter if cfg.adapter else None,
@@ -336,11 +331,6 @@ SEED_CONFIGS = [
     Config("weighted 0.6 + lexicons, English words chosen by the first page", english_translation=20),
     Config("weighted 0.6 + lexicons, English words as english.tsv ranks them", english_lexicon="bundled"),
     Config("weighted 0.6 + lexicons, English first hits re-ordered by glosses", english_gloss_order=100),
-    Config(
-        "weighted 0.6 + lexicons, English vectors moved by the language offset",
-        english_offset=0.5,
-        english_dense_weight=0.7,
-    ),
     # the reranker learned from statutes; over policy clauses (rerank_laws_only=false) it ranks them worse
     Config("default + rerank of every clause, depth 20", rerank=True, rerank_laws_only=False, slow=True),
     Config("default + rerank (law clauses only: none here), depth 20", rerank=True, slow=True),

@@ -47,7 +47,6 @@ def ranking_from(settings: Settings) -> RankingOptions:
         dense_weight=settings.dense_weight,
         law_dense_weight=settings.law_dense_weight,
         english_dense_weight=settings.english_dense_weight,
-        english_offset=settings.english_offset,
         english_gloss_order=settings.english_gloss_order,
         query_adapter=settings.query_adapter,
         candidate_depth=settings.candidate_depth,

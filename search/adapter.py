@@ -9,12 +9,11 @@ see BENCHMARKS.md, issue 22). It is ignored for any other. ``scripts/train_query
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from search.embedder_files import load_bound, save_bound, suits
 
 BUNDLED = Path(__file__).parent / "data" / "query_adapter.npz"
 
@@ -33,12 +32,19 @@ class QueryAdapter:
         return (out / np.maximum(norm, 1e-12)).astype(np.float32)
 
     def save(self, path: Path) -> None:
-        save_bound(path, {"weight": self.weight}, self.embedder_fingerprint, self.info, self.applies_to)
+        np.savez_compressed(
+            path,
+            weight=self.weight.astype(np.float32),
+            fingerprint=np.array(self.embedder_fingerprint),
+            info=np.array(json.dumps(self.info, ensure_ascii=False, sort_keys=True)),
+            applies_to=np.array(list(self.applies_to), dtype=str),
+        )
 
     @classmethod
     def load(cls, path: Path) -> QueryAdapter:
-        (weight,), fingerprint, info, also = load_bound(path, ("weight",))
-        return cls(weight, fingerprint, info, also)
+        with np.load(path) as z:
+            also = tuple(str(f) for f in z["applies_to"]) if "applies_to" in z.files else ()
+            return cls(z["weight"], str(z["fingerprint"]), json.loads(str(z["info"])), also)
 
     @classmethod
     def for_embedder(cls, fingerprint: str, path: Path = BUNDLED) -> QueryAdapter | None:
@@ -46,4 +52,4 @@ class QueryAdapter:
         if not path.exists():
             return None
         adapter = cls.load(path)
-        return adapter if suits(fingerprint, adapter.embedder_fingerprint, adapter.applies_to) else None
+        return adapter if fingerprint in (adapter.embedder_fingerprint, *adapter.applies_to) else None

@@ -9,11 +9,13 @@ with no choice of translation (document translation; each English word counts on
 gloss holds it, as in a structured query).
 
 For an English question (half its letters Latin or more) ranked by the weighted fusion, the first
-``english_gloss_order`` hits (100) are re-ordered by reciprocal rank fusion (k 60, equal weights) of their place and
+``english_gloss_order`` hits are re-ordered by reciprocal rank fusion (k 60, equal weights) of their place and
 their rank by BM25 over the glosses (``index.bm25.BM25Index.grouped_scores``: k1 1.5, b 0.75, a clause's length
-in gloss words), within their tier: a weak match never stands above a strong one. Over policy-dev's 169 English
-questions it lifted nDCG@10 by +0.035 [+0.006, +0.066] (BENCHMARKS.md). A search and a drill-down use it; a
-grouped search, compare and the timeline keep their order.
+in gloss words), within their tier and place class, as the head order keeps them: a weak match never stands above
+a strong one, nor another city's clause above the named city's. The words read are the question's without the
+place it names. Off by default: about +0.04 nDCG@10 on every English set, but above zero in neither of its two
+registered tests (BENCHMARKS.md, "English questions, sixth round"). A search and a drill-down use it; a grouped
+search, compare and the timeline keep their order.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from search.english import content_words, read_keyed
 
 GLOSSES = Path(__file__).parent / "data" / "chinese_glosses.tsv.gz"
 RRF_K = 60
+# CC-CEDICT's abbreviations in its senses ("to help sb", "fig. …", "lit. …"), not English a question asks in
+NOT_WORDS = frozenset("sb sth fig lit esp etc abbr cl".split())
 
 T = TypeVar("T")
 
@@ -68,9 +72,13 @@ class ChineseGlosses:
 
     def groups(self, question: str) -> list[tuple[str, ...]]:
         """One group of Chinese words per distinct English content word of ``question`` that some gloss
-        holds: "down payment for a home" → (首付, 定金, …), (首付, 付款, …), (家, 家居, …)."""
+        holds: "down payment for a home" → (首付, 定金, …), (首付, 付款, …), (家, 家居, …). A single letter,
+        a word with an apostrophe ("can't": CC-CEDICT's idioms) and CC-CEDICT's own markers (sb, sth, fig,
+        lit) are no words to read."""
         out = []
         for w in dict.fromkeys(content_words(question)):
+            if len(w) < 2 or "'" in w or w in NOT_WORDS:
+                continue
             zh = self.by_english.get(w)
             if zh:
                 out.append(zh)

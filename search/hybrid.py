@@ -38,7 +38,6 @@ from search.feedback import DenseFeedback
 from search.gloss_order import ChineseGlosses, fused_within_tiers
 from search.head_order import HeadOrder, head_features
 from search.jurisdictions import JurisdictionResolver
-from search.language_offset import LanguageOffset
 from search.lexical_query import LexicalQueryBuilder
 from search.messages import notice
 from search.models import (
@@ -81,7 +80,6 @@ class RankingOptions:
     dense_weight: float = _default("dense_weight")
     law_dense_weight: float = _default("law_dense_weight")  # laws: the query adapter applies
     english_dense_weight: float = _default("english_dense_weight")  # English questions (by their share)
-    english_offset: float = _default("english_offset")  # English questions: the language offset, 0 = off
     candidate_depth: int = _default("candidate_depth")
     expansion_scale: float = _default("expansion_scale")
     max_query_chars: int = _default("max_query_chars")
@@ -139,6 +137,12 @@ class _EnglishByIndex:
         return got[1]
 
 
+def _with_gloss(hit: SearchHit, score: float, rank: int) -> SearchHit:
+    """A copy of ``hit`` whose explanation gives its gloss score and rank (``search.gloss_order``)."""
+    explanation = hit.explanation.model_copy(update={"gloss_score": score, "gloss_rank": rank})
+    return hit.model_copy(update={"explanation": explanation})
+
+
 class HybridSearcher:
     """One opened generation, and the walk of a query through it: prepare (``search.prepare``), gather the
     candidates (``search.pool``), score them (``search.scoring``), order, de-duplicate, rerank, present
@@ -157,7 +161,6 @@ class HybridSearcher:
         relevance: RelevanceModel | None = None,
         head_order: HeadOrder | None = None,
         english_by_index: _EnglishByIndex | None = None,
-        language_offset: LanguageOffset | None = None,
     ) -> None:
         if head_order is not None and not isinstance(head_order, HeadOrder):
             # variant(head_order=0) would otherwise leave the bundled order on; the depth is an option
@@ -228,7 +231,6 @@ class HybridSearcher:
             any(law_docs),
             all(law_docs),
         )
-        self.language_offset = language_offset
         self.preparer = Preparer(
             self.store.doc_ids,
             self.store.doc_meta,
@@ -237,7 +239,6 @@ class HybridSearcher:
             self.encoder,
             self.adapter,
             self.options,
-            language_offset,
         )
         self.pool = CandidatePool(self.retriever, self.store, self.options.candidate_budget)
         self.scorer = Scorer(
@@ -296,7 +297,6 @@ class HybridSearcher:
             adapter,
             encoder,
             reranker,
-            language_offset=LanguageOffset.for_embedder(embedder.fingerprint),
         )
 
     def variant(self, **changes: Any) -> HybridSearcher:
@@ -317,7 +317,6 @@ class HybridSearcher:
             encoder=self.encoder,
             reranker=self.reranker,
             english_by_index=self._english_by_index,
-            language_offset=self.language_offset,
             **parts,
         )
 
@@ -367,7 +366,7 @@ class HybridSearcher:
             picked, ordered = head_ordered(picked, head)
         glossed: dict[int, tuple[float, int]] = {}
         if gloss:
-            picked, glossed = self._gloss_ordered(p.q, picked, gloss, sc.strong[order])
+            picked, glossed = self._gloss_ordered(p, r, picked, gloss)
         reranked: dict[int, tuple[float, int]] = {}
         if rerank:
             picked, reranked = self._rerank(p.q, picked, rdepth, sc.strong[order])
@@ -379,13 +378,16 @@ class HybridSearcher:
                 made[pos] = h = maker.hit(int(order[pos]), c)
                 if pos in ordered:
                     h.explanation.head_score, h.explanation.fused_rank = ordered[pos]
-                if pos in glossed:
-                    h.explanation.gloss_score, h.explanation.gloss_rank = glossed[pos]
                 if pos in reranked:
                     h.explanation.rerank_score, h.explanation.first_stage_rank = reranked[pos]
             return made[pos]
 
         hits = [hit(pos, c) for pos, c in picked[: request.top_k]]
+        if glossed:  # the flat list's own order: a grouped search's hit of the same clause keeps its order
+            hits = [
+                _with_gloss(h, *glossed[pos]) if pos in glossed else h
+                for h, (pos, _) in zip(hits, picked[: request.top_k])
+            ]
         strong = strong_clauses(cands.ids, sc.strong)
         notices = list(p.notices)
         if not strong:
@@ -450,21 +452,33 @@ class HybridSearcher:
         return depth if hasattr(self.generation.lexical, "grouped_scores") else 0
 
     def _gloss_ordered(
-        self, q: str, picked: list[tuple[int, Clause]], depth: int, strong: np.ndarray
+        self, p: Prepared, r: _Ranking, picked: list[tuple[int, Clause]], depth: int
     ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
-        """The first ``depth`` of ``picked`` (positions in the ranking) re-ordered by reciprocal rank fusion of
-        their place and their BM25 over the clauses' CC-CEDICT glosses, within their tier; with each moved
-        position's (gloss score, gloss rank)."""
+        """The first ``depth`` of ``picked`` (positions in ``r.order``) re-ordered by reciprocal rank fusion of
+        their place and their BM25 over the clauses' CC-CEDICT glosses, within their tier and place class (as
+        the head order keeps them); with each position's (gloss score, gloss rank). The words read are the
+        question's without the place it names ("talent housing subsidy in Hefei": the preference weighs
+        Hefei). Nothing moves where no clause of the page scores."""
         glosses = ChineseGlosses.bundled()
-        groups = glosses.groups(q)
+        groups = glosses.groups(p.asked or p.q)
         first = picked[:depth]
         if not groups or len(first) < 2:
             return picked, {}
         scores = self.generation.lexical.grouped_scores(groups, [c.id for _, c in first], glosses.lengths)
-        score_of = {pos: float(s) for (pos, _), s in zip(first, scores)}
-        moved, ranks = fused_within_tiers(first, scores, lambda item: bool(strong[item[0]]))
-        info = {pos: (score_of[pos], rank) for (pos, _), rank in zip(moved, ranks)}
-        return moved + picked[depth:], info
+        if not scores.any():
+            return picked, {}
+        sc, order = r.scored, r.order
+        place_at = sc.features.get("place")
+        moved, ranks = fused_within_tiers(
+            first,
+            scores,
+            lambda item: (
+                bool(sc.strong[order[item[0]]]),
+                1.0 if place_at is None else float(place_at[order[item[0]]]),
+            ),
+        )
+        score_of = {pos: round(float(s), 4) for (pos, _), s in zip(first, scores)}
+        return moved + picked[depth:], {pos: (score_of[pos], rank) for (pos, _), rank in zip(moved, ranks)}
 
     def _translates(self, p: Prepared) -> bool:
         """An English question (half its letters Latin or more) whose lexical side counts: its Chinese words

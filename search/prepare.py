@@ -15,13 +15,11 @@ from index.protocols import DocFilter
 from search.adapter import QueryAdapter
 from search.filters import doc_filter, undated_excluded
 from search.jurisdictions import JurisdictionResolver
-from search.language_offset import LanguageOffset
 from search.lexical_query import LexicalQuery, LexicalQueryBuilder
 from search.messages import notice
 from search.models import Filters, QueryError, Question
 from search.query_encoder import QueryEncoder
 from search.query_place import NamedPlace, QueryPlaceReader
-from search.relevance import english_share
 from search.validity_status import today
 
 
@@ -91,18 +89,15 @@ class Preparer:
         encoder: QueryEncoder,
         adapter: QueryAdapter | None,
         options: Any,
-        language_offset: LanguageOffset | None = None,
     ) -> None:
         """``options``: the searcher's :class:`search.hybrid.RankingOptions` (fusion, query length limit,
-        expansion scale, variant cap, concept max, English offset); ``language_offset``: the embedder's
-        (``search.language_offset``), or None where it has none."""
+        expansion scale, variant cap, concept max)."""
         self.doc_ids, self.doc_meta = doc_ids, doc_meta
         self._held_jurisdictions: set[str] | None = None
         self.resolver = resolver
         self.lexical = lexical
         self.encoder = encoder
         self.adapter = adapter
-        self.language_offset = language_offset
         self.options = options
         self.places = QueryPlaceReader()
 
@@ -172,11 +167,6 @@ class Preparer:
         )
         if prepared.method != "lexical":
             prepared.qvec = self.encoder.encode(q)
-            if self.language_offset is not None:
-                # an English question's vector, moved toward where the Chinese clauses lie; never a Chinese one
-                prepared.qvec = self.language_offset.apply(
-                    prepared.qvec, english_share(q), getattr(opts, "english_offset", 0.0)
-                )
             if self.adapter is not None:
                 prepared.law_qvec = self.adapter.apply(prepared.qvec)
         return prepared

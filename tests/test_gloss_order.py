@@ -57,6 +57,9 @@ def test_glosses_read_both_ways(glosses: ChineseGlosses) -> None:
         ("家庭",),
     ]
     assert glosses.groups("社会办医") == []
+    # a single letter, an apostrophe word and CC-CEDICT's own markers are no words to read
+    marked = ChineseGlosses.of({"某人": ("sb",), "余集": ("x",), "不能": ("can't",), "家庭": ("family",)})
+    assert marked.groups("x sb can't family") == [("家庭",)]
 
 
 @pytest.mark.parametrize(
@@ -80,6 +83,25 @@ def test_grouped_scores_match_bm25s_over_the_glossed_clauses(index, glosses, que
     np.testing.assert_allclose(
         index.grouped_scores(glosses.groups(question), ["c5", "c1"], glosses.lengths), got[[4, 0]]
     )
+
+
+@pytest.mark.parametrize(
+    ("groups", "lengths", "k1", "b"),
+    [
+        (["住房"], None, 1.5, 0.75),  # a group given as one string would read its characters
+        ("住房", None, 1.5, 0.75),
+        ([("住房",)], {"住房": -1.0}, 1.5, 0.75),
+        ([("住房",)], {"住房": float("nan")}, 1.5, 0.75),
+        ([("住房",)], {"住房": float("inf")}, 1.5, 0.75),
+        ([("住房",)], None, 0.0, 0.75),
+        ([("住房",)], None, -1.0, 0.75),
+        ([("住房",)], None, 1.5, float("nan")),
+        ([("住房",)], None, 1.5, 1.5),
+    ],
+)
+def test_grouped_scores_refuse_what_would_score_garbage(index, glosses, groups, lengths, k1, b) -> None:
+    with pytest.raises(ValueError):
+        index.grouped_scores(groups, list(CLAUSES), lengths or glosses.lengths, k1=k1, b=b)
 
 
 def test_grouped_scores_edge_cases(index, glosses) -> None:
@@ -146,6 +168,32 @@ def test_an_english_question_is_reordered_within_its_first_hits(searcher, q: str
     assert all(h.explanation.gloss_rank is None for h in b)
     top = on.search(SearchRequest(q=q, top_k=5)).hits  # the page asked for is the first of the same order
     assert [h.clause_id for h in top] == [h.clause_id for h in a[:5]]
+
+
+def test_a_named_place_keeps_its_places_and_is_not_read_as_a_word(searcher) -> None:
+    """The place preference puts Jilin's clauses first; the gloss order moves a clause only among the places
+    of its own tier and place class, and reads the question without the place."""
+    q = "Jilin private hospitals medical insurance"
+    on = searcher.variant(options=dataclasses.replace(searcher.options, english_gloss_order=100))
+    off = searcher.variant(options=dataclasses.replace(searcher.options, english_gloss_order=0))
+    named = on.prepare(SearchRequest(q=q)).place
+    assert named is not None and "jilin" not in on.prepare(SearchRequest(q=q)).asked.lower()
+    a = on.search(SearchRequest(q=q, top_k=100)).hits
+    b = off.search(SearchRequest(q=q, top_k=100)).hits
+
+    def classes(hits):
+        return [(h.strong, named.relation(h.document.jurisdiction)) for h in hits]
+
+    assert classes(a) == classes(b)
+    assert sorted(h.clause_id for h in a) == sorted(h.clause_id for h in b)
+    assert [h.clause_id for h in a] != [h.clause_id for h in b]  # it did move clauses
+
+
+def test_grouped_hits_do_not_claim_the_gloss_order(searcher) -> None:
+    on = searcher.variant(options=dataclasses.replace(searcher.options, english_gloss_order=100))
+    res = on.search(SearchRequest(q="private hospitals medical insurance", top_k=20, group_by="jurisdiction"))
+    assert res.groups and any(h.explanation.gloss_rank is not None for h in res.hits)
+    assert all(h.explanation.gloss_rank is None for g in res.groups for h in g.hits)
 
 
 @pytest.mark.parametrize(
