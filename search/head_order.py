@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from corpus.models import Clause
+from search.tiers import reorder_within
 
 MODEL_FILE = Path(__file__).parent / "data" / "head_order.json"
 FEATURES = ("relevance", "fused", "log_chars", "depth", "preamble")
@@ -106,13 +107,13 @@ class HeadOrder:
         scores = dict(zip(moving, self.score([features_of(*head[k]) for k in moving])))
         info = {head[k][0]: (round(s, 4), k + 1) for k, s in scores.items()}
         out = list(head)
-        slots: dict[Hashable, list[int]] = {}
-        for k in moving:
-            slots.setdefault(tier(head[k][0]), []).append(k)
-        for members in slots.values():
-            new = sorted(members, key=lambda k: -scores[k])  # stable: ties keep the fused order
-            for at, k in zip(members, new):
-                out[at] = head[k]
+        perm = reorder_within(
+            [tier(head[k][0]) for k in moving],
+            # stable: ties keep the fused order
+            lambda members: sorted(range(len(members)), key=lambda j: -scores[moving[members[j]]]),
+        )
+        for at, i in enumerate(perm):
+            out[moving[at]] = head[moving[i]]
         return out + tail, info
 
 

